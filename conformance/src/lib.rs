@@ -1,0 +1,1 @@
+//! Conformance machinery for kubewire (in progress).

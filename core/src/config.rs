@@ -1,0 +1,189 @@
+//! Connection settings as a plain value.
+
+use http::Uri;
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// The base URL `kubectl proxy` serves, the seed library's default.
+pub const DEFAULT_BASE_URL: &str = "http://localhost:8001/";
+
+/// The user agent sent when none is configured.
+pub const DEFAULT_USER_AGENT: &str = concat!("kubewire/", env!("CARGO_PKG_VERSION"));
+
+/// Everything the core needs to address a cluster and everything a transport
+/// needs to connect to it. A plain value: build it, clone it, compare it.
+///
+/// Credentials are carried for the transports and never appear in `Debug`.
+///
+/// ```
+/// use kubewire::Config;
+/// let a = Config::new("http://localhost:8001").unwrap();
+/// let b = Config::new("http://localhost:8001/api").unwrap(); // the seed's form
+/// assert_eq!(a.url("/api/v1/pods", ""), b.url("/api/v1/pods", ""));
+/// let c = Config::new("https://rancher.example/k8s/clusters/c-1/").unwrap();
+/// assert_eq!(c.url("/api/v1/pods", "limit=1").to_string(),
+///            "https://rancher.example/k8s/clusters/c-1/api/v1/pods?limit=1");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    scheme: String,
+    authority: String,
+    path_prefix: String,
+    /// The namespace used when neither the call nor the manifest names one.
+    pub default_namespace: String,
+    /// How requests authenticate.
+    pub credentials: Credentials,
+    /// The `User-Agent` header.
+    pub user_agent: String,
+    /// The `fieldManager` sent with writes when the call names none.
+    pub field_manager: Option<String>,
+    /// When true every write is sent with `dryRun=All`.
+    pub dry_run: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        // DEFAULT_BASE_URL is a constant known to parse.
+        Config::new(DEFAULT_BASE_URL).expect("the default base URL parses")
+    }
+}
+
+impl Config {
+    /// A configuration for the apiserver at `base_url`.
+    ///
+    /// The URL must be `http` or `https` with a host. A trailing `/` and a
+    /// trailing `/api` (the seed library's form) are ignored; any other path
+    /// is kept as a prefix in front of every request path (a cluster behind
+    /// a proxy such as `/k8s/clusters/c-1`).
+    pub fn new(base_url: &str) -> Result<Config> {
+        let uri: Uri = base_url
+            .parse()
+            .map_err(|e| Error::InvalidInput(format!("base URL {base_url:?}: {e}")))?;
+        let scheme = match uri.scheme_str() {
+            Some(s @ ("http" | "https")) => s.to_string(),
+            _ => {
+                return Err(Error::InvalidInput(format!(
+                    "base URL {base_url:?}: scheme must be http or https"
+                )));
+            }
+        };
+        let authority = uri
+            .authority()
+            .map(|a| a.to_string())
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| Error::InvalidInput(format!("base URL {base_url:?}: no host")))?;
+        if authority.contains('@') {
+            return Err(Error::InvalidInput(format!(
+                "base URL {base_url:?}: put credentials in Config::credentials, not the URL"
+            )));
+        }
+        if uri.query().is_some() {
+            return Err(Error::InvalidInput(format!(
+                "base URL {base_url:?}: must not carry a query"
+            )));
+        }
+        let mut prefix = uri.path().trim_end_matches('/');
+        if let Some(stripped) = prefix.strip_suffix("/api") {
+            prefix = stripped;
+        }
+        let mut config = Config {
+            scheme,
+            authority,
+            path_prefix: String::new(),
+            default_namespace: "default".to_string(),
+            credentials: Credentials::default(),
+            user_agent: DEFAULT_USER_AGENT.to_string(),
+            field_manager: None,
+            dry_run: false,
+        };
+        config.set_path_prefix(prefix)?;
+        Ok(config)
+    }
+
+    /// Sets the path prefix put in front of every request path
+    /// (e.g. `/k8s/clusters/c-1`). Segments are validated like any other.
+    pub fn set_path_prefix(&mut self, prefix: &str) -> Result<()> {
+        let trimmed = prefix.trim_matches('/');
+        let mut out = String::new();
+        if !trimmed.is_empty() {
+            for seg in trimmed.split('/') {
+                crate::segment::check_path_component(seg, "path prefix")?;
+                out.push('/');
+                out.push_str(seg);
+            }
+        }
+        self.path_prefix = out;
+        Ok(())
+    }
+
+    /// The path prefix, `""` or starting with `/` without a trailing `/`.
+    pub fn path_prefix(&self) -> &str {
+        &self.path_prefix
+    }
+
+    /// The base URL: scheme, authority and prefix, ending with `/`.
+    pub fn base_url(&self) -> String {
+        format!("{}://{}{}/", self.scheme, self.authority, self.path_prefix)
+    }
+
+    /// True when the base URL uses `https`.
+    pub fn is_https(&self) -> bool {
+        self.scheme == "https"
+    }
+
+    /// The full URL of an (already encoded) absolute `path` and `query`.
+    pub fn url(&self, path: &str, query: &str) -> Uri {
+        let mut s = format!("{}://{}{}{}", self.scheme, self.authority, self.path_prefix, path);
+        if !query.is_empty() {
+            s.push('?');
+            s.push_str(query);
+        }
+        // Every component was validated or percent-encoded before; a parse
+        // failure would be a bug in this crate, surfaced as a bad request URL.
+        s.parse().unwrap_or_else(|_| Uri::from_static("http://invalid./"))
+    }
+}
+
+/// How requests authenticate and how TLS is set up. Transports read the TLS
+/// parts; the core adds the `Authorization` header.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Credentials {
+    /// Bearer token or basic auth.
+    pub auth: Auth,
+    /// A client certificate (PEM chain) and its private key (PEM).
+    pub client_certificate: Option<ClientCertificate>,
+    /// PEM bundle of CA certificates to trust instead of the system roots.
+    pub certificate_authority: Option<Vec<u8>>,
+    /// Skip TLS certificate verification (kubeconfig's
+    /// `insecure-skip-tls-verify`). Off by default; never turn it on silently.
+    pub insecure_skip_verify: bool,
+}
+
+/// The `Authorization` scheme.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Auth {
+    /// No authorization header (e.g. behind `kubectl proxy`).
+    #[default]
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(Secret),
+    /// `Authorization: Basic <base64(user:password)>`.
+    Basic {
+        /// The user name.
+        username: String,
+        /// The password.
+        password: Secret,
+    },
+}
+
+/// A TLS client certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientCertificate {
+    /// The certificate chain, PEM.
+    pub certificate_pem: Vec<u8>,
+    /// The private key, PEM (never printed).
+    pub key_pem: Secret,
+}

@@ -1,0 +1,159 @@
+//! The one error type of kubewire.
+
+use std::fmt;
+
+use crate::status::Status;
+
+/// Everything that can go wrong between intent and result.
+///
+/// Server answers keep the server's own words: [`Error::Api`] and
+/// [`Error::NotFound`] carry the HTTP status and the decoded [`Status`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The apiserver answered with a non-2xx status.
+    #[error("{0}")]
+    Api(Box<ApiError>),
+    /// The named object does not exist (404 naming the object).
+    #[error("{0}")]
+    NotFound(Box<ApiError>),
+    /// A namespace was given for a cluster-scoped kind, or none was given
+    /// where one is required (the seed library's `NamespaceError`).
+    #[error("namespace error: {0}")]
+    Namespace(String),
+    /// A status field the caller asked for is absent (the seed library's
+    /// `StatusError`).
+    #[error("status unavailable: {field} is not set")]
+    StatusUnavailable {
+        /// The JSON path of the missing field, e.g. `status.podIP`.
+        field: String,
+    },
+    /// The caller passed a value that cannot be sent (bad name, empty
+    /// selector, manifest without `kind`, ...).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// A body could not be decoded into what was expected.
+    #[error("cannot decode {expected}: {message}")]
+    Decode {
+        /// What the decoder was looking for, e.g. `a list (kind *List)`.
+        expected: &'static str,
+        /// What went wrong, with serde's position where it has one.
+        message: String,
+    },
+    /// A multi-step protocol could not finish (e.g. a list kept expiring).
+    #[error("protocol error: {0}")]
+    Protocol(String),
+}
+
+impl Error {
+    /// The decoded apiserver error, for [`Error::Api`] and [`Error::NotFound`].
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) | Error::NotFound(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of an apiserver error.
+    pub fn http_status(&self) -> Option<u16> {
+        self.api().map(|e| e.http_status)
+    }
+
+    pub(crate) fn decode(expected: &'static str, err: impl fmt::Display) -> Error {
+        Error::Decode {
+            expected,
+            message: err.to_string(),
+        }
+    }
+}
+
+/// A non-2xx answer from the apiserver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    /// The HTTP status code of the response.
+    pub http_status: u16,
+    /// What the body said.
+    pub body: ErrorBody,
+    /// The `Retry-After` header, in seconds, when the server sent one.
+    pub retry_after: Option<u32>,
+}
+
+/// The body of an error answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ErrorBody {
+    /// The apiserver's structured `Status`.
+    Status(Box<Status>),
+    /// Anything else, as text (e.g. `404 page not found` from the router).
+    Text(String),
+}
+
+impl ApiError {
+    /// The decoded `Status`, when the body was one.
+    pub fn status(&self) -> Option<&Status> {
+        match &self.body {
+            ErrorBody::Status(s) => Some(s),
+            ErrorBody::Text(_) => None,
+        }
+    }
+
+    /// The `reason` of the Status (`NotFound`, `Conflict`, ...), or `""`.
+    pub fn reason(&self) -> &str {
+        self.status().map_or("", |s| s.reason.as_str())
+    }
+
+    /// The server's message: the Status message or the text body.
+    pub fn message(&self) -> &str {
+        match &self.body {
+            ErrorBody::Status(s) => &s.message,
+            ErrorBody::Text(t) => t.trim_end(),
+        }
+    }
+
+    /// True for a `404` that says "this path is not served here" rather than
+    /// "this object is missing": a `text/plain` 404 from the router, or a
+    /// Status without details. API-version fallback moves on after these.
+    pub fn is_not_served(&self) -> bool {
+        self.http_status == 404
+            && match &self.body {
+                ErrorBody::Text(_) => true,
+                ErrorBody::Status(s) => s.details.as_ref().is_none_or(|d| d.is_empty()),
+            }
+    }
+
+    /// True for `410 Gone` / reason `Expired`: a resourceVersion or continue
+    /// token older than the server keeps.
+    pub fn is_expired(&self) -> bool {
+        self.http_status == 410 || self.status().is_some_and(Status::is_expired)
+    }
+
+    /// Seconds to wait before retrying: the `Retry-After` header, else
+    /// `details.retryAfterSeconds` of the Status.
+    pub fn retry_after_seconds(&self) -> Option<u32> {
+        self.retry_after.or_else(|| {
+            self.status()
+                .and_then(|s| s.details.as_ref())
+                .and_then(|d| d.retry_after_seconds)
+        })
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.body {
+            ErrorBody::Status(s) if !s.reason.is_empty() => write!(
+                f,
+                "apiserver answered {} {}: {}",
+                self.http_status, s.reason, s.message
+            ),
+            _ => write!(
+                f,
+                "apiserver answered {}: {}",
+                self.http_status,
+                self.message()
+            ),
+        }
+    }
+}
+
+/// `Result<T, kubewire::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,115 @@
+//! One resource at one resourceVersion: raw JSON kept, metadata decoded.
+
+use bytes::Bytes;
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::meta::ObjectMeta;
+
+/// An immutable snapshot of one object. The raw JSON is kept exactly as the
+/// server sent it (sharing the response's buffer); metadata is decoded
+/// eagerly, everything else on access.
+///
+/// ```
+/// let item = kubewire::decode_item(bytes::Bytes::from_static(
+///     br#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-0","namespace":"demo",
+///          "uid":"u1","resourceVersion":"42","labels":{"app":"web"}},"spec":{}}"#)).unwrap();
+/// assert_eq!(item.meta().name, "web-0");
+/// assert_eq!(item.meta().labels["app"], "web");
+/// assert_eq!(item.kind(), "Pod");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Item {
+    raw: Bytes,
+    api_version: String,
+    kind: String,
+    meta: ObjectMeta,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Head {
+    #[serde(default)]
+    api_version: String,
+    #[serde(default)]
+    kind: String,
+    metadata: Option<ObjectMeta>,
+}
+
+impl Item {
+    /// Decodes an object. `api_version` and `kind` fill in what list items
+    /// omit (they carry neither).
+    pub(crate) fn decode(raw: Bytes, api_version: &str, kind: &str) -> Result<Item> {
+        let head: Head = serde_json::from_slice(&raw)
+            .map_err(|e| Error::decode("an object with metadata", e))?;
+        if head.kind == "Status" {
+            let status = crate::status::Status::from_body(&raw).unwrap_or_default();
+            return Err(Error::Decode {
+                expected: "an object with metadata",
+                message: format!(
+                    "got a Status ({}: {})",
+                    status.status, status.message
+                ),
+            });
+        }
+        let meta = head.metadata.ok_or_else(|| Error::Decode {
+            expected: "an object with metadata",
+            message: if head.kind.is_empty() {
+                "the object has no metadata".to_string()
+            } else {
+                format!("a {} has no metadata", head.kind)
+            },
+        })?;
+        Ok(Item {
+            raw,
+            api_version: if head.api_version.is_empty() {
+                api_version.to_string()
+            } else {
+                head.api_version
+            },
+            kind: if head.kind.is_empty() {
+                kind.to_string()
+            } else {
+                head.kind
+            },
+            meta,
+        })
+    }
+
+    /// The raw JSON of the whole object, as the server sent it.
+    pub fn raw(&self) -> &Bytes {
+        &self.raw
+    }
+
+    /// The object as a `serde_json::Value` (a fresh copy).
+    pub fn to_value(&self) -> Result<serde_json::Value> {
+        serde_json::from_slice(&self.raw).map_err(|e| Error::decode("a JSON object", e))
+    }
+
+    /// Deserializes the whole object into `T`.
+    pub fn deserialize<'a, T: Deserialize<'a>>(&'a self) -> Result<T> {
+        serde_json::from_slice(&self.raw).map_err(|e| Error::decode("the requested type", e))
+    }
+
+    /// `apiVersion` (taken from the list for list items).
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    /// `kind` (taken from the list for list items).
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The decoded metadata.
+    pub fn meta(&self) -> &ObjectMeta {
+        &self.meta
+    }
+}
+
+/// Same resource at the same version: uid and resourceVersion are equal.
+impl PartialEq for Item {
+    fn eq(&self, other: &Item) -> bool {
+        self.meta.uid == other.meta.uid && self.meta.resource_version == other.meta.resource_version
+    }
+}

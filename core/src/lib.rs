@@ -1,0 +1,75 @@
+//! # kubewire
+//!
+//! A Kubernetes API client whose protocol core performs no IO. This crate
+//! turns intent into [`http::Request`]s and response bytes into items,
+//! lists and errors; transport crates (`kubewire-ureq`, `kubewire-isahc`)
+//! move the bytes, and anyone can drive the core from their own runtime.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use kubewire::{Config, Endpoint, GetParams, Kind, Scope};
+//!
+//! let config = Arc::new(Config::new("http://localhost:8001")?);
+//! let rs = Endpoint::new(config, Kind::ReplicaSet.api_resource(0).unwrap(),
+//!                        Scope::Namespace("demo".into()))?;
+//! let request = rs.get("auth-v3", &GetParams::default())?;
+//! assert_eq!(request.uri().path(), "/apis/apps/v1/namespaces/demo/replicasets/auth-v3");
+//!
+//! // ... send it with any HTTP client, then:
+//! let body = bytes::Bytes::from_static(br#"{"kind":"Status","apiVersion":"v1","metadata":{},
+//!   "status":"Failure","message":"replicasets.apps \"auth-v3\" not found","reason":"NotFound",
+//!   "details":{"name":"auth-v3","group":"apps","kind":"replicasets"},"code":404}"#);
+//! let err = kubewire::check_status(404, &Default::default(), &body).unwrap_err();
+//! assert!(matches!(err, kubewire::Error::NotFound(_)));
+//! # Ok::<(), kubewire::Error>(())
+//! ```
+
+mod config;
+mod endpoint;
+mod error;
+mod item;
+mod kind;
+mod list;
+mod manifest;
+mod meta;
+mod pager;
+mod params;
+mod patch;
+mod proxy;
+mod query;
+mod request;
+mod resource;
+mod response;
+mod secret;
+mod segment;
+mod status;
+mod time;
+
+pub use config::{
+    Auth, ClientCertificate, Config, Credentials, DEFAULT_BASE_URL, DEFAULT_USER_AGENT,
+};
+pub use endpoint::{Endpoint, Scope};
+pub use error::{ApiError, Error, ErrorBody, Result};
+pub use item::Item;
+pub use kind::Kind;
+pub use list::ItemList;
+pub use manifest::Manifest;
+pub use meta::{ObjectMeta, OwnerReference};
+pub use pager::{MAX_RESTARTS, PageOutcome, Pager};
+pub use params::{
+    DeleteParams, FieldValidation, GetParams, ListParams, LogParams, Preconditions,
+    PropagationPolicy, ResourceVersionMatch, WatchParams, WriteParams,
+};
+pub use patch::Patch;
+pub use proxy::Proxy;
+pub use resource::ApiResource;
+pub use response::{
+    check_status, decode_item, decode_list, decode_status, error_from_response,
+    item_from_response, list_from_response,
+};
+pub use secret::Secret;
+pub use status::{Status, StatusCause, StatusDetails, StatusListMeta};
+pub use time::Timestamp;
+
+pub use bytes;
+pub use http;

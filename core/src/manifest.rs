@@ -1,0 +1,149 @@
+//! A manifest to create or replace: checked before any request is built.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::Request;
+
+use crate::config::Config;
+use crate::endpoint::{Endpoint, Scope};
+use crate::error::{Error, Result};
+use crate::kind::Kind;
+use crate::params::WriteParams;
+use crate::resource::ApiResource;
+
+/// A JSON manifest with the fields every write needs: `apiVersion`, `kind`
+/// and `metadata.name` or `metadata.generateName`.
+///
+/// ```
+/// use kubewire::{Kind, Manifest};
+/// let m = Manifest::new(serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+///     "metadata": {"name": "web", "namespace": "demo"}})).unwrap();
+/// assert_eq!(m.seed_kind(), Some(Kind::Deployment));
+/// assert_eq!(m.namespace_for(None, "default", true).unwrap().as_deref(), Some("demo"));
+/// assert!(m.namespace_for(Some("other"), "default", true).is_err());
+/// assert!(Manifest::new(serde_json::json!({"kind": "Pod", "metadata": {"name": "x"}})).is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Manifest {
+    value: serde_json::Value,
+    api_version: String,
+    kind: String,
+    namespace: Option<String>,
+}
+
+fn text<'a>(value: &'a serde_json::Value, pointer: &str) -> Option<&'a str> {
+    value
+        .pointer(pointer)
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty())
+}
+
+impl Manifest {
+    /// Checks `value` and wraps it.
+    pub fn new(value: serde_json::Value) -> Result<Manifest> {
+        if !value.is_object() {
+            return Err(Error::InvalidInput("a manifest must be a JSON object".to_string()));
+        }
+        let missing = |what: &str| Error::InvalidInput(format!("the manifest has no {what}"));
+        let api_version = text(&value, "/apiVersion").ok_or_else(|| missing("apiVersion"))?;
+        let kind = text(&value, "/kind").ok_or_else(|| missing("kind"))?;
+        match (text(&value, "/metadata/name"), text(&value, "/metadata/generateName")) {
+            (None, None) => return Err(missing("metadata.name or metadata.generateName")),
+            (Some(name), _) => crate::segment::check_name(name)?,
+            (None, Some(_)) => {}
+        }
+        let namespace = text(&value, "/metadata/namespace").map(str::to_string);
+        if let Some(ns) = &namespace {
+            crate::segment::check_namespace(ns)?;
+        }
+        Ok(Manifest {
+            api_version: api_version.to_string(),
+            kind: kind.to_string(),
+            namespace,
+            value,
+        })
+    }
+
+    /// `apiVersion`.
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    /// `kind`.
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// `metadata.name`, when set.
+    pub fn name(&self) -> Option<&str> {
+        text(&self.value, "/metadata/name")
+    }
+
+    /// The manifest's JSON.
+    pub fn value(&self) -> &serde_json::Value {
+        &self.value
+    }
+
+    /// The seed kind this manifest describes, when it is one of them and its
+    /// `apiVersion` is one the kind is served at.
+    pub fn seed_kind(&self) -> Option<Kind> {
+        let kind: Kind = self.kind.parse().ok()?;
+        let path = if self.api_version.contains('/') {
+            format!("apis/{}", self.api_version)
+        } else {
+            format!("api/{}", self.api_version)
+        };
+        (!kind.is_list() && kind.api_paths().contains(&path.as_str())).then_some(kind)
+    }
+
+    /// The namespace the object goes to, by lightkube's precedence: the
+    /// explicit argument, then `metadata.namespace`, then `default`.
+    /// An argument that contradicts the manifest, or any namespace for a
+    /// cluster-scoped kind, is [`Error::Namespace`].
+    pub fn namespace_for(
+        &self,
+        explicit: Option<&str>,
+        default: &str,
+        namespaced: bool,
+    ) -> Result<Option<String>> {
+        if !namespaced {
+            return match explicit.or(self.namespace.as_deref()) {
+                Some(ns) => Err(Error::Namespace(format!(
+                    "{} is cluster-scoped but namespace {ns:?} was given",
+                    self.kind
+                ))),
+                None => Ok(None),
+            };
+        }
+        match (explicit, self.namespace.as_deref()) {
+            (Some(arg), Some(own)) if arg != own => Err(Error::Namespace(format!(
+                "namespace {arg:?} contradicts the manifest's metadata.namespace {own:?}"
+            ))),
+            (Some(ns), _) | (None, Some(ns)) => Ok(Some(ns.to_string())),
+            (None, None) => Ok(Some(default.to_string())),
+        }
+    }
+
+    /// The `POST` creating this manifest as `resource` (whose kind must match).
+    pub fn create_request(
+        &self,
+        config: Arc<Config>,
+        resource: ApiResource,
+        namespace: Option<&str>,
+        params: &WriteParams,
+    ) -> Result<Request<Bytes>> {
+        if resource.kind() != self.kind || resource.api_version() != self.api_version {
+            return Err(Error::InvalidInput(format!(
+                "the manifest is a {} {} but the resource is a {} {}",
+                self.api_version,
+                self.kind,
+                resource.api_version(),
+                resource.kind()
+            )));
+        }
+        let ns = self.namespace_for(namespace, &config.default_namespace, resource.is_namespaced())?;
+        let scope = ns.map_or(Scope::Cluster, Scope::Namespace);
+        Endpoint::new(config, resource, scope)?.create(&self.value, params)
+    }
+}

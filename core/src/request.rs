@@ -1,0 +1,103 @@
+//! Assembling one `http::Request` from a method, an encoded path, a query
+//! and an optional body, with the headers every request carries.
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
+use http::{Method, Request};
+
+use crate::config::{Auth, Config};
+use crate::error::{Error, Result};
+use crate::query::Query;
+
+/// The JSON content type.
+pub(crate) const JSON: &str = "application/json";
+
+/// Builds the request. `path` is absolute and already encoded.
+pub(crate) fn build(
+    config: &Config,
+    method: Method,
+    path: &str,
+    query: &Query,
+    body: Option<(Vec<u8>, &str)>,
+) -> Result<Request<Bytes>> {
+    let uri = config.url(path, &query.render());
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(ACCEPT, JSON)
+        .header(USER_AGENT, header_value(&config.user_agent, "user agent")?);
+    if let Some(auth) = authorization(&config.credentials.auth)? {
+        builder = builder.header(AUTHORIZATION, auth);
+    }
+    let body = match body {
+        Some((bytes, content_type)) => {
+            builder = builder.header(CONTENT_TYPE, content_type);
+            Bytes::from(bytes)
+        }
+        None => Bytes::new(),
+    };
+    builder
+        .body(body)
+        .map_err(|e| Error::InvalidInput(format!("cannot build request: {e}")))
+}
+
+fn header_value(value: &str, what: &str) -> Result<HeaderValue> {
+    HeaderValue::from_str(value)
+        .map_err(|_| Error::InvalidInput(format!("{what} {value:?} is not a valid header value")))
+}
+
+/// The `Authorization` header, marked sensitive so `Debug` hides it.
+fn authorization(auth: &Auth) -> Result<Option<HeaderValue>> {
+    let raw = match auth {
+        Auth::None => return Ok(None),
+        Auth::Bearer(token) => {
+            let mut v = b"Bearer ".to_vec();
+            v.extend_from_slice(token.expose());
+            v
+        }
+        Auth::Basic { username, password } => {
+            let mut pair = format!("{username}:").into_bytes();
+            pair.extend_from_slice(password.expose());
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            )
+            .into_bytes()
+        }
+    };
+    let mut value = HeaderValue::from_bytes(&raw).map_err(|_| {
+        Error::InvalidInput("credentials hold characters not allowed in a header".to_string())
+    })?;
+    value.set_sensitive(true);
+    Ok(Some(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    #[test]
+    fn authorization_is_sensitive_and_hidden_from_debug() {
+        let mut config = Config::default();
+        config.credentials.auth = Auth::Bearer(Secret::new("tok-123"));
+        let req = build(&config, Method::GET, "/api", &Query::default(), None).unwrap();
+        assert_eq!(req.headers()[AUTHORIZATION], "Bearer tok-123");
+        assert!(req.headers()[AUTHORIZATION].is_sensitive());
+        assert!(!format!("{req:?}").contains("tok-123"));
+        assert!(!format!("{config:?}").contains("tok-123"));
+    }
+
+    #[test]
+    fn basic_auth() {
+        let mut config = Config::default();
+        config.credentials.auth = Auth::Basic {
+            username: "admin".into(),
+            password: Secret::new("pw"),
+        };
+        let req = build(&config, Method::GET, "/api", &Query::default(), None).unwrap();
+        assert_eq!(req.headers()[AUTHORIZATION], "Basic YWRtaW46cHc=");
+        assert!(!format!("{config:?}").contains("pw\""));
+    }
+}
