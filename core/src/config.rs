@@ -134,14 +134,18 @@ impl Config {
 
     /// The full URL of an (already encoded) absolute `path` and `query`.
     pub fn url(&self, path: &str, query: &str) -> Uri {
-        let mut s = format!("{}://{}{}{}", self.scheme, self.authority, self.path_prefix, path);
+        let mut s = format!(
+            "{}://{}{}{}",
+            self.scheme, self.authority, self.path_prefix, path
+        );
         if !query.is_empty() {
             s.push('?');
             s.push_str(query);
         }
         // Every component was validated or percent-encoded before; a parse
         // failure would be a bug in this crate, surfaced as a bad request URL.
-        s.parse().unwrap_or_else(|_| Uri::from_static("http://invalid./"))
+        s.parse()
+            .unwrap_or_else(|_| Uri::from_static("http://invalid./"))
     }
 }
 

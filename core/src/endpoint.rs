@@ -161,7 +161,9 @@ impl Endpoint {
             }
         }
         if let Scope::Namespace(ns) = &self.scope {
-            let body_ns = value.pointer("/metadata/namespace").and_then(|v| v.as_str());
+            let body_ns = value
+                .pointer("/metadata/namespace")
+                .and_then(|v| v.as_str());
             if body_ns.is_some_and(|n| n != ns) {
                 return Err(Error::Namespace(format!(
                     "the object's metadata.namespace {:?} contradicts namespace {ns:?}",

@@ -46,10 +46,7 @@ impl Item {
             let status = crate::status::Status::from_body(&raw).unwrap_or_default();
             return Err(Error::Decode {
                 expected: "an object with metadata",
-                message: format!(
-                    "got a Status ({}: {})",
-                    status.status, status.message
-                ),
+                message: format!("got a Status ({}: {})", status.status, status.message),
             });
         }
         let meta = head.metadata.ok_or_else(|| Error::Decode {

@@ -156,7 +156,9 @@ impl Kind {
     /// `None` when `index` is out of range.
     pub fn api_resource(self, index: usize) -> Option<ApiResource> {
         let path = self.api_paths().get(index)?;
-        let gv = path.strip_prefix("apis/").or_else(|| path.strip_prefix("api/"))?;
+        let gv = path
+            .strip_prefix("apis/")
+            .or_else(|| path.strip_prefix("api/"))?;
         let kind = self.item_kind();
         ApiResource::from_api_version(gv, kind.name(), kind.resource(), kind.is_namespaced()).ok()
     }
@@ -173,13 +175,16 @@ impl FromStr for Kind {
 
     /// Parses a kind name exactly as the API spells it (`Pod`, `PodList`).
     fn from_str(s: &str) -> Result<Kind> {
-        Kind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| {
-            let known: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
-            Error::InvalidInput(format!(
-                "unknown kind {s:?}; known kinds: {}",
-                known.join(", ")
-            ))
-        })
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+                Error::InvalidInput(format!(
+                    "unknown kind {s:?}; known kinds: {}",
+                    known.join(", ")
+                ))
+            })
     }
 }
 
@@ -191,14 +196,20 @@ mod tests {
     fn pairs_and_scopes() {
         for k in Kind::ALL {
             assert_eq!(k.item_kind().list_kind(), k.list_kind());
-            assert_eq!(k.list_kind().name(), format!("{}List", k.item_kind().name()));
+            assert_eq!(
+                k.list_kind().name(),
+                format!("{}List", k.item_kind().name())
+            );
             assert_eq!(k.name().parse::<Kind>().unwrap(), k);
             assert_eq!(k.api_resource(0).unwrap().api_path(), k.api_paths()[0]);
         }
         assert!(!Kind::Node.is_namespaced());
         assert!(!Kind::NamespaceList.is_namespaced());
         assert!(Kind::Secret.is_namespaced());
-        assert_eq!(Kind::ReplicationControllerList.resource(), "replicationcontrollers");
+        assert_eq!(
+            Kind::ReplicationControllerList.resource(),
+            "replicationcontrollers"
+        );
         let old = Kind::DaemonSet.api_resource(1).unwrap();
         assert_eq!((old.group(), old.version()), ("extensions", "v1beta1"));
         assert!(Kind::Pod.api_resource(1).is_none());
@@ -207,6 +218,9 @@ mod tests {
     #[test]
     fn unknown_kind_lists_known_ones() {
         let err = "pod".parse::<Kind>().unwrap_err().to_string();
-        assert!(err.contains("\"pod\"") && err.contains("ReplicationController"), "{err}");
+        assert!(
+            err.contains("\"pod\"") && err.contains("ReplicationController"),
+            "{err}"
+        );
     }
 }

@@ -64,8 +64,8 @@ pub use patch::Patch;
 pub use proxy::Proxy;
 pub use resource::ApiResource;
 pub use response::{
-    check_status, decode_item, decode_list, decode_status, error_from_response,
-    item_from_response, list_from_response,
+    check_status, decode_item, decode_list, decode_status, error_from_response, item_from_response,
+    list_from_response,
 };
 pub use secret::Secret;
 pub use status::{Status, StatusCause, StatusDetails, StatusListMeta};

@@ -57,7 +57,11 @@ impl ItemList {
             .map(|value| {
                 let text = value.get().as_bytes();
                 let start = text.as_ptr() as usize - base;
-                Item::decode(body.slice(start..start + text.len()), &raw.api_version, item_kind)
+                Item::decode(
+                    body.slice(start..start + text.len()),
+                    &raw.api_version,
+                    item_kind,
+                )
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(ItemList {

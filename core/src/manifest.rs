@@ -43,12 +43,17 @@ impl Manifest {
     /// Checks `value` and wraps it.
     pub fn new(value: serde_json::Value) -> Result<Manifest> {
         if !value.is_object() {
-            return Err(Error::InvalidInput("a manifest must be a JSON object".to_string()));
+            return Err(Error::InvalidInput(
+                "a manifest must be a JSON object".to_string(),
+            ));
         }
         let missing = |what: &str| Error::InvalidInput(format!("the manifest has no {what}"));
         let api_version = text(&value, "/apiVersion").ok_or_else(|| missing("apiVersion"))?;
         let kind = text(&value, "/kind").ok_or_else(|| missing("kind"))?;
-        match (text(&value, "/metadata/name"), text(&value, "/metadata/generateName")) {
+        match (
+            text(&value, "/metadata/name"),
+            text(&value, "/metadata/generateName"),
+        ) {
             (None, None) => return Err(missing("metadata.name or metadata.generateName")),
             (Some(name), _) => crate::segment::check_name(name)?,
             (None, Some(_)) => {}
@@ -142,7 +147,11 @@ impl Manifest {
                 resource.kind()
             )));
         }
-        let ns = self.namespace_for(namespace, &config.default_namespace, resource.is_namespaced())?;
+        let ns = self.namespace_for(
+            namespace,
+            &config.default_namespace,
+            resource.is_namespaced(),
+        )?;
         let scope = ns.map_or(Scope::Cluster, Scope::Namespace);
         Endpoint::new(config, resource, scope)?.create(&self.value, params)
     }

@@ -132,7 +132,8 @@ impl ListParams {
         q.push_opt("resourceVersion", self.resource_version.as_ref());
         q.push_opt(
             "resourceVersionMatch",
-            self.resource_version_match.map(ResourceVersionMatch::as_str),
+            self.resource_version_match
+                .map(ResourceVersionMatch::as_str),
         );
         q.push_opt("timeoutSeconds", self.timeout_seconds);
         q.extend(&self.extra);
@@ -284,7 +285,10 @@ impl WriteParams {
             }
             q.push("force", "true");
         }
-        q.push_opt("fieldValidation", self.field_validation.map(FieldValidation::as_str));
+        q.push_opt(
+            "fieldValidation",
+            self.field_validation.map(FieldValidation::as_str),
+        );
         q.extend(&self.extra);
         Ok(())
     }

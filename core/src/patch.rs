@@ -47,7 +47,9 @@ impl Patch {
                 let ops = v.as_array().ok_or_else(|| {
                     Error::InvalidInput("a JSON patch must be an array of operations".to_string())
                 })?;
-                if let Some(bad) = ops.iter().find(|op| !op.get("op").is_some_and(|o| o.is_string()))
+                if let Some(bad) = ops
+                    .iter()
+                    .find(|op| !op.get("op").is_some_and(|o| o.is_string()))
                 {
                     return Err(Error::InvalidInput(format!(
                         "JSON patch operation without \"op\": {bad}"

@@ -81,7 +81,9 @@ impl Proxy {
         let mut q = Query::default();
         for (k, v) in query {
             if k.is_empty() {
-                return Err(Error::InvalidInput("empty query parameter name".to_string()));
+                return Err(Error::InvalidInput(
+                    "empty query parameter name".to_string(),
+                ));
             }
             q.push(k, *v);
         }

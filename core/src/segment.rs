@@ -137,7 +137,10 @@ mod tests {
     #[test]
     fn encodes() {
         assert_eq!(encode_segment("a:b@c"), "a:b@c");
-        assert_eq!(encode_query("tier in (a,b),app!=x"), "tier%20in%20(a,b),app!%3Dx");
+        assert_eq!(
+            encode_query("tier in (a,b),app!=x"),
+            "tier%20in%20(a,b),app!%3Dx"
+        );
         assert_eq!(encode_query("a+b&c"), "a%2Bb%26c");
     }
 }

@@ -51,8 +51,9 @@ fn digits(s: &[u8]) -> Option<i64> {
     if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    s.iter()
-        .try_fold(0i64, |acc, d| acc.checked_mul(10)?.checked_add(i64::from(d - b'0')))
+    s.iter().try_fold(0i64, |acc, d| {
+        acc.checked_mul(10)?.checked_add(i64::from(d - b'0'))
+    })
 }
 
 /// Days from 1970-01-01 to the given civil date (Howard Hinnant's algorithm).
@@ -97,7 +98,11 @@ fn parse(s: &str) -> Option<Timestamp> {
         return None;
     }
     let (y, mo, d) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
-    let (h, mi, sec) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
+    let (h, mi, sec) = (
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+    );
     if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60
     {
         return None;
@@ -164,9 +169,8 @@ impl fmt::Display for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Timestamp, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        parse(&s).ok_or_else(|| {
-            serde::de::Error::custom(format!("{s:?} is not an RFC 3339 timestamp"))
-        })
+        parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not an RFC 3339 timestamp")))
     }
 }
 
@@ -178,11 +182,23 @@ mod tests {
     fn parses_and_rejects() {
         let t: Timestamp = "2008-01-01T01:01:01Z".parse().unwrap();
         assert_eq!(t.unix_seconds(), 1_199_149_261);
-        assert_eq!("1970-01-01T00:00:00Z".parse::<Timestamp>().unwrap().unix_seconds(), 0);
+        assert_eq!(
+            "1970-01-01T00:00:00Z"
+                .parse::<Timestamp>()
+                .unwrap()
+                .unix_seconds(),
+            0
+        );
         let micro: Timestamp = "2026-11-21T05:42:50.123456Z".parse().unwrap();
         assert_eq!(micro.subsec_nanos(), 123_456_000);
         assert_eq!(micro.to_string(), "2026-11-21T05:42:50.123456Z");
-        for bad in ["", "2026-02-30T00:00:00Z", "2026-11-21 05:42:50Z", "2026-11-21T05:42:50", "x"] {
+        for bad in [
+            "",
+            "2026-02-30T00:00:00Z",
+            "2026-11-21 05:42:50Z",
+            "2026-11-21T05:42:50",
+            "x",
+        ] {
             assert!(bad.parse::<Timestamp>().is_err(), "{bad}");
         }
     }
