@@ -1,1 +1,64 @@
-//! Conformance machinery for kubewire (in progress).
+//! # kubewire-conformance
+//!
+//! Proves the kubewire core and every transport behave the same against
+//! recorded apiserver traffic:
+//!
+//! - [`Fixture`]: the fixture format of `fixtures/FORMAT.md` (load,
+//!   validate with file name and JSON path, write);
+//! - [`ReplayServer`]: serves fixtures over HTTP/1.1 on 127.0.0.1, matching
+//!   every request strictly and answering `599` with the difference;
+//! - [`SansIoDriver`]: feeds fixture responses straight into the core,
+//!   re-chunked many ways ([`Chunking`]);
+//! - [`scenarios::all`]: the scenario suite, run through the sans-IO runner
+//!   ([`run_sans_io`]) and over HTTP for any transport
+//!   ([`conformance_suite!`]);
+//! - [`Recorder`]: a forwarding proxy that writes what a client and a real
+//!   apiserver said as a fixture, redacting secrets.
+//!
+//! Using the replay server from your own tests (as a dev-dependency):
+//!
+//! ```
+//! use kubewire_conformance::{Fixture, ReplayServer};
+//! let fixture = Fixture::parse(br#"{"format": 1, "name": "ping", "description": "GET /version",
+//!   "source": "handwritten", "exchanges": [{"request": {"method": "GET", "path": "/version"},
+//!   "response": {"status": 200, "body": {"gitVersion": "v1.36.2"}}}]}"#,
+//!   std::path::Path::new("<inline>")).unwrap();
+//! let server = ReplayServer::start(vec![fixture]).unwrap();
+//! // Point the code under test at server.base_url(); here, a raw request:
+//! use std::io::{Read, Write};
+//! let mut s = std::net::TcpStream::connect(server.addr()).unwrap();
+//! s.write_all(b"GET /version HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").unwrap();
+//! let mut answer = String::new();
+//! s.read_to_string(&mut answer).unwrap();
+//! assert!(answer.starts_with("HTTP/1.1 200 OK") && answer.ends_with(r#"{"gitVersion":"v1.36.2"}"#));
+//! server.finish().unwrap(); // Err describes any mismatch or unconsumed exchange
+//! ```
+
+pub mod chunking;
+pub mod driver;
+pub mod fixture;
+pub mod http1;
+pub mod matching;
+pub mod recorder;
+pub mod redact;
+pub mod sans_io;
+pub mod scenario;
+pub mod scenarios;
+pub mod script;
+pub mod server;
+pub mod suite;
+pub mod wire_client;
+
+pub use chunking::Chunking;
+pub use driver::{Body, BodyError, Connect, Driver, Response};
+pub use fixture::{
+    Chunk, End, Exchange, ExpectedRequest, Fixture, FixtureError, RecordedResponse, RequestBody,
+    ResponseBody, Source,
+};
+pub use recorder::{Recorder, RecorderOptions};
+pub use sans_io::SansIoDriver;
+pub use scenario::{Ctx, Scenario};
+pub use script::{Report, Script};
+pub use server::{ReplayServer, ServeOptions};
+pub use suite::{assert_clean, run_over_http, run_sans_io};
+pub use wire_client::WireDriver;

@@ -1,0 +1,110 @@
+//! The sans-IO runner: fixture responses fed straight into the core,
+//! re-chunked, with no sockets at all.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use kubewire::Config;
+
+use crate::chunking::Chunking;
+use crate::driver::{Body, BodyError, Driver, Response};
+use crate::fixture::{Chunk, End, Fixture, ResponseBody};
+use crate::matching::ActualRequest;
+use crate::script::{Report, Script};
+
+/// Answers requests from a fixture in memory, splitting every body with a
+/// [`Chunking`]. Mismatches are answered `599`, as the replay server does.
+#[derive(Debug)]
+pub struct SansIoDriver {
+    script: Script,
+    chunking: Chunking,
+    config: Arc<Config>,
+}
+
+impl SansIoDriver {
+    /// A driver over `fixtures` with `chunking`.
+    pub fn new(fixtures: Vec<Fixture>, chunking: Chunking) -> SansIoDriver {
+        SansIoDriver {
+            script: Script::new(fixtures),
+            chunking,
+            config: Arc::new(Config::default()),
+        }
+    }
+
+    /// What happened so far.
+    pub fn report(&self) -> Report {
+        self.script.report()
+    }
+}
+
+fn actual(request: &http::Request<Bytes>) -> ActualRequest {
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |pq| pq.as_str())
+        .to_string();
+    let headers = request
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    ActualRequest::from_target(request.method().as_str(), &target, headers, request.body().to_vec())
+}
+
+impl Driver for SansIoDriver {
+    fn name(&self) -> String {
+        format!("sans-io/{:?}", self.chunking)
+    }
+
+    fn config(&self) -> Arc<Config> {
+        self.config.clone()
+    }
+
+    fn send(&mut self, request: http::Request<Bytes>) -> Result<Response, String> {
+        let exchange = match self.script.take(&actual(&request)) {
+            Ok(e) => e,
+            Err(mismatch) => {
+                let text = Bytes::from(serde_json::to_vec_pretty(&mismatch).unwrap_or_default());
+                return Ok(Response {
+                    status: 599,
+                    headers: http::HeaderMap::new(),
+                    body: Body::new(std::iter::once(Ok(text))),
+                });
+            }
+        };
+        let resp = exchange.response;
+        let mut headers = http::HeaderMap::new();
+        for (k, v) in &resp.headers {
+            if let (Ok(k), Ok(v)) = (
+                http::HeaderName::from_bytes(k.as_bytes()),
+                http::HeaderValue::from_str(v),
+            ) {
+                headers.append(k, v);
+            }
+        }
+        let recorded = match resp.body {
+            ResponseBody::Chunks(c) => c,
+            other => vec![Chunk {
+                bytes: other.bytes(),
+                delay_ms: 0,
+            }],
+        };
+        let pieces: Vec<Result<Bytes, BodyError>> = self
+            .chunking
+            .split(&recorded)
+            .into_iter()
+            .filter(|c| !c.bytes.is_empty())
+            .map(|c| Ok(Bytes::from(c.bytes)))
+            .chain(match resp.end {
+                End::Complete => None,
+                End::Cut => Some(Err(BodyError::Cut)),
+                End::Hang => Some(Err(BodyError::Hang)),
+            })
+            .collect();
+        Ok(Response {
+            status: resp.status,
+            headers,
+            body: Body::new(pieces.into_iter()),
+        })
+    }
+}

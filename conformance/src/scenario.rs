@@ -1,0 +1,118 @@
+//! What a scenario is, and the context it drives the client through.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use kubewire::{
+    ApiResource, Config, Endpoint, Item, Kind, ListParams, Pager, Result, Scope, Status,
+};
+
+use crate::driver::Driver;
+
+/// One scenario: fixtures, what the client does, what it must observe.
+#[derive(Clone, Copy, Debug)]
+pub struct Scenario {
+    /// The scenario's name.
+    pub name: &'static str,
+    /// The fixtures it replays, in order.
+    pub fixtures: &'static [&'static str],
+    /// Drives the client and asserts what it observed (panics on failure).
+    pub run: fn(&mut Ctx<'_>),
+}
+
+/// The client side of a scenario: builds requests with the core, sends
+/// them through the driver, decodes the answers with the core.
+pub struct Ctx<'a> {
+    driver: &'a mut dyn Driver,
+    config: Arc<Config>,
+}
+
+impl std::fmt::Debug for Ctx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx").field("driver", &self.driver.name()).finish()
+    }
+}
+
+impl<'a> Ctx<'a> {
+    /// A context over `driver`.
+    pub fn new(driver: &'a mut dyn Driver) -> Ctx<'a> {
+        let config = driver.config();
+        Ctx { driver, config }
+    }
+
+    /// The configuration requests are built with.
+    pub fn config(&self) -> Arc<Config> {
+        self.config.clone()
+    }
+
+    /// An endpoint for a seed kind at its newest API path: in `namespace`,
+    /// or cluster-wide (all namespaces for a namespaced kind) when `None`.
+    pub fn endpoint(&self, kind: Kind, namespace: Option<&str>) -> Endpoint {
+        let resource = kind.api_resource(0).expect("every kind has an API path");
+        let scope = match namespace {
+            Some(ns) => Scope::Namespace(ns.to_string()),
+            None if kind.is_namespaced() => Scope::AllNamespaces,
+            None => Scope::Cluster,
+        };
+        self.resource(resource, scope)
+    }
+
+    /// An endpoint for any resource.
+    pub fn resource(&self, resource: ApiResource, scope: Scope) -> Endpoint {
+        Endpoint::new(self.config.clone(), resource, scope).expect("a valid endpoint")
+    }
+
+    /// Sends a request and reads the whole answer. A driver failure or a
+    /// `599` from the replay server fails the scenario.
+    pub fn send(&mut self, request: Result<http::Request<Bytes>>) -> http::Response<Bytes> {
+        let request = request.expect("the core builds the request");
+        let what = format!("{} {}", request.method(), request.uri());
+        let response = self
+            .driver
+            .send(request)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let response = response
+            .into_http()
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_ne!(
+            response.status(),
+            599,
+            "{what}: the replay server rejected the request: {}",
+            String::from_utf8_lossy(response.body())
+        );
+        response
+    }
+
+    /// Sends a request and decodes the answer as an item.
+    pub fn item(&mut self, request: Result<http::Request<Bytes>>) -> Result<Item> {
+        kubewire::item_from_response(self.send(request))
+    }
+
+    /// Sends a request whose answer is a `Status` (or an error).
+    pub fn status(&mut self, request: Result<http::Request<Bytes>>) -> Result<Status> {
+        let (parts, body) = self.send(request).into_parts();
+        kubewire::check_status(parts.status.as_u16(), &parts.headers, &body)?;
+        kubewire::decode_status(&body)
+    }
+
+    /// Sends a request and decodes the answer as any JSON (discovery and
+    /// other documents the core does not model yet).
+    pub fn json(&mut self, request: Result<http::Request<Bytes>>) -> Result<serde_json::Value> {
+        let (parts, body) = self.send(request).into_parts();
+        kubewire::check_status(parts.status.as_u16(), &parts.headers, &body)?;
+        serde_json::from_slice(&body).map_err(|e| kubewire::Error::Decode {
+            expected: "a JSON document",
+            message: e.to_string(),
+        })
+    }
+
+    /// Lists every item of `endpoint` with the core's pager.
+    pub fn list_all(&mut self, endpoint: Endpoint, params: ListParams) -> Result<(Vec<Item>, String)> {
+        Pager::new(endpoint, params).collect(|req| Ok(self.send(Ok(req))))
+    }
+}
+
+/// The names of `items`, in order.
+pub fn names(items: &[Item]) -> Vec<&str> {
+    items.iter().map(|i| i.meta().name.as_str()).collect()
+}

@@ -1,0 +1,115 @@
+//! The order in which a fixture's exchanges are consumed, shared by the
+//! replay server and the sans-IO runner so both match the same way.
+
+use serde_json::Value;
+
+use crate::fixture::{Exchange, Fixture};
+use crate::matching::{self, ActualRequest};
+
+/// Exchanges to consume strictly in order, with what happened so far.
+#[derive(Debug, Default)]
+pub struct Script {
+    exchanges: Vec<(String, Exchange)>,
+    next: usize,
+    served: usize,
+    failures: Vec<Value>,
+}
+
+/// What a replay saw.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Report {
+    /// Requests answered from the fixture.
+    pub served: usize,
+    /// The `599` bodies sent (mismatches and unexpected requests).
+    pub failures: Vec<Value>,
+    /// Required exchanges never requested: `fixture#index METHOD path`.
+    pub unconsumed: Vec<String>,
+}
+
+impl Report {
+    /// True when everything matched and every required exchange was used.
+    pub fn is_clean(&self) -> bool {
+        self.failures.is_empty() && self.unconsumed.is_empty()
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{} request(s) served", self.served)?;
+        for fail in &self.failures {
+            writeln!(f, "mismatch: {}", serde_json::to_string_pretty(fail).unwrap_or_default())?;
+        }
+        for u in &self.unconsumed {
+            writeln!(f, "never requested: {u}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Script {
+    /// The exchanges of `fixtures`, one fixture after the other.
+    pub fn new(fixtures: Vec<Fixture>) -> Script {
+        let exchanges = fixtures
+            .into_iter()
+            .flat_map(|f| {
+                let name = f.name;
+                f.exchanges
+                    .into_iter()
+                    .enumerate()
+                    .map(move |(i, e)| (format!("{name}#{i}"), e))
+            })
+            .collect();
+        Script {
+            exchanges,
+            ..Script::default()
+        }
+    }
+
+    /// Takes the exchange `actual` consumes, skipping optional exchanges
+    /// that do not match. On mismatch the exchange stays unconsumed and the
+    /// `599` body describing the difference is recorded and returned.
+    pub fn take(&mut self, actual: &ActualRequest) -> Result<Exchange, Value> {
+        let mut i = self.next;
+        let mut first_diff: Option<(usize, Vec<String>)> = None;
+        while let Some((_, exchange)) = self.exchanges.get(i) {
+            let diffs = matching::differences(&exchange.request, actual);
+            if diffs.is_empty() {
+                self.next = i + 1;
+                self.served += 1;
+                return Ok(exchange.clone());
+            }
+            if first_diff.is_none() {
+                first_diff = Some((i, diffs));
+            }
+            if !exchange.optional {
+                break;
+            }
+            i += 1;
+        }
+        let body = match first_diff {
+            Some((i, diffs)) => {
+                let (id, e) = &self.exchanges[i];
+                let mut b = matching::mismatch_body(Some(i), Some(&e.request), actual, &diffs);
+                b["exchange_id"] = Value::String(id.clone());
+                b
+            }
+            None => matching::mismatch_body(None, None, actual, &["no exchanges left".into()]),
+        };
+        self.failures.push(body.clone());
+        Err(body)
+    }
+
+    /// What happened so far.
+    pub fn report(&self) -> Report {
+        let unconsumed = self.exchanges[self.next..]
+            .iter()
+            .filter(|(_, e)| !e.optional)
+            .map(|(id, e)| format!("{id} {} {}", e.request.method, e.request.path))
+            .collect();
+        Report {
+            served: self.served,
+            failures: self.failures.clone(),
+            unconsumed,
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! The replay server: serves fixtures over HTTP/1.1 on loopback, strictly.
+
+use std::io::{self, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::chunking::Chunking;
+use crate::fixture::{Chunk, End, Exchange, Fixture, ResponseBody};
+use crate::script::{Report, Script};
+use crate::http1::{self, Framing, ReadError, Wire};
+use crate::matching::ActualRequest;
+
+/// How a replay server runs.
+#[derive(Clone, Copy, Debug)]
+pub struct ServeOptions {
+    /// Where to listen; port 0 picks a free one. Loopback only.
+    pub addr: SocketAddr,
+    /// How response bodies are split on the wire.
+    pub chunking: Chunking,
+    /// Honour the fixtures' `delay_ms` (off makes replays fast).
+    pub delays: bool,
+}
+
+impl Default for ServeOptions {
+    fn default() -> ServeOptions {
+        ServeOptions {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            chunking: Chunking::Recorded,
+            delays: true,
+        }
+    }
+}
+
+/// A fixture replayed over HTTP/1.1 on 127.0.0.1.
+///
+/// Exchanges are consumed in order of arrival, whatever connection a
+/// request comes on; a mismatch is answered `599` with a JSON description of
+/// the difference. [`ReplayServer::finish`] stops the server and fails when
+/// anything did not match or a required exchange was never requested.
+///
+/// ```no_run
+/// use kubewire_conformance::{Fixture, ReplayServer};
+/// let fixture = Fixture::load("fixtures/recorded/pod-fetch-running.json").unwrap();
+/// let server = ReplayServer::start(vec![fixture]).unwrap();
+/// let base = server.base_url(); // e.g. http://127.0.0.1:41235/
+/// // ... point the code under test at `base` ...
+/// server.finish().unwrap(); // panics with the differences, if any
+/// ```
+#[derive(Debug)]
+pub struct ReplayServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    options: ServeOptions,
+    stop: AtomicBool,
+    script: Mutex<Script>,
+    connections: Mutex<Vec<JoinHandle<()>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl ReplayServer {
+    /// Serves `fixtures` (their exchanges one after the other) on an
+    /// ephemeral loopback port with the recorded chunking.
+    pub fn start(fixtures: Vec<Fixture>) -> io::Result<ReplayServer> {
+        ReplayServer::start_with(fixtures, ServeOptions::default())
+    }
+
+    /// Serves `fixtures` with `options`.
+    pub fn start_with(fixtures: Vec<Fixture>, options: ServeOptions) -> io::Result<ReplayServer> {
+        if !options.addr.ip().is_loopback() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the replay server listens on loopback addresses only",
+            ));
+        }
+        let listener = TcpListener::bind(options.addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            options,
+            stop: AtomicBool::new(false),
+            script: Mutex::new(Script::new(fixtures)),
+            connections: Mutex::new(Vec::new()),
+        });
+        let accept_shared = shared.clone();
+        let acceptor = std::thread::Builder::new()
+            .name("replay-accept".into())
+            .spawn(move || accept_loop(listener, accept_shared))?;
+        Ok(ReplayServer {
+            addr,
+            shared,
+            acceptor: Some(acceptor),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT/`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// What the server saw so far.
+    pub fn report(&self) -> Report {
+        lock(&self.shared.script).report()
+    }
+
+    /// Stops the server (closing open connections, hanging ones included)
+    /// and returns its report.
+    pub fn stop(mut self) -> Report {
+        self.shutdown();
+        self.report()
+    }
+
+    /// Stops the server; `Err` with a readable description when a request
+    /// did not match or a required exchange was never requested.
+    pub fn finish(self) -> Result<Report, String> {
+        let report = self.stop();
+        if report.is_clean() {
+            Ok(report)
+        } else {
+            Err(report.to_string())
+        }
+    }
+
+    /// Blocks until every connection ended (the CLI's "serve until stopped").
+    pub fn wait(mut self) {
+        if let Some(a) = self.acceptor.take() {
+            let _ = a.join();
+        }
+    }
+
+    fn shutdown(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        if let Some(a) = self.acceptor.take() {
+            let _ = a.join();
+        }
+        let conns = std::mem::take(&mut *lock(&self.shared.connections));
+        for c in conns {
+            let _ = c.join();
+        }
+    }
+}
+
+impl Drop for ReplayServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    while !shared.stop.load(Ordering::Relaxed) {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let conn_shared = shared.clone();
+                let spawned = std::thread::Builder::new()
+                    .name("replay-conn".into())
+                    .spawn(move || serve_connection(stream, &conn_shared));
+                if let Ok(handle) = spawned {
+                    let mut conns = lock(&shared.connections);
+                    conns.retain(|h| !h.is_finished());
+                    conns.push(handle);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(http1::POLL / 5),
+            Err(_) => std::thread::sleep(http1::POLL),
+        }
+    }
+}
+
+fn serve_connection(stream: TcpStream, shared: &Shared) {
+    let _ = stream.set_nonblocking(false);
+    // A client that never reads must not hold a connection thread forever.
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
+    let Ok(mut wire) = Wire::new(stream) else {
+        return;
+    };
+    loop {
+        let head = match wire.read_request_head(&shared.stop) {
+            Ok(h) => h,
+            Err(ReadError::Malformed(m)) => {
+                bad_request(&mut wire, &m);
+                return;
+            }
+            Err(_) => return,
+        };
+        let body = match http1::framing(&head.headers, Framing::Length(0)) {
+            Some(Framing::Close) | None => {
+                bad_request(&mut wire, "bad content-length or transfer-encoding");
+                return;
+            }
+            Some(framing) => match wire.read_body(framing, &shared.stop) {
+                Ok(b) => b,
+                Err(ReadError::Malformed(m)) => {
+                    bad_request(&mut wire, &m);
+                    return;
+                }
+                Err(_) => return,
+            },
+        };
+        let close = http1::header(&head.headers, "connection")
+            .is_some_and(|c| c.eq_ignore_ascii_case("close"));
+        let is_head = head.method == "HEAD";
+        let actual = ActualRequest::from_target(&head.method, &head.target, head.headers, body);
+        let taken = lock(&shared.script).take(&actual);
+        let keep_open = match taken {
+            Ok(exchange) => send_response(&mut wire, shared, &exchange, is_head),
+            Err(mismatch) => send_mismatch(&mut wire, &mismatch).is_ok(),
+        };
+        if !keep_open || close {
+            let _ = wire.stream().shutdown(Shutdown::Both);
+            return;
+        }
+    }
+}
+
+fn bad_request(wire: &mut Wire, message: &str) {
+    let body = serde_json::json!({"error": "malformed request", "message": message}).to_string();
+    let headers = vec![
+        ("content-type".to_string(), "application/json".to_string()),
+        ("content-length".to_string(), body.len().to_string()),
+        ("connection".to_string(), "close".to_string()),
+    ];
+    let s = wire.stream();
+    let _ = http1::write_head(s, 400, &headers).and_then(|_| s.write_all(body.as_bytes()));
+    let _ = s.shutdown(Shutdown::Both);
+}
+
+fn send_mismatch(wire: &mut Wire, body: &Value) -> io::Result<()> {
+    let text = serde_json::to_vec_pretty(body).unwrap_or_default();
+    let headers = vec![
+        ("content-type".to_string(), "application/json".to_string()),
+        ("content-length".to_string(), text.len().to_string()),
+    ];
+    let s = wire.stream();
+    http1::write_head(s, 599, &headers)?;
+    s.write_all(&text)?;
+    s.flush()
+}
+
+/// Sleeps `ms`, waking early when the server stops; false when stopped.
+fn pause(ms: u64, shared: &Shared) -> bool {
+    if !shared.options.delays {
+        return !shared.stop.load(Ordering::Relaxed);
+    }
+    let mut left = Duration::from_millis(ms);
+    while !left.is_zero() {
+        if shared.stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let step = left.min(http1::POLL);
+        std::thread::sleep(step);
+        left -= step;
+    }
+    !shared.stop.load(Ordering::Relaxed)
+}
+
+/// Sends one recorded response; false when the connection must close.
+fn send_response(wire: &mut Wire, shared: &Shared, exchange: &Exchange, is_head: bool) -> bool {
+    let resp = &exchange.response;
+    let mut headers: Vec<(String, String)> = resp
+        .headers
+        .iter()
+        .filter(|(k, _)| k != "content-length" && k != "transfer-encoding")
+        .cloned()
+        .collect();
+    let no_body = is_head || resp.status == 204 || resp.status == 304 || resp.status < 200;
+    let (chunked, recorded) = match &resp.body {
+        ResponseBody::Chunks(c) => (true, c.clone()),
+        other => (
+            false,
+            vec![Chunk {
+                bytes: other.bytes(),
+                delay_ms: 0,
+            }],
+        ),
+    };
+    let pieces = shared.options.chunking.split(&recorded);
+    if no_body {
+        if !chunked && resp.status != 204 && resp.status >= 200 {
+            headers.push(("content-length".into(), recorded[0].bytes.len().to_string()));
+        }
+    } else if chunked {
+        headers.push(("transfer-encoding".into(), "chunked".into()));
+    } else {
+        headers.push(("content-length".into(), recorded[0].bytes.len().to_string()));
+    }
+    let s = wire.stream();
+    if http1::write_head(s, resp.status, &headers).and_then(|_| s.flush()).is_err() {
+        return false;
+    }
+    if !no_body {
+        for piece in &pieces {
+            if !pause(piece.delay_ms, shared) {
+                return false;
+            }
+            let s = wire.stream();
+            let written = if chunked {
+                http1::write_chunk(s, &piece.bytes)
+            } else {
+                s.write_all(&piece.bytes).and_then(|_| s.flush())
+            };
+            if written.is_err() {
+                return false;
+            }
+        }
+    }
+    match resp.end {
+        End::Complete => !chunked || no_body || http1::write_last_chunk(wire.stream()).is_ok(),
+        End::Cut => false,
+        End::Hang => {
+            wire.wait_closed(&shared.stop);
+            false
+        }
+    }
+}
