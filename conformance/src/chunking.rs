@@ -29,7 +29,10 @@ impl Chunking {
         Chunking::Fixed(1),
         Chunking::Fixed(2),
         Chunking::Fixed(7),
-        Chunking::Random { seed: 0x6b75_6265, max: 97 },
+        Chunking::Random {
+            seed: 0x6b75_6265,
+            max: 97,
+        },
     ];
 
     /// Parses `recorded`, `whole`, `N` (fixed) or `random:SEED`.
@@ -38,7 +41,10 @@ impl Chunking {
             "recorded" => Some(Chunking::Recorded),
             "whole" => Some(Chunking::Whole),
             _ => match s.strip_prefix("random:") {
-                Some(seed) => seed.parse().ok().map(|seed| Chunking::Random { seed, max: 97 }),
+                Some(seed) => seed
+                    .parse()
+                    .ok()
+                    .map(|seed| Chunking::Random { seed, max: 97 }),
                 None => s.parse().ok().filter(|n| *n > 0).map(Chunking::Fixed),
             },
         }
@@ -54,7 +60,10 @@ impl Chunking {
         if total == 0 {
             return recorded.to_vec();
         }
-        let all: Vec<u8> = recorded.iter().flat_map(|c| c.bytes.iter().copied()).collect();
+        let all: Vec<u8> = recorded
+            .iter()
+            .flat_map(|c| c.bytes.iter().copied())
+            .collect();
         // (start offset, delay) of each recorded chunk, in order.
         let mut starts = Vec::with_capacity(recorded.len());
         let mut offset = 0;
@@ -72,7 +81,7 @@ impl Chunking {
         while pos < total {
             let size = match *self {
                 Chunking::Fixed(n) => n.max(1),
-                Chunking::Random { max, .. } => 1 + (rng.next() % max.max(1) as u64) as usize,
+                Chunking::Random { max, .. } => 1 + (rng.next_u64() % max.max(1) as u64) as usize,
                 Chunking::Whole | Chunking::Recorded => total,
             };
             let end = (pos + size).min(total);
@@ -97,7 +106,7 @@ pub struct SplitMix64(pub u64);
 
 impl SplitMix64 {
     /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -113,7 +122,10 @@ mod tests {
     fn chunks(parts: &[(&str, u64)]) -> Vec<Chunk> {
         parts
             .iter()
-            .map(|(t, d)| Chunk { bytes: t.as_bytes().to_vec(), delay_ms: *d })
+            .map(|(t, d)| Chunk {
+                bytes: t.as_bytes().to_vec(),
+                delay_ms: *d,
+            })
             .collect()
     }
 
@@ -129,13 +141,19 @@ mod tests {
         }
         assert_eq!(Chunking::Fixed(7).split(&rec).len(), 2);
         assert_eq!(Chunking::Fixed(1).split(&rec)[6].delay_ms, 20);
-        assert_eq!(Chunking::Random { seed: 1, max: 5 }.split(&rec), Chunking::Random { seed: 1, max: 5 }.split(&rec));
+        assert_eq!(
+            Chunking::Random { seed: 1, max: 5 }.split(&rec),
+            Chunking::Random { seed: 1, max: 5 }.split(&rec)
+        );
     }
 
     #[test]
     fn parses_names() {
         assert_eq!(Chunking::parse("7"), Some(Chunking::Fixed(7)));
-        assert_eq!(Chunking::parse("random:3"), Some(Chunking::Random { seed: 3, max: 97 }));
+        assert_eq!(
+            Chunking::parse("random:3"),
+            Some(Chunking::Random { seed: 3, max: 97 })
+        );
         assert_eq!(Chunking::parse("0"), None);
     }
 }

@@ -93,6 +93,13 @@ pub struct RecordedResponse {
     pub end: End,
 }
 
+impl RecordedResponse {
+    /// The whole body as bytes.
+    pub fn body_bytes(&self) -> Vec<u8> {
+        self.body.bytes()
+    }
+}
+
 /// A response body.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ResponseBody {
@@ -170,7 +177,13 @@ pub struct FixtureError {
 
 impl fmt::Display for FixtureError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}: {}", self.file.display(), self.path, self.message)
+        write!(
+            f,
+            "{}: {}: {}",
+            self.file.display(),
+            self.path,
+            self.message
+        )
     }
 }
 
@@ -222,7 +235,14 @@ impl Checker<'_> {
         self.only_keys(
             o,
             "$",
-            &["format", "name", "description", "source", "server_version", "exchanges"],
+            &[
+                "format",
+                "name",
+                "description",
+                "source",
+                "server_version",
+                "exchanges",
+            ],
         )?;
         if o.get("format") != Some(&json!(1)) {
             return self.err("$.format", "must be 1");
@@ -235,13 +255,14 @@ impl Checker<'_> {
         if !kebab {
             return self.err("$.name", format!("{name:?} is not kebab-case"));
         }
-        if let Some(stem) = self.file.file_stem().and_then(|s| s.to_str()) {
-            if self.file.extension().is_some_and(|e| e == "json") && stem != name {
-                return self.err(
-                    "$.name",
-                    format!("{name:?} differs from the file name {stem:?}"),
-                );
-            }
+        if let Some(stem) = self.file.file_stem().and_then(|s| s.to_str())
+            && self.file.extension().is_some_and(|e| e == "json")
+            && stem != name
+        {
+            return self.err(
+                "$.name",
+                format!("{name:?} differs from the file name {stem:?}"),
+            );
         }
         let description = self.string(o, "description", "$")?;
         let source = match self.string(o, "source", "$")?.as_str() {
@@ -319,8 +340,14 @@ impl Checker<'_> {
         let h = self.object(h, &p)?;
         let mut out = Vec::new();
         for (k, v) in h {
-            if k.is_empty() || k.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii_graphic()) {
-                return self.err(&format!("{p}.{k}"), "header names must be lower-case tokens");
+            if k.is_empty()
+                || k.bytes()
+                    .any(|b| b.is_ascii_uppercase() || !b.is_ascii_graphic())
+            {
+                return self.err(
+                    &format!("{p}.{k}"),
+                    "header names must be lower-case tokens",
+                );
             }
             match v {
                 Value::String(s) => out.push((k.clone(), s.clone())),
@@ -337,10 +364,17 @@ impl Checker<'_> {
 
     fn request(&self, v: &Value, path: &str) -> Checked<ExpectedRequest> {
         let o = self.object(v, path)?;
-        self.only_keys(o, path, &["method", "path", "query", "headers", "body", "body_text"])?;
+        self.only_keys(
+            o,
+            path,
+            &["method", "path", "query", "headers", "body", "body_text"],
+        )?;
         let method = self.string(o, "method", path)?;
         if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
-            return self.err(&format!("{path}.method"), format!("{method:?} is not an upper-case method"));
+            return self.err(
+                &format!("{path}.method"),
+                format!("{method:?} is not an upper-case method"),
+            );
         }
         let req_path = self.string(o, "path", path)?;
         if !req_path.starts_with('/') {
@@ -353,7 +387,9 @@ impl Checker<'_> {
                 for (i, p) in pairs.iter().enumerate() {
                     let pp = format!("{path}.query[{i}]");
                     match p.as_array().map(Vec::as_slice) {
-                        Some([Value::String(k), Value::String(v)]) => query.push((k.clone(), v.clone())),
+                        Some([Value::String(k), Value::String(v)]) => {
+                            query.push((k.clone(), v.clone()))
+                        }
                         _ => return self.err(&pp, "expected a [name, value] pair of strings"),
                     }
                 }
@@ -368,7 +404,10 @@ impl Checker<'_> {
         let headers = self.headers(o, path)?.into_iter().collect();
         let body = match (o.get("body"), o.get("body_text")) {
             (Some(b), Some(_)) if !b.is_null() => {
-                return self.err(&format!("{path}.body_text"), "give either body or body_text");
+                return self.err(
+                    &format!("{path}.body_text"),
+                    "give either body or body_text",
+                );
             }
             (_, Some(Value::String(t))) => RequestBody::Text(t.clone()),
             (_, Some(other)) => {
@@ -391,10 +430,19 @@ impl Checker<'_> {
 
     fn response(&self, v: &Value, path: &str) -> Checked<RecordedResponse> {
         let o = self.object(v, path)?;
-        self.only_keys(o, path, &["status", "headers", "body", "body_text", "chunks", "end"])?;
+        self.only_keys(
+            o,
+            path,
+            &["status", "headers", "body", "body_text", "chunks", "end"],
+        )?;
         let status = match o.get("status").and_then(Value::as_u64) {
             Some(s @ 100..=599) => s as u16,
-            _ => return self.err(&format!("{path}.status"), "expected an HTTP status code (100-599)"),
+            _ => {
+                return self.err(
+                    &format!("{path}.status"),
+                    "expected an HTTP status code (100-599)",
+                );
+            }
         };
         let headers = self.headers(o, path)?;
         let forms: Vec<&str> = ["body", "body_text", "chunks"]
@@ -423,11 +471,19 @@ impl Checker<'_> {
                     .collect::<Checked<Vec<_>>>()?;
                 ResponseBody::Chunks(chunks)
             }
-            [] => return self.err(path, "needs exactly one of body, body_text, chunks; found none"),
+            [] => {
+                return self.err(
+                    path,
+                    "needs exactly one of body, body_text, chunks; found none",
+                );
+            }
             many => {
                 return self.err(
                     path,
-                    format!("needs exactly one of body, body_text, chunks; found {}", many.join(", ")),
+                    format!(
+                        "needs exactly one of body, body_text, chunks; found {}",
+                        many.join(", ")
+                    ),
                 );
             }
         };
@@ -464,17 +520,31 @@ impl Checker<'_> {
         self.only_keys(o, path, &["text", "base64", "delay_ms"])?;
         let bytes = match (o.get("text"), o.get("base64")) {
             (Some(Value::String(t)), None) => t.as_bytes().to_vec(),
-            (None, Some(Value::String(b))) => match base64::engine::general_purpose::STANDARD.decode(b) {
-                Ok(bytes) => bytes,
-                Err(e) => return self.err(&format!("{path}.base64"), format!("invalid base64: {e}")),
-            },
-            _ => return self.err(path, "a chunk needs exactly one of text or base64, as a string"),
+            (None, Some(Value::String(b))) => {
+                match base64::engine::general_purpose::STANDARD.decode(b) {
+                    Ok(bytes) => bytes,
+                    Err(e) => {
+                        return self.err(&format!("{path}.base64"), format!("invalid base64: {e}"));
+                    }
+                }
+            }
+            _ => {
+                return self.err(
+                    path,
+                    "a chunk needs exactly one of text or base64, as a string",
+                );
+            }
         };
         let delay_ms = match o.get("delay_ms") {
             None => 0,
             Some(d) => match d.as_u64() {
                 Some(ms) => ms,
-                None => return self.err(&format!("{path}.delay_ms"), "expected a non-negative integer"),
+                None => {
+                    return self.err(
+                        &format!("{path}.delay_ms"),
+                        "expected a non-negative integer",
+                    );
+                }
             },
         };
         Ok(Chunk { bytes, delay_ms })
@@ -579,7 +649,11 @@ impl Exchange {
         let s = &self.response;
         let mut resp = Map::new();
         resp.insert("status".into(), json!(s.status));
-        let headers: Map<String, Value> = s.headers.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        let headers: Map<String, Value> = s
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
         resp.insert("headers".into(), Value::Object(headers));
         match &s.body {
             ResponseBody::Json(v) => {

@@ -57,10 +57,17 @@ pub enum Framing {
 /// The framing a set of headers announces; `None` when it is malformed.
 pub fn framing(headers: &[(String, String)], default: Framing) -> Option<Framing> {
     if let Some(te) = header(headers, "transfer-encoding") {
-        return te.eq_ignore_ascii_case("chunked").then_some(Framing::Chunked);
+        return te
+            .eq_ignore_ascii_case("chunked")
+            .then_some(Framing::Chunked);
     }
     match header(headers, "content-length") {
-        Some(n) => n.trim().parse().ok().filter(|n| *n <= MAX_BODY).map(Framing::Length),
+        Some(n) => n
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| *n <= MAX_BODY)
+            .map(Framing::Length),
         None => Some(default),
     }
 }
@@ -145,7 +152,9 @@ impl Wire {
                 Err(e)
                     if matches!(
                         e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::TimedOut
+                            | io::ErrorKind::Interrupted
                     ) => {}
                 Err(e) if e.kind() == io::ErrorKind::ConnectionReset => return Ok(0),
                 Err(e) => return Err(ReadError::Io(e)),
@@ -195,7 +204,9 @@ impl Wire {
         let mut req = httparse::Request::new(&mut headers);
         match req.parse(&raw) {
             Ok(httparse::Status::Complete(_)) => {}
-            Ok(httparse::Status::Partial) => return Err(ReadError::Malformed("incomplete head".into())),
+            Ok(httparse::Status::Partial) => {
+                return Err(ReadError::Malformed("incomplete head".into()));
+            }
             Err(e) => return Err(ReadError::Malformed(e.to_string())),
         }
         if req.version != Some(1) {
@@ -216,7 +227,9 @@ impl Wire {
         let mut resp = httparse::Response::new(&mut headers);
         match resp.parse(&raw) {
             Ok(httparse::Status::Complete(_)) => {}
-            Ok(httparse::Status::Partial) => return Err(ReadError::Malformed("incomplete head".into())),
+            Ok(httparse::Status::Partial) => {
+                return Err(ReadError::Malformed("incomplete head".into()));
+            }
             Err(e) => return Err(ReadError::Malformed(e.to_string())),
         }
         Ok(ResponseHead {
@@ -266,7 +279,8 @@ impl Wire {
     /// connection ends before it (a cut).
     pub fn read_chunk(&mut self, stop: &AtomicBool) -> Result<Option<Vec<u8>>, ReadError> {
         let line = self.read_line(stop)?;
-        let text = std::str::from_utf8(&line).map_err(|_| ReadError::Malformed("chunk size".into()))?;
+        let text =
+            std::str::from_utf8(&line).map_err(|_| ReadError::Malformed("chunk size".into()))?;
         let size_hex = text.split(';').next().unwrap_or("").trim();
         let size = usize::from_str_radix(size_hex, 16)
             .ok()
@@ -318,7 +332,11 @@ pub fn reason(status: u16) -> &'static str {
     http::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
-        .unwrap_or(if status == 599 { "Fixture Mismatch" } else { "Unknown" })
+        .unwrap_or(if status == 599 {
+            "Fixture Mismatch"
+        } else {
+            "Unknown"
+        })
 }
 
 /// Writes a status line and headers.

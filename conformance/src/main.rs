@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use kubewire_conformance::{Chunking, Fixture, Recorder, RecorderOptions, ReplayServer, ServeOptions};
+use kubewire_conformance::{
+    Chunking, Fixture, Recorder, RecorderOptions, ReplayServer, ServeOptions,
+};
 
 const USAGE: &str = "usage:
   kubewire-conformance serve <fixture.json | dir> [--addr 127.0.0.1:PORT] [--chunking recorded|whole|N|random:SEED] [--no-delays]
@@ -27,8 +29,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// Command-line arguments split into positional ones and options.
+struct Args<'a> {
+    positional: Vec<&'a str>,
+    /// `(flag, value)`; switches have an empty value.
+    options: Vec<(&'a str, &'a str)>,
+}
+
 /// Splits `--flag value` options from positional arguments.
-fn options<'a>(args: &'a [String], flags: &[&str], switches: &[&str]) -> Result<(Vec<&'a str>, Vec<(&'a str, &'a str)>), String> {
+fn options<'a>(args: &'a [String], flags: &[&str], switches: &[&str]) -> Result<Args<'a>, String> {
     let mut positional = Vec::new();
     let mut opts = Vec::new();
     let mut it = args.iter();
@@ -36,7 +45,9 @@ fn options<'a>(args: &'a [String], flags: &[&str], switches: &[&str]) -> Result<
         if switches.contains(&a.as_str()) {
             opts.push((a.as_str(), ""));
         } else if flags.contains(&a.as_str()) {
-            let v = it.next().ok_or_else(|| format!("{a} needs a value\n{USAGE}"))?;
+            let v = it
+                .next()
+                .ok_or_else(|| format!("{a} needs a value\n{USAGE}"))?;
             opts.push((a.as_str(), v.as_str()));
         } else if a.starts_with("--") {
             return Err(format!("unknown option {a}\n{USAGE}"));
@@ -44,7 +55,10 @@ fn options<'a>(args: &'a [String], flags: &[&str], switches: &[&str]) -> Result<
             positional.push(a.as_str());
         }
     }
-    Ok((positional, opts))
+    Ok(Args {
+        positional,
+        options: opts,
+    })
 }
 
 fn addr(value: &str) -> Result<SocketAddr, String> {
@@ -52,7 +66,10 @@ fn addr(value: &str) -> Result<SocketAddr, String> {
 }
 
 fn serve(args: &[String]) -> Result<(), String> {
-    let (positional, opts) = options(args, &["--addr", "--chunking"], &["--no-delays"])?;
+    let Args {
+        positional,
+        options: opts,
+    } = options(args, &["--addr", "--chunking"], &["--no-delays"])?;
     let [target] = positional.as_slice() else {
         return Err(USAGE.to_string());
     };
@@ -66,7 +83,10 @@ fn serve(args: &[String]) -> Result<(), String> {
     for (k, v) in opts {
         match k {
             "--addr" => options.addr = addr(v)?,
-            "--chunking" => options.chunking = Chunking::parse(v).ok_or_else(|| format!("bad chunking {v:?}"))?,
+            "--chunking" => {
+                options.chunking =
+                    Chunking::parse(v).ok_or_else(|| format!("bad chunking {v:?}"))?
+            }
             _ => options.delays = false,
         }
     }
@@ -79,7 +99,14 @@ fn serve(args: &[String]) -> Result<(), String> {
 }
 
 fn record(args: &[String]) -> Result<(), String> {
-    let (positional, opts) = options(args, &["--upstream", "--out", "--listen", "--name"], &["--no-redact"])?;
+    let Args {
+        positional,
+        options: opts,
+    } = options(
+        args,
+        &["--upstream", "--out", "--listen", "--name"],
+        &["--no-redact"],
+    )?;
     if !positional.is_empty() {
         return Err(USAGE.to_string());
     }
@@ -96,7 +123,10 @@ fn record(args: &[String]) -> Result<(), String> {
     let out = options.out.clone();
     let recorder = Recorder::start(options).map_err(|e| e.to_string())?;
     println!("{}", recorder.base_url());
-    eprintln!("recording to {} (rewritten after every exchange); stop with Ctrl-C", out.display());
+    eprintln!(
+        "recording to {} (rewritten after every exchange); stop with Ctrl-C",
+        out.display()
+    );
     recorder.wait();
     Ok(())
 }

@@ -87,16 +87,14 @@ pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
     while i < b.len() {
         let hex = |c: u8| (c as char).to_digit(16);
         match b[i] {
-            b'%' if i + 2 < b.len() => {
-                match (hex(b[i + 1]), hex(b[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b'+' if plus_is_space => out.push(b' '),
             c => out.push(c),
         }
@@ -110,10 +108,16 @@ pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
 pub fn differences(expected: &ExpectedRequest, actual: &ActualRequest) -> Vec<String> {
     let mut diffs = Vec::new();
     if expected.method != actual.method {
-        diffs.push(format!("method: expected {}, got {}", expected.method, actual.method));
+        diffs.push(format!(
+            "method: expected {}, got {}",
+            expected.method, actual.method
+        ));
     }
     if expected.path != actual.path {
-        diffs.push(format!("path: expected {:?}, got {:?}", expected.path, actual.path));
+        diffs.push(format!(
+            "path: expected {:?}, got {:?}",
+            expected.path, actual.path
+        ));
     }
     let mut missing = expected.query.clone();
     let mut extra = Vec::new();

@@ -74,10 +74,12 @@ impl Recorder {
     /// proxy` in front of a TLS apiserver).
     pub fn start(options: RecorderOptions) -> io::Result<Recorder> {
         let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
-        let rest = options
-            .upstream
-            .strip_prefix("http://")
-            .ok_or_else(|| invalid(format!("upstream {:?} must be http://HOST:PORT", options.upstream)))?;
+        let rest = options.upstream.strip_prefix("http://").ok_or_else(|| {
+            invalid(format!(
+                "upstream {:?} must be http://HOST:PORT",
+                options.upstream
+            ))
+        })?;
         let (authority, prefix) = match rest.find('/') {
             Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
             None => (rest, ""),
@@ -86,7 +88,9 @@ impl Recorder {
             return Err(invalid("upstream has no host".into()));
         }
         if !options.listen.ip().is_loopback() {
-            return Err(invalid("the recorder listens on loopback addresses only".into()));
+            return Err(invalid(
+                "the recorder listens on loopback addresses only".into(),
+            ));
         }
         let listener = TcpListener::bind(options.listen)?;
         listener.set_nonblocking(true)?;
@@ -223,7 +227,11 @@ fn recorded_request_headers(head: &RequestHead) -> Vec<(String, String)> {
         .iter()
         .filter(|(k, v)| {
             (k == "content-type" && head.method == "PATCH")
-                || (k == "accept" && !matches!(v.as_str(), "application/json" | "*/*" | "application/json, */*"))
+                || (k == "accept"
+                    && !matches!(
+                        v.as_str(),
+                        "application/json" | "*/*" | "application/json, */*"
+                    ))
         })
         .cloned()
         .collect()
@@ -267,7 +275,8 @@ fn proxy_connection(stream: TcpStream, shared: &Shared) {
             slots.len() - 1
         };
         let keep = forward(&mut client, shared, slot, &head, &body);
-        let close = http1::header(&head.headers, "connection").is_some_and(|c| c.eq_ignore_ascii_case("close"));
+        let close = http1::header(&head.headers, "connection")
+            .is_some_and(|c| c.eq_ignore_ascii_case("close"));
         if !keep || close {
             let _ = client.stream().shutdown(Shutdown::Both);
             return;
@@ -277,7 +286,13 @@ fn proxy_connection(stream: TcpStream, shared: &Shared) {
 
 /// Forwards one request and streams the answer back while recording it;
 /// false when the client connection must close.
-fn forward(client: &mut Wire, shared: &Shared, slot: usize, head: &RequestHead, body: &[u8]) -> bool {
+fn forward(
+    client: &mut Wire,
+    shared: &Shared,
+    slot: usize,
+    head: &RequestHead,
+    body: &[u8],
+) -> bool {
     let opts = &shared.options;
     let actual = ActualRequest::from_target(&head.method, &head.target, Vec::new(), Vec::new());
     let secrets = redact::is_secrets_path(&actual.path);
@@ -299,18 +314,27 @@ fn forward(client: &mut Wire, shared: &Shared, slot: usize, head: &RequestHead, 
         }
     };
     let mut upstream = upstream;
-    let mut out = format!("{} {}{} HTTP/1.1\r\nhost: {}\r\n", head.method, shared.prefix, head.target, shared.authority);
+    let mut out = format!(
+        "{} {}{} HTTP/1.1\r\nhost: {}\r\n",
+        head.method, shared.prefix, head.target, shared.authority
+    );
     for (k, v) in &head.headers {
         if !HOP_BY_HOP.contains(&k.as_str()) {
             out.push_str(&format!("{k}: {v}\r\n"));
         }
     }
-    out.push_str(&format!("content-length: {}\r\nconnection: close\r\n\r\n", body.len()));
+    out.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    ));
     let sent = upstream
         .stream()
         .write_all(out.as_bytes())
         .and_then(|_| upstream.stream().write_all(body));
-    let resp = match sent.map_err(ReadError::Io).and_then(|_| upstream.read_response_head(&shared.stop)) {
+    let resp = match sent
+        .map_err(ReadError::Io)
+        .and_then(|_| upstream.read_response_head(&shared.stop))
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("recorder: {} {}: {e}", head.method, head.target);
@@ -320,11 +344,17 @@ fn forward(client: &mut Wire, shared: &Shared, slot: usize, head: &RequestHead, 
     let recorded_headers: Vec<(String, String)> = resp
         .headers
         .iter()
-        .filter(|(k, _)| matches!(k.as_str(), "content-type" | "retry-after" | "warning" | "location"))
+        .filter(|(k, _)| {
+            matches!(
+                k.as_str(),
+                "content-type" | "retry-after" | "warning" | "location"
+            )
+        })
         .filter(|(k, _)| !redact::is_secret_header(k))
         .cloned()
         .collect();
-    let no_body = head.method == "HEAD" || resp.status == 204 || resp.status == 304 || resp.status < 200;
+    let no_body =
+        head.method == "HEAD" || resp.status == 204 || resp.status == 304 || resp.status < 200;
     let framing = if no_body {
         Framing::Length(0)
     } else {
@@ -358,14 +388,29 @@ fn forward(client: &mut Wire, shared: &Shared, slot: usize, head: &RequestHead, 
                     if client_alive && http1::write_chunk(client.stream(), &data).is_err() {
                         client_alive = false;
                     }
-                    chunks.push(Chunk { bytes: data, delay_ms: if chunks.is_empty() { 0 } else { gap.min(opts.max_delay_ms) } });
+                    chunks.push(Chunk {
+                        bytes: data,
+                        delay_ms: if chunks.is_empty() {
+                            0
+                        } else {
+                            gap.min(opts.max_delay_ms)
+                        },
+                    });
                     if !client_alive {
                         break End::Hang;
                     }
                     let mut snapshot = response.clone();
-                    snapshot.body = ResponseBody::Chunks(finish_chunks(chunks.clone(), secrets, opts.redact));
+                    snapshot.body =
+                        ResponseBody::Chunks(finish_chunks(chunks.clone(), secrets, opts.redact));
                     snapshot.end = End::Hang;
-                    shared.store(slot, Exchange { request: request.clone(), response: snapshot, optional: false });
+                    shared.store(
+                        slot,
+                        Exchange {
+                            request: request.clone(),
+                            response: snapshot,
+                            optional: false,
+                        },
+                    );
                 }
                 Ok(None) => {
                     if client_alive {
@@ -379,7 +424,14 @@ fn forward(client: &mut Wire, shared: &Shared, slot: usize, head: &RequestHead, 
         };
         response.body = ResponseBody::Chunks(finish_chunks(chunks, secrets, opts.redact));
         response.end = end;
-        shared.store(slot, Exchange { request, response, optional: false });
+        shared.store(
+            slot,
+            Exchange {
+                request,
+                response,
+                optional: false,
+            },
+        );
         return end == End::Complete && client_alive;
     }
     let data = match upstream.read_body(framing, &shared.stop) {
@@ -406,10 +458,20 @@ fn forward(client: &mut Wire, shared: &Shared, slot: usize, head: &RequestHead, 
         }
         _ => match String::from_utf8(data) {
             Ok(text) => ResponseBody::Text(text),
-            Err(e) => ResponseBody::Chunks(vec![Chunk { bytes: e.into_bytes(), delay_ms: 0 }]),
+            Err(e) => ResponseBody::Chunks(vec![Chunk {
+                bytes: e.into_bytes(),
+                delay_ms: 0,
+            }]),
         },
     };
-    shared.store(slot, Exchange { request, response, optional: false });
+    shared.store(
+        slot,
+        Exchange {
+            request,
+            response,
+            optional: false,
+        },
+    );
     ok
 }
 

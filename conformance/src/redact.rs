@@ -37,7 +37,11 @@ fn redact_secret(obj: &mut Value) -> bool {
 /// watch event's object. `secrets_path` says the request addressed the
 /// `secrets` resource, so objects without `kind` (list items) are Secrets.
 pub fn redact_value(value: &mut Value, secrets_path: bool) -> bool {
-    let kind = value.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let mut changed = false;
     if kind == "Secret" || (kind.is_empty() && secrets_path && value.get("metadata").is_some()) {
         changed |= redact_secret(value);
@@ -50,10 +54,10 @@ pub fn redact_value(value: &mut Value, secrets_path: bool) -> bool {
             }
         }
     }
-    if value.get("type").is_some() {
-        if let Some(object) = value.get_mut("object") {
-            changed |= redact_value(object, secrets_path);
-        }
+    if value.get("type").is_some()
+        && let Some(object) = value.get_mut("object")
+    {
+        changed |= redact_value(object, secrets_path);
     }
     changed
 }
@@ -135,16 +139,27 @@ mod tests {
         assert!(redact_value(&mut s, false));
         assert_eq!(s["data"]["a"], REDACTED);
         assert_eq!(s["stringData"]["b"], REDACTED);
-        let mut list = json!({"kind": "SecretList", "items": [{"metadata": {}, "data": {"a": "eA=="}}]});
+        let mut list =
+            json!({"kind": "SecretList", "items": [{"metadata": {}, "data": {"a": "eA=="}}]});
         assert!(redact_value(&mut list, false));
         assert_eq!(list["items"][0]["data"]["a"], REDACTED);
         let mut cm = json!({"kind": "ConfigMap", "data": {"a": "x"}});
         assert!(!redact_value(&mut cm, false));
-        let event = "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Secret\",\"data\":{\"k\":\"eA==\"}}}\n";
+        let event =
+            "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Secret\",\"data\":{\"k\":\"eA==\"}}}\n";
         let chunks = vec![
-            Chunk { bytes: event.as_bytes()[..10].to_vec(), delay_ms: 3 },
-            Chunk { bytes: event.as_bytes()[10..].to_vec(), delay_ms: 0 },
-            Chunk { bytes: b"{\"type\":\"BOOKMARK\",\"object\":{}}\n".to_vec(), delay_ms: 9 },
+            Chunk {
+                bytes: event.as_bytes()[..10].to_vec(),
+                delay_ms: 3,
+            },
+            Chunk {
+                bytes: event.as_bytes()[10..].to_vec(),
+                delay_ms: 0,
+            },
+            Chunk {
+                bytes: b"{\"type\":\"BOOKMARK\",\"object\":{}}\n".to_vec(),
+                delay_ms: 9,
+            },
         ];
         let out = redact_chunks(chunks, false);
         assert_eq!(out.len(), 2);

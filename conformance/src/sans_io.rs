@@ -46,9 +46,19 @@ fn actual(request: &http::Request<Bytes>) -> ActualRequest {
     let headers = request
         .headers()
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
-    ActualRequest::from_target(request.method().as_str(), &target, headers, request.body().to_vec())
+    ActualRequest::from_target(
+        request.method().as_str(),
+        &target,
+        headers,
+        request.body().to_vec(),
+    )
 }
 
 impl Driver for SansIoDriver {

@@ -29,7 +29,9 @@ pub struct Ctx<'a> {
 
 impl std::fmt::Debug for Ctx<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ctx").field("driver", &self.driver.name()).finish()
+        f.debug_struct("Ctx")
+            .field("driver", &self.driver.name())
+            .finish()
     }
 }
 
@@ -107,7 +109,11 @@ impl<'a> Ctx<'a> {
     }
 
     /// Lists every item of `endpoint` with the core's pager.
-    pub fn list_all(&mut self, endpoint: Endpoint, params: ListParams) -> Result<(Vec<Item>, String)> {
+    pub fn list_all(
+        &mut self,
+        endpoint: Endpoint,
+        params: ListParams,
+    ) -> Result<(Vec<Item>, String)> {
         Pager::new(endpoint, params).collect(|req| Ok(self.send(Ok(req))))
     }
 }

@@ -3,8 +3,8 @@
 //! asserts what the client observed.
 
 use kubewire::{
-    ApiResource, DeleteParams, Error, GetParams, Kind, ListParams, LogParams, Patch,
-    Proxy, Scope, WriteParams,
+    ApiResource, DeleteParams, Error, GetParams, Kind, ListParams, LogParams, Patch, Proxy, Scope,
+    WriteParams,
 };
 use serde_json::json;
 
@@ -13,45 +13,152 @@ use crate::scenario::{Ctx, Scenario, names};
 /// Every scenario of the suite.
 pub fn all() -> Vec<Scenario> {
     vec![
-        Scenario { name: "fetch-pod-and-not-found", fixtures: &["pod-fetch-running"], run: fetch_pod_and_not_found },
-        Scenario { name: "fetch-pending-pod", fixtures: &["pod-fetch-pending"], run: fetch_pending_pod },
-        Scenario { name: "fetch-every-seed-kind", fixtures: &["kinds-status"], run: fetch_every_seed_kind },
-        Scenario { name: "list-paginates", fixtures: &["pods-list-paginate"], run: list_paginates },
-        Scenario { name: "list-restarts-after-expired-continue", fixtures: &["list-continue-expired"], run: list_restarts },
-        Scenario { name: "label-and-field-selectors", fixtures: &["pods-filter"], run: selectors },
-        Scenario { name: "list-all-namespaces", fixtures: &["pods-all-namespaces"], run: all_namespaces },
-        Scenario { name: "list-cluster-scoped", fixtures: &["nodes-list"], run: nodes },
-        Scenario { name: "list-dynamic-resource", fixtures: &["events-list"], run: events },
-        Scenario { name: "create-replace-and-errors", fixtures: &["writes-create-replace"], run: create_replace },
-        Scenario { name: "patch-every-type", fixtures: &["patch-types"], run: patches },
-        Scenario { name: "delete-and-delete-collection", fixtures: &["delete"], run: deletes },
-        Scenario { name: "delete-namespace-twice", fixtures: &["namespace-delete"], run: namespace_delete },
-        Scenario { name: "delete-namespace-conflict-hidden-data", fixtures: &["namespace-delete-409"], run: namespace_delete_409 },
-        Scenario { name: "scale-subresource", fixtures: &["scale-subresource"], run: scale },
-        Scenario { name: "status-subresource", fixtures: &["status-subresource"], run: status_subresource },
-        Scenario { name: "subresources-and-empty-log", fixtures: &["subresources"], run: subresources },
-        Scenario { name: "custom-resources", fixtures: &["crd-discovery"], run: custom_resources },
-        Scenario { name: "discovery-documents", fixtures: &["discovery"], run: discovery },
-        Scenario { name: "aggregated-discovery", fixtures: &["discovery-aggregated"], run: aggregated_discovery },
-        Scenario { name: "auth-errors", fixtures: &["auth-errors"], run: auth_errors },
-        Scenario { name: "removed-group-not-served", fixtures: &["removed-group-404"], run: removed_group },
-        Scenario { name: "non-json-error-body", fixtures: &["error-bodies"], run: error_bodies },
+        Scenario {
+            name: "fetch-pod-and-not-found",
+            fixtures: &["pod-fetch-running"],
+            run: fetch_pod_and_not_found,
+        },
+        Scenario {
+            name: "fetch-pending-pod",
+            fixtures: &["pod-fetch-pending"],
+            run: fetch_pending_pod,
+        },
+        Scenario {
+            name: "fetch-every-seed-kind",
+            fixtures: &["kinds-status"],
+            run: fetch_every_seed_kind,
+        },
+        Scenario {
+            name: "list-paginates",
+            fixtures: &["pods-list-paginate"],
+            run: list_paginates,
+        },
+        Scenario {
+            name: "list-restarts-after-expired-continue",
+            fixtures: &["list-continue-expired"],
+            run: list_restarts,
+        },
+        Scenario {
+            name: "label-and-field-selectors",
+            fixtures: &["pods-filter"],
+            run: selectors,
+        },
+        Scenario {
+            name: "list-all-namespaces",
+            fixtures: &["pods-all-namespaces"],
+            run: all_namespaces,
+        },
+        Scenario {
+            name: "list-cluster-scoped",
+            fixtures: &["nodes-list"],
+            run: nodes,
+        },
+        Scenario {
+            name: "list-dynamic-resource",
+            fixtures: &["events-list"],
+            run: events,
+        },
+        Scenario {
+            name: "create-replace-and-errors",
+            fixtures: &["writes-create-replace"],
+            run: create_replace,
+        },
+        Scenario {
+            name: "patch-every-type",
+            fixtures: &["patch-types"],
+            run: patches,
+        },
+        Scenario {
+            name: "delete-and-delete-collection",
+            fixtures: &["delete"],
+            run: deletes,
+        },
+        Scenario {
+            name: "delete-namespace-twice",
+            fixtures: &["namespace-delete"],
+            run: namespace_delete,
+        },
+        Scenario {
+            name: "delete-namespace-conflict-hidden-data",
+            fixtures: &["namespace-delete-409"],
+            run: namespace_delete_409,
+        },
+        Scenario {
+            name: "scale-subresource",
+            fixtures: &["scale-subresource"],
+            run: scale,
+        },
+        Scenario {
+            name: "status-subresource",
+            fixtures: &["status-subresource"],
+            run: status_subresource,
+        },
+        Scenario {
+            name: "subresources-and-empty-log",
+            fixtures: &["subresources"],
+            run: subresources,
+        },
+        Scenario {
+            name: "custom-resources",
+            fixtures: &["crd-discovery"],
+            run: custom_resources,
+        },
+        Scenario {
+            name: "discovery-documents",
+            fixtures: &["discovery"],
+            run: discovery,
+        },
+        Scenario {
+            name: "aggregated-discovery",
+            fixtures: &["discovery-aggregated"],
+            run: aggregated_discovery,
+        },
+        Scenario {
+            name: "auth-errors",
+            fixtures: &["auth-errors"],
+            run: auth_errors,
+        },
+        Scenario {
+            name: "removed-group-not-served",
+            fixtures: &["removed-group-404"],
+            run: removed_group,
+        },
+        Scenario {
+            name: "non-json-error-body",
+            fixtures: &["error-bodies"],
+            run: error_bodies,
+        },
     ]
 }
 
 /// Fixtures of the corpus no scenario replays yet, each with the issue
 /// whose behaviour it needs. The suite's coverage test keeps this honest.
 pub const PENDING: &[(&str, &str)] = &[
-    ("api-fallback", "API-version fallback state machine (transports and facade)"),
+    (
+        "api-fallback",
+        "API-version fallback state machine (transports and facade)",
+    ),
     ("delete-foreground", "watch decoding (watch issue)"),
     ("pods-watch", "watch decoding (watch issue)"),
     ("pods-watch-cut", "watch resume (watch issue)"),
     ("pods-watch-initial-events", "watch decoding (watch issue)"),
     ("pods-watch-timeout", "watch decoding (watch issue)"),
-    ("pods-watch-timeout-reconnect", "watch reconnect after a server timeout (watch issue)"),
-    ("pods-list-429", "retries honouring Retry-After (transports and facade)"),
-    ("seed-quickstart", "views, items and watch (items/views, watch, facade issues)"),
-    ("wait-pod-ready", "single-item watch and wait (watch, full-verb-set issues)"),
+    (
+        "pods-watch-timeout-reconnect",
+        "watch reconnect after a server timeout (watch issue)",
+    ),
+    (
+        "pods-list-429",
+        "retries honouring Retry-After (transports and facade)",
+    ),
+    (
+        "seed-quickstart",
+        "views, items and watch (items/views, watch, facade issues)",
+    ),
+    (
+        "wait-pod-ready",
+        "single-item watch and wait (watch, full-verb-set issues)",
+    ),
     ("watch-expired", "410 relist (watch issue)"),
 ];
 
@@ -69,21 +176,33 @@ fn demo() -> Scope {
 
 fn fetch_pod_and_not_found(cx: &mut Ctx<'_>) {
     let pods = cx.endpoint(Kind::Pod, Some("demo"));
-    let pod = cx.item(pods.get("web-0", &GetParams::default())).expect("web-0");
+    let pod = cx
+        .item(pods.get("web-0", &GetParams::default()))
+        .expect("web-0");
     let meta = pod.meta();
-    assert_eq!((meta.name.as_str(), meta.namespace.as_str()), ("web-0", "demo"));
+    assert_eq!(
+        (meta.name.as_str(), meta.namespace.as_str()),
+        ("web-0", "demo")
+    );
     assert_eq!(pod.kind(), "Pod");
     assert_eq!(meta.labels.get("app").map(String::as_str), Some("web"));
     assert!(!meta.uid.is_empty() && !meta.resource_version.is_empty());
     assert!(meta.creation_timestamp.is_some());
-    let err = cx.item(pods.get("nope-0", &GetParams::default())).unwrap_err();
+    let err = cx
+        .item(pods.get("nope-0", &GetParams::default()))
+        .unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err}");
-    assert_eq!(err.to_string(), "apiserver answered 404 NotFound: pods \"nope-0\" not found");
+    assert_eq!(
+        err.to_string(),
+        "apiserver answered 404 NotFound: pods \"nope-0\" not found"
+    );
 }
 
 fn fetch_pending_pod(cx: &mut Ctx<'_>) {
     let pods = cx.endpoint(Kind::Pod, Some("demo"));
-    let pod = cx.item(pods.get("db-0", &GetParams::default())).expect("db-0");
+    let pod = cx
+        .item(pods.get("db-0", &GetParams::default()))
+        .expect("db-0");
     assert_eq!(pod.meta().name, "db-0");
     let value = pod.to_value().expect("JSON");
     assert_eq!(value["status"]["phase"], "Pending");
@@ -103,35 +222,71 @@ fn fetch_every_seed_kind(cx: &mut Ctx<'_>) {
     ];
     for (kind, ns, name) in cases {
         let endpoint = cx.endpoint(kind, ns);
-        let item = cx.item(endpoint.get(name, &GetParams::default())).expect(name);
+        let item = cx
+            .item(endpoint.get(name, &GetParams::default()))
+            .expect(name);
         assert_eq!(item.kind(), kind.name());
         assert_eq!(item.meta().name, name);
         assert_eq!(item.meta().namespace, ns.unwrap_or(""));
     }
     let rs = cx.endpoint(Kind::ReplicaSet, Some("demo"));
-    let (items, rv) = cx.list_all(rs, ListParams::default().labels("app=shop")).expect("list");
+    let (items, rv) = cx
+        .list_all(rs, ListParams::default().labels("app=shop"))
+        .expect("list");
     assert_eq!(names(&items), ["shop-78999b9646"]);
-    assert_eq!((items[0].kind(), items[0].api_version(), rv.as_str()), ("ReplicaSet", "apps/v1", "7774"));
+    assert_eq!(
+        (items[0].kind(), items[0].api_version(), rv.as_str()),
+        ("ReplicaSet", "apps/v1", "7774")
+    );
 }
 
 fn list_paginates(cx: &mut Ctx<'_>) {
     let pods = cx.endpoint(Kind::Pod, Some("demo"));
-    let (items, rv) = cx.list_all(pods, ListParams::default().limit(Some(2))).expect("list");
+    let (items, rv) = cx
+        .list_all(pods, ListParams::default().limit(Some(2)))
+        .expect("list");
     assert_eq!(
         names(&items),
-        ["api-0", "auth-v3-2ll8m", "auth-v3-jmrxb", "db-0", "legacy-s8bgx", "shop-78999b9646-g9rjd", "shop-78999b9646-n2phh", "web-0", "web-1"]
+        [
+            "api-0",
+            "auth-v3-2ll8m",
+            "auth-v3-jmrxb",
+            "db-0",
+            "legacy-s8bgx",
+            "shop-78999b9646-g9rjd",
+            "shop-78999b9646-n2phh",
+            "web-0",
+            "web-1"
+        ]
     );
     assert_eq!(rv, "7774");
-    assert!(items.iter().all(|i| i.kind() == "Pod" && i.meta().namespace == "demo"));
+    assert!(
+        items
+            .iter()
+            .all(|i| i.kind() == "Pod" && i.meta().namespace == "demo")
+    );
 }
 
 fn list_restarts(cx: &mut Ctx<'_>) {
     let pods = cx.endpoint(Kind::Pod, Some("demo"));
-    let (items, rv) = cx.list_all(pods, ListParams::default().limit(Some(2))).expect("list");
+    let (items, rv) = cx
+        .list_all(pods, ListParams::default().limit(Some(2)))
+        .expect("list");
     // One consistent snapshot (8249): no page of the expired listing kept.
     assert_eq!(
         names(&items),
-        ["api-0", "auth-v3-2ll8m", "auth-v3-jmrxb", "db-0", "legacy-2km69", "legacy-s8bgx", "shop-78999b9646-7k5m8", "shop-78999b9646-g9rjd", "web-0", "web-1"]
+        [
+            "api-0",
+            "auth-v3-2ll8m",
+            "auth-v3-jmrxb",
+            "db-0",
+            "legacy-2km69",
+            "legacy-s8bgx",
+            "shop-78999b9646-7k5m8",
+            "shop-78999b9646-g9rjd",
+            "web-0",
+            "web-1"
+        ]
     );
     assert_eq!(rv, "8249");
 }
@@ -140,11 +295,23 @@ fn selectors(cx: &mut Ctx<'_>) {
     let pods = cx.endpoint(Kind::Pod, Some("demo"));
     let cases: [(Option<&str>, Option<&str>, &[&str]); 6] = [
         (Some("app=web"), None, &["web-0", "web-1"]),
-        (Some("tier in (frontend,backend),app!=api"), None, &["web-0", "web-1"]),
+        (
+            Some("tier in (frontend,backend),app!=api"),
+            None,
+            &["web-0", "web-1"],
+        ),
         (Some("app=nothing"), None, &[]),
-        (None, Some("status.phase=Running"), &["api-0", "web-0", "web-1"]),
+        (
+            None,
+            Some("status.phase=Running"),
+            &["api-0", "web-0", "web-1"],
+        ),
         (None, Some("metadata.name=web-1"), &["web-1"]),
-        (Some("app=web"), Some("status.phase=Running"), &["web-0", "web-1"]),
+        (
+            Some("app=web"),
+            Some("status.phase=Running"),
+            &["web-0", "web-1"],
+        ),
     ];
     for (labels, fields, expected) in cases {
         let mut params = ListParams::default();
@@ -153,9 +320,14 @@ fn selectors(cx: &mut Ctx<'_>) {
         let (items, _) = cx.list_all(pods.clone(), params).expect("list");
         assert_eq!(names(&items), expected, "{labels:?} {fields:?}");
     }
-    let err = cx.list_all(pods, ListParams::default().fields("spec.bogus=1")).unwrap_err();
+    let err = cx
+        .list_all(pods, ListParams::default().fields("spec.bogus=1"))
+        .unwrap_err();
     assert_eq!(err.http_status(), Some(400));
-    assert_eq!(err.api().map(|e| e.message()), Some("field label not supported: spec.bogus"));
+    assert_eq!(
+        err.api().map(|e| e.message()),
+        Some("field label not supported: spec.bogus")
+    );
 }
 
 fn all_namespaces(cx: &mut Ctx<'_>) {
@@ -169,11 +341,17 @@ fn nodes(cx: &mut Ctx<'_>) {
     let nodes = cx.endpoint(Kind::Node, None);
     let (items, _) = cx.list_all(nodes, ListParams::default()).expect("list");
     assert_eq!(names(&items), ["node-1"]);
-    assert_eq!((items[0].kind(), items[0].meta().namespace.as_str()), ("Node", ""));
+    assert_eq!(
+        (items[0].kind(), items[0].meta().namespace.as_str()),
+        ("Node", "")
+    );
 }
 
 fn events(cx: &mut Ctx<'_>) {
-    let events = cx.resource(ApiResource::new("", "v1", "Event", "events", true).expect("valid"), demo());
+    let events = cx.resource(
+        ApiResource::new("", "v1", "Event", "events", true).expect("valid"),
+        demo(),
+    );
     let (items, rv) = cx.list_all(events, ListParams::default()).expect("list");
     assert_eq!((items.len(), rv.as_str()), (18, "7903"));
     assert!(items.iter().all(|i| i.kind() == "Event"));
@@ -183,71 +361,130 @@ fn events(cx: &mut Ctx<'_>) {
 fn create_replace(cx: &mut Ctx<'_>) {
     let cms = cx.resource(configmaps(), demo());
     let manifest = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"mode": "fast"}});
-    let created = cx.item(cms.create(&manifest, &WriteParams::default())).expect("created");
-    assert_eq!((created.meta().name.as_str(), created.meta().resource_version.as_str()), ("settings", "7775"));
-    let err = cx.item(cms.create(&manifest, &WriteParams::default())).unwrap_err();
-    assert_eq!((err.http_status(), err.api().map(|e| e.reason())), (Some(409), Some("AlreadyExists")));
+    let created = cx
+        .item(cms.create(&manifest, &WriteParams::default()))
+        .expect("created");
+    assert_eq!(
+        (
+            created.meta().name.as_str(),
+            created.meta().resource_version.as_str()
+        ),
+        ("settings", "7775")
+    );
+    let err = cx
+        .item(cms.create(&manifest, &WriteParams::default()))
+        .unwrap_err();
+    assert_eq!(
+        (err.http_status(), err.api().map(|e| e.reason())),
+        (Some(409), Some("AlreadyExists"))
+    );
     let mut bad = manifest.clone();
     bad["metadata"]["name"] = json!("Bad_Name");
-    let err = cx.item(cms.create(&bad, &WriteParams::default())).unwrap_err();
+    let err = cx
+        .item(cms.create(&bad, &WriteParams::default()))
+        .unwrap_err();
     let status = err.api().and_then(|e| e.status()).expect("a Status");
     assert_eq!((status.code, status.reason.as_str()), (422, "Invalid"));
-    assert_eq!(status.details.as_ref().expect("details").causes[0].field, "metadata.name");
+    assert_eq!(
+        status.details.as_ref().expect("details").causes[0].field,
+        "metadata.name"
+    );
     let mut changed = created.to_value().expect("JSON");
     changed["data"]["mode"] = json!("safe");
-    let replaced = cx.item(cms.replace("settings", &changed, &WriteParams::default())).expect("replaced");
+    let replaced = cx
+        .item(cms.replace("settings", &changed, &WriteParams::default()))
+        .expect("replaced");
     assert_eq!(replaced.meta().resource_version, "7776");
     assert_ne!(replaced, created, "a new revision");
     // The same body again carries the stale resourceVersion 7775.
-    let err = cx.item(cms.replace("settings", &changed, &WriteParams::default())).unwrap_err();
-    assert_eq!((err.http_status(), err.api().map(|e| e.reason())), (Some(409), Some("Conflict")));
+    let err = cx
+        .item(cms.replace("settings", &changed, &WriteParams::default()))
+        .unwrap_err();
+    assert_eq!(
+        (err.http_status(), err.api().map(|e| e.reason())),
+        (Some(409), Some("Conflict"))
+    );
     let mut dry = WriteParams::default();
     dry.dry_run = true;
     let mut manifest = manifest;
     manifest["metadata"]["name"] = json!("dry");
     let answer = cx.item(cms.create(&manifest, &dry)).expect("dry run");
     assert_eq!(answer.meta().name, "dry");
-    assert!(answer.meta().resource_version.is_empty(), "nothing persisted: no resourceVersion");
+    assert!(
+        answer.meta().resource_version.is_empty(),
+        "nothing persisted: no resourceVersion"
+    );
 }
 
 fn patches(cx: &mut Ctx<'_>) {
     let pods = cx.endpoint(Kind::Pod, Some("demo"));
     let none = WriteParams::default();
     let labelled = cx
-        .item(pods.patch("web-1", &Patch::Strategic(json!({"metadata": {"labels": {"mylabel": "value"}}})), &none))
+        .item(pods.patch(
+            "web-1",
+            &Patch::Strategic(json!({"metadata": {"labels": {"mylabel": "value"}}})),
+            &none,
+        ))
         .expect("strategic");
-    assert_eq!(labelled.meta().labels.get("mylabel").map(String::as_str), Some("value"));
+    assert_eq!(
+        labelled.meta().labels.get("mylabel").map(String::as_str),
+        Some("value")
+    );
     let unlabelled = cx
-        .item(pods.patch("web-1", &Patch::Merge(json!({"metadata": {"labels": {"mylabel": null}}})), &none))
+        .item(pods.patch(
+            "web-1",
+            &Patch::Merge(json!({"metadata": {"labels": {"mylabel": null}}})),
+            &none,
+        ))
         .expect("merge");
     assert!(!unlabelled.meta().labels.contains_key("mylabel"));
     let annotated = cx
         .item(pods.patch(
             "web-1",
-            &Patch::Json(json!([{"op": "add", "path": "/metadata/annotations", "value": {"note": "hi"}}])),
+            &Patch::Json(
+                json!([{"op": "add", "path": "/metadata/annotations", "value": {"note": "hi"}}]),
+            ),
             &none,
         ))
         .expect("json patch");
-    assert_eq!(annotated.meta().annotations.get("note").map(String::as_str), Some("hi"));
+    assert_eq!(
+        annotated.meta().annotations.get("note").map(String::as_str),
+        Some("hi")
+    );
     let err = cx
-        .item(pods.patch("web-1", &Patch::Json(json!([{"op": "test", "path": "/metadata/name", "value": "other"}])), &none))
+        .item(pods.patch(
+            "web-1",
+            &Patch::Json(json!([{"op": "test", "path": "/metadata/name", "value": "other"}])),
+            &none,
+        ))
         .unwrap_err();
     assert_eq!(err.http_status(), Some(422));
     let cms = cx.resource(configmaps(), demo());
     let mut applied = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"}, "data": {"k": "v1"}});
     let first = cx
-        .item(cms.patch("applied", &Patch::Apply(applied.clone()), &WriteParams::default().field_manager("kubewire")))
+        .item(cms.patch(
+            "applied",
+            &Patch::Apply(applied.clone()),
+            &WriteParams::default().field_manager("kubewire"),
+        ))
         .expect("apply");
     assert_eq!(first.meta().resource_version, "7780");
     applied["data"]["k"] = json!("v2");
     let other = WriteParams::default().field_manager("other-tool");
-    let err = cx.item(cms.patch("applied", &Patch::Apply(applied.clone()), &other)).unwrap_err();
+    let err = cx
+        .item(cms.patch("applied", &Patch::Apply(applied.clone()), &other))
+        .unwrap_err();
     let status = err.api().and_then(|e| e.status()).expect("a Status");
     assert_eq!((status.code, status.reason.as_str()), (409, "Conflict"));
-    assert_eq!(status.details.as_ref().expect("details").causes[0].reason, "FieldManagerConflict");
+    assert_eq!(
+        status.details.as_ref().expect("details").causes[0].reason,
+        "FieldManagerConflict"
+    );
     let mut forced = other;
     forced.force = true;
-    let won = cx.item(cms.patch("applied", &Patch::Apply(applied), &forced)).expect("forced");
+    let won = cx
+        .item(cms.patch("applied", &Patch::Apply(applied), &forced))
+        .expect("forced");
     assert_eq!(won.to_value().expect("JSON")["data"]["k"], "v2");
 }
 
@@ -257,24 +494,38 @@ fn deletes(cx: &mut Ctx<'_>) {
     now.grace_period_seconds = Some(0);
     let gone = cx.item(pods.delete("gone-0", &now)).expect("deleted");
     assert_eq!(gone.meta().name, "gone-0");
-    let resp = cx.send(pods.delete_collection(&ListParams::default().labels("app=tmp"), &DeleteParams::default()));
+    let resp = cx.send(pods.delete_collection(
+        &ListParams::default().labels("app=tmp"),
+        &DeleteParams::default(),
+    ));
     let deleted = kubewire::list_from_response(resp).expect("a list of what was deleted");
     assert_eq!(names(deleted.items()), ["tmp-0", "tmp-1"]);
-    let err = cx.item(pods.delete("gone-0", &DeleteParams::default())).unwrap_err();
+    let err = cx
+        .item(pods.delete("gone-0", &DeleteParams::default()))
+        .unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err}");
 }
 
 fn namespace_phase(item: &kubewire::Item) -> String {
-    item.to_value().expect("JSON")["status"]["phase"].as_str().unwrap_or_default().to_string()
+    item.to_value().expect("JSON")["status"]["phase"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn namespace_delete(cx: &mut Ctx<'_>) {
     let namespaces = cx.endpoint(Kind::Namespace, None);
-    let first = cx.item(namespaces.delete("scratch", &DeleteParams::default())).expect("terminating");
+    let first = cx
+        .item(namespaces.delete("scratch", &DeleteParams::default()))
+        .expect("terminating");
     assert_eq!(namespace_phase(&first), "Terminating");
-    let again = cx.item(namespaces.delete("scratch", &DeleteParams::default())).expect("200 on v1.36");
+    let again = cx
+        .item(namespaces.delete("scratch", &DeleteParams::default()))
+        .expect("200 on v1.36");
     assert_eq!(namespace_phase(&again), "Terminating");
-    let err = cx.item(namespaces.get("scratch", &GetParams::default())).unwrap_err();
+    let err = cx
+        .item(namespaces.get("scratch", &GetParams::default()))
+        .unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err}");
 }
 
@@ -282,28 +533,46 @@ fn namespace_delete_409(cx: &mut Ctx<'_>) {
     // Older servers answer a second delete of a terminating namespace with
     // 409 Conflict; the core reports it faithfully (the facade hides it).
     let namespaces = cx.endpoint(Kind::Namespace, None);
-    let first = cx.item(namespaces.delete("scratch", &DeleteParams::default())).expect("terminating");
+    let first = cx
+        .item(namespaces.delete("scratch", &DeleteParams::default()))
+        .expect("terminating");
     assert_eq!(namespace_phase(&first), "Terminating");
-    let err = cx.item(namespaces.delete("scratch", &DeleteParams::default())).unwrap_err();
-    assert_eq!((err.http_status(), err.api().map(|e| e.reason())), (Some(409), Some("Conflict")));
-    let err = cx.item(namespaces.get("scratch", &GetParams::default())).unwrap_err();
+    let err = cx
+        .item(namespaces.delete("scratch", &DeleteParams::default()))
+        .unwrap_err();
+    assert_eq!(
+        (err.http_status(), err.api().map(|e| e.reason())),
+        (Some(409), Some("Conflict"))
+    );
+    let err = cx
+        .item(namespaces.get("scratch", &GetParams::default()))
+        .unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err}");
 }
 
 fn replicas(item: &kubewire::Item) -> (i64, i64) {
     let v = item.to_value().expect("JSON");
-    (v["spec"]["replicas"].as_i64().unwrap_or(-1), v["status"]["replicas"].as_i64().unwrap_or(-1))
+    (
+        v["spec"]["replicas"].as_i64().unwrap_or(-1),
+        v["status"]["replicas"].as_i64().unwrap_or(-1),
+    )
 }
 
 fn scale(cx: &mut Ctx<'_>) {
     let rs = cx.endpoint(Kind::ReplicaSet, Some("demo"));
     let rc = cx.endpoint(Kind::ReplicationController, Some("demo"));
     let deploy = cx.endpoint(Kind::Deployment, Some("demo"));
-    let s = cx.item(rs.get_subresource("auth-v3", Some("scale"), &GetParams::default())).expect("rs scale");
+    let s = cx
+        .item(rs.get_subresource("auth-v3", Some("scale"), &GetParams::default()))
+        .expect("rs scale");
     assert_eq!((s.kind(), replicas(&s)), ("Scale", (2, 2)));
-    let s = cx.item(rc.get_subresource("legacy", Some("scale"), &GetParams::default())).expect("rc scale");
+    let s = cx
+        .item(rc.get_subresource("legacy", Some("scale"), &GetParams::default()))
+        .expect("rc scale");
     assert_eq!(replicas(&s), (1, 1));
-    let s = cx.item(deploy.get_subresource("shop", Some("scale"), &GetParams::default())).expect("deploy scale");
+    let s = cx
+        .item(deploy.get_subresource("shop", Some("scale"), &GetParams::default()))
+        .expect("deploy scale");
     assert_eq!(replicas(&s), (1, 1));
     let mut wanted = s.to_value().expect("JSON");
     wanted["spec"]["replicas"] = json!(2);
@@ -312,51 +581,95 @@ fn scale(cx: &mut Ctx<'_>) {
         .expect("replace scale");
     assert_eq!(replicas(&s), (2, 1));
     let s = cx
-        .item(rc.patch_subresource("legacy", Some("scale"), &Patch::Merge(json!({"spec": {"replicas": 2}})), &WriteParams::default()))
+        .item(rc.patch_subresource(
+            "legacy",
+            Some("scale"),
+            &Patch::Merge(json!({"spec": {"replicas": 2}})),
+            &WriteParams::default(),
+        ))
         .expect("patch scale");
-    assert_eq!((replicas(&s), s.meta().resource_version.as_str()), ((2, 1), "7864"));
+    assert_eq!(
+        (replicas(&s), s.meta().resource_version.as_str()),
+        ((2, 1), "7864")
+    );
 }
 
 fn status_subresource(cx: &mut Ctx<'_>) {
     let backups = cx.resource(backups(), demo());
     let condition = json!({"type": "Ready", "status": "False", "reason": "Scheduling", "message": "waiting for window", "lastTransitionTime": "2026-11-21T05:30:00Z"});
     let patched = cx
-        .item(backups.patch_subresource("nightly", Some("status"), &Patch::Merge(json!({"status": {"conditions": [condition]}})), &WriteParams::default()))
+        .item(backups.patch_subresource(
+            "nightly",
+            Some("status"),
+            &Patch::Merge(json!({"status": {"conditions": [condition]}})),
+            &WriteParams::default(),
+        ))
         .expect("status patch");
-    assert_eq!(patched.to_value().expect("JSON")["status"]["conditions"][0]["reason"], "Scheduling");
-    let current = cx.item(backups.get_subresource("nightly", Some("status"), &GetParams::default())).expect("status");
+    assert_eq!(
+        patched.to_value().expect("JSON")["status"]["conditions"][0]["reason"],
+        "Scheduling"
+    );
+    let current = cx
+        .item(backups.get_subresource("nightly", Some("status"), &GetParams::default()))
+        .expect("status");
     let mut next = current.to_value().expect("JSON");
     next["status"]["conditions"][0]["message"] = json!("window opens 03:00");
     let replaced = cx
-        .item(backups.replace_subresource("nightly", Some("status"), &next, &WriteParams::default()))
+        .item(backups.replace_subresource(
+            "nightly",
+            Some("status"),
+            &next,
+            &WriteParams::default(),
+        ))
         .expect("status replace");
     assert_eq!(replaced.meta().resource_version, "7857");
     // A status write on the main resource is ignored by the server.
     let main = cx
-        .item(backups.patch("nightly", &Patch::Merge(json!({"status": {"conditions": []}, "spec": {"retain": 8}})), &WriteParams::default()))
+        .item(backups.patch(
+            "nightly",
+            &Patch::Merge(json!({"status": {"conditions": []}, "spec": {"retain": 8}})),
+            &WriteParams::default(),
+        ))
         .expect("main patch");
     let v = main.to_value().expect("JSON");
     assert_eq!(v["spec"]["retain"], 8);
-    assert_eq!(v["status"]["conditions"][0]["message"], "window opens 03:00");
+    assert_eq!(
+        v["status"]["conditions"][0]["message"],
+        "window opens 03:00"
+    );
     let deploy = cx.endpoint(Kind::Deployment, Some("demo"));
     let mut apply = WriteParams::default().field_manager("kubewire-status");
     apply.force = true;
     let body = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "shop", "namespace": "demo"},
         "status": {"conditions": [{"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": "ok"}]}});
-    let applied = cx.item(deploy.patch_subresource("shop", Some("status"), &Patch::Apply(body), &apply)).expect("apply status");
+    let applied = cx
+        .item(deploy.patch_subresource("shop", Some("status"), &Patch::Apply(body), &apply))
+        .expect("apply status");
     assert_eq!(applied.meta().resource_version, "7859");
 }
 
 fn subresources(cx: &mut Ctx<'_>) {
     let deploy = cx.endpoint(Kind::Deployment, Some("demo"));
-    let s = cx.item(deploy.get_subresource("shop", Some("scale"), &GetParams::default())).expect("scale");
+    let s = cx
+        .item(deploy.get_subresource("shop", Some("scale"), &GetParams::default()))
+        .expect("scale");
     assert_eq!(replicas(&s), (2, 2));
     let s = cx
-        .item(deploy.patch_subresource("shop", Some("scale"), &Patch::Merge(json!({"spec": {"replicas": 3}})), &WriteParams::default()))
+        .item(deploy.patch_subresource(
+            "shop",
+            Some("scale"),
+            &Patch::Merge(json!({"spec": {"replicas": 3}})),
+            &WriteParams::default(),
+        ))
         .expect("patch scale");
     assert_eq!(replicas(&s), (3, 2));
-    let status = cx.item(deploy.get_subresource("shop", Some("status"), &GetParams::default())).expect("status");
-    assert_eq!((status.kind(), status.meta().resource_version.as_str()), ("Deployment", "7782"));
+    let status = cx
+        .item(deploy.get_subresource("shop", Some("status"), &GetParams::default()))
+        .expect("status");
+    assert_eq!(
+        (status.kind(), status.meta().resource_version.as_str()),
+        ("Deployment", "7782")
+    );
     let pods = cx.endpoint(Kind::Pod, Some("demo"));
     let mut logs = LogParams::default();
     logs.container = Some("nginx".into());
@@ -368,7 +681,14 @@ fn subresources(cx: &mut Ctx<'_>) {
 
 fn custom_resources(cx: &mut Ctx<'_>) {
     let crds = cx.resource(
-        ApiResource::new("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false).expect("valid"),
+        ApiResource::new(
+            "apiextensions.k8s.io",
+            "v1",
+            "CustomResourceDefinition",
+            "customresourcedefinitions",
+            false,
+        )
+        .expect("valid"),
         Scope::Cluster,
     );
     let manifest: serde_json::Value = crate::suite::corpus_fixture("crd-discovery").exchanges[0]
@@ -376,28 +696,58 @@ fn custom_resources(cx: &mut Ctx<'_>) {
         .body
         .json()
         .expect("the recorded CRD manifest");
-    let created = cx.item(crds.create(&manifest, &WriteParams::default())).expect("crd");
+    let created = cx
+        .item(crds.create(&manifest, &WriteParams::default()))
+        .expect("crd");
     assert_eq!(created.meta().name, "backups.ops.example.com");
-    let crd = cx.item(crds.get("backups.ops.example.com", &GetParams::default())).expect("crd");
+    let crd = cx
+        .item(crds.get("backups.ops.example.com", &GetParams::default()))
+        .expect("crd");
     let conditions = crd.to_value().expect("JSON")["status"]["conditions"].clone();
-    let established = conditions.as_array().into_iter().flatten().any(|c| c["type"] == "Established" && c["status"] == "True");
+    let established = conditions
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["type"] == "Established" && c["status"] == "True");
     assert!(established, "{conditions}");
     let proxy = Proxy::new(cx.config());
     let groups = cx.json(proxy.get(&["apis"], &[])).expect("groups");
-    assert!(groups["groups"].as_array().expect("groups").iter().any(|g| g["name"] == "ops.example.com"));
-    let resources = cx.json(proxy.get(&["apis/ops.example.com", "v1"], &[])).expect("resources");
+    assert!(
+        groups["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .any(|g| g["name"] == "ops.example.com")
+    );
+    let resources = cx
+        .json(proxy.get(&["apis/ops.example.com", "v1"], &[]))
+        .expect("resources");
     assert_eq!(resources["resources"][0]["name"], "backups");
     let backups = cx.resource(backups(), demo());
     let backup = json!({"apiVersion": "ops.example.com/v1", "kind": "Backup", "metadata": {"name": "nightly", "labels": {"tier": "db"}}, "spec": {"schedule": "0 3 * * *", "retain": 7}});
-    let created = cx.item(backups.create(&backup, &WriteParams::default())).expect("backup");
-    let (items, _) = cx.list_all(backups.clone(), ListParams::default()).expect("list");
-    assert_eq!((names(&items), items[0].kind()), (vec!["nightly"], "Backup"));
-    let fetched = cx.item(backups.get("nightly", &GetParams::default())).expect("fetch");
+    let created = cx
+        .item(backups.create(&backup, &WriteParams::default()))
+        .expect("backup");
+    let (items, _) = cx
+        .list_all(backups.clone(), ListParams::default())
+        .expect("list");
+    assert_eq!(
+        (names(&items), items[0].kind()),
+        (vec!["nightly"], "Backup")
+    );
+    let fetched = cx
+        .item(backups.get("nightly", &GetParams::default()))
+        .expect("fetch");
     assert_eq!(fetched, created);
     let everywhere = cx.resource(crate::scenarios::backups(), Scope::AllNamespaces);
-    let (items, _) = cx.list_all(everywhere, ListParams::default()).expect("list");
+    let (items, _) = cx
+        .list_all(everywhere, ListParams::default())
+        .expect("list");
     assert_eq!(items[0].meta().namespace, "demo");
-    let widgets = cx.resource(ApiResource::new("ops.example.com", "v1", "Widget", "widgets", true).expect("valid"), demo());
+    let widgets = cx.resource(
+        ApiResource::new("ops.example.com", "v1", "Widget", "widgets", true).expect("valid"),
+        demo(),
+    );
     let err = cx.list_all(widgets, ListParams::default()).unwrap_err();
     assert!(err.api().is_some_and(|e| e.is_not_served()), "{err}");
 }
@@ -409,21 +759,46 @@ fn discovery(cx: &mut Ctx<'_>) {
     let api = cx.json(proxy.get(&["api"], &[])).expect("api");
     assert_eq!(api["versions"][0], "v1");
     let core = cx.json(proxy.get(&["api", "v1"], &[])).expect("core");
-    assert!(core["resources"].as_array().expect("list").iter().any(|r| r["name"] == "pods" && r["namespaced"] == true));
+    assert!(
+        core["resources"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|r| r["name"] == "pods" && r["namespaced"] == true)
+    );
     let groups = cx.json(proxy.get(&["apis"], &[])).expect("apis");
-    assert!(groups["groups"].as_array().expect("list").iter().any(|g| g["name"] == "apps"));
+    assert!(
+        groups["groups"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|g| g["name"] == "apps")
+    );
     let apps = cx.json(proxy.get(&["apis/apps", "v1"], &[])).expect("apps");
-    assert!(apps["resources"].as_array().expect("list").iter().any(|r| r["name"] == "deployments/scale"));
+    assert!(
+        apps["resources"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|r| r["name"] == "deployments/scale")
+    );
 }
 
 fn aggregated_discovery(cx: &mut Ctx<'_>) {
     let proxy = Proxy::new(cx.config());
-    const ACCEPT: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
+    const ACCEPT: &str =
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
     for path in ["api", "apis"] {
         let mut req = proxy.get(&[path], &[]).expect("request");
-        req.headers_mut().insert(http::header::ACCEPT, http::HeaderValue::from_static(ACCEPT));
+        req.headers_mut()
+            .insert(http::header::ACCEPT, http::HeaderValue::from_static(ACCEPT));
         let resp = cx.send(Ok(req));
-        assert!(resp.headers()["content-type"].to_str().expect("ascii").contains("as=APIGroupDiscoveryList"));
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .expect("ascii")
+                .contains("as=APIGroupDiscoveryList")
+        );
         let doc: serde_json::Value = serde_json::from_slice(resp.body()).expect("JSON");
         assert_eq!(doc["kind"], "APIGroupDiscoveryList");
     }
@@ -435,16 +810,29 @@ fn auth_errors(cx: &mut Ctx<'_>) {
     unbounded.limit = None;
     for expected in [(401, "Unauthorized"), (403, "Forbidden")] {
         let err = cx.list_all(pods.clone(), unbounded.clone()).unwrap_err();
-        assert_eq!((err.http_status(), err.api().map(|e| e.reason())), (Some(expected.0), Some(expected.1)));
+        assert_eq!(
+            (err.http_status(), err.api().map(|e| e.reason())),
+            (Some(expected.0), Some(expected.1))
+        );
     }
     let secrets = cx.endpoint(Kind::Secret, Some("demo"));
-    let err = cx.item(secrets.get("db-pass", &GetParams::default())).unwrap_err();
-    assert!(matches!(err, Error::Api(_)), "403 naming the object is not NotFound: {err}");
-    assert!(err.to_string().contains("cannot get resource \"secrets\""), "{err}");
+    let err = cx
+        .item(secrets.get("db-pass", &GetParams::default()))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Api(_)),
+        "403 naming the object is not NotFound: {err}"
+    );
+    assert!(
+        err.to_string().contains("cannot get resource \"secrets\""),
+        "{err}"
+    );
 }
 
 fn removed_group(cx: &mut Ctx<'_>) {
-    let old = Kind::Deployment.api_resource(1).expect("extensions/v1beta1");
+    let old = Kind::Deployment
+        .api_resource(1)
+        .expect("extensions/v1beta1");
     let deployments = cx.resource(old, demo());
     let err = cx.list_all(deployments, ListParams::default()).unwrap_err();
     let api = err.api().expect("an API error");
@@ -454,11 +842,15 @@ fn removed_group(cx: &mut Ctx<'_>) {
 
 fn error_bodies(cx: &mut Ctx<'_>) {
     let pods = cx.endpoint(Kind::Pod, Some("demo"));
-    let err = cx.item(pods.get("web-0", &GetParams::default())).unwrap_err();
+    let err = cx
+        .item(pods.get("web-0", &GetParams::default()))
+        .unwrap_err();
     let api = err.api().expect("an API error");
     assert_eq!((api.http_status, api.status().is_none()), (502, true));
     assert!(api.message().contains("Bad Gateway"), "{err}");
-    let err = cx.item(pods.get("web-0", &GetParams::default())).unwrap_err();
+    let err = cx
+        .item(pods.get("web-0", &GetParams::default()))
+        .unwrap_err();
     let api = err.api().expect("an API error");
     assert_eq!((api.http_status, api.reason()), (500, "InternalError"));
     assert_eq!(api.message(), "etcdserver: request timed out");

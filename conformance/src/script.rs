@@ -37,7 +37,11 @@ impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "{} request(s) served", self.served)?;
         for fail in &self.failures {
-            writeln!(f, "mismatch: {}", serde_json::to_string_pretty(fail).unwrap_or_default())?;
+            writeln!(
+                f,
+                "mismatch: {}",
+                serde_json::to_string_pretty(fail).unwrap_or_default()
+            )?;
         }
         for u in &self.unconsumed {
             writeln!(f, "never requested: {u}")?;

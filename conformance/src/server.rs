@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use crate::chunking::Chunking;
 use crate::fixture::{Chunk, End, Exchange, Fixture, ResponseBody};
-use crate::script::{Report, Script};
 use crate::http1::{self, Framing, ReadError, Wire};
 use crate::matching::ActualRequest;
+use crate::script::{Report, Script};
 
 /// How a replay server runs.
 #[derive(Clone, Copy, Debug)]
@@ -301,7 +301,10 @@ fn send_response(wire: &mut Wire, shared: &Shared, exchange: &Exchange, is_head:
         headers.push(("content-length".into(), recorded[0].bytes.len().to_string()));
     }
     let s = wire.stream();
-    if http1::write_head(s, resp.status, &headers).and_then(|_| s.flush()).is_err() {
+    if http1::write_head(s, resp.status, &headers)
+        .and_then(|_| s.flush())
+        .is_err()
+    {
         return false;
     }
     if !no_body {

@@ -17,7 +17,10 @@ use crate::server::{ReplayServer, ServeOptions};
 pub const HTTP_CHUNKINGS: [Chunking; 3] = [
     Chunking::Recorded,
     Chunking::Fixed(7),
-    Chunking::Random { seed: 0x7761_7463, max: 61 },
+    Chunking::Random {
+        seed: 0x7761_7463,
+        max: 61,
+    },
 ];
 
 /// The project's fixture directory (`fixtures/` at the workspace top).
@@ -37,13 +40,17 @@ pub fn corpus_fixture(name: &str) -> Fixture {
     panic!("no fixture named {name:?} in {}", fixtures_dir().display())
 }
 
+/// Runs a scenario body against a driver set up for some fixtures and
+/// returns the replay's report.
+type Harness<'a> = dyn FnMut(Vec<Fixture>, &mut dyn FnMut(&mut dyn Driver)) -> Report + 'a;
+
 /// Runs `scenario` with a driver made for its fixtures; returns the failure.
-fn run_one(
-    scenario: &Scenario,
-    label: &str,
-    run: &mut dyn FnMut(Vec<Fixture>, &mut dyn FnMut(&mut dyn Driver)) -> Report,
-) -> Option<String> {
-    let fixtures: Vec<Fixture> = scenario.fixtures.iter().map(|f| corpus_fixture(f)).collect();
+fn run_one(scenario: &Scenario, label: &str, run: &mut Harness<'_>) -> Option<String> {
+    let fixtures: Vec<Fixture> = scenario
+        .fixtures
+        .iter()
+        .map(|f| corpus_fixture(f))
+        .collect();
     let mut panic_message = None;
     let report = run(fixtures, &mut |driver| {
         let mut ctx = Ctx::new(driver);
@@ -85,7 +92,11 @@ pub fn run_sans_io(scenarios: &[Scenario]) -> Vec<String> {
                 body(&mut driver);
                 driver.report()
             };
-            failures.extend(run_one(scenario, &format!("sans-io {chunking:?}"), &mut run));
+            failures.extend(run_one(
+                scenario,
+                &format!("sans-io {chunking:?}"),
+                &mut run,
+            ));
         }
     }
     failures
@@ -106,7 +117,9 @@ pub fn run_over_http(name: &str, scenarios: &[Scenario], connect: &Connect) -> V
                     Ok(s) => s,
                     Err(e) => {
                         return Report {
-                            failures: vec![serde_json::json!({"error": format!("cannot start server: {e}")})],
+                            failures: vec![
+                                serde_json::json!({"error": format!("cannot start server: {e}")}),
+                            ],
                             ..Report::default()
                         };
                     }

@@ -48,12 +48,21 @@ pub(crate) fn exchange(
     let mut wire = Wire::new(stream).map_err(|e| e.to_string())?;
     wire.set_idle_limit(idle_limit);
     let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
-    let mut head = format!("{} {target} HTTP/1.1\r\nhost: {authority}\r\n", request.method());
+    let mut head = format!(
+        "{} {target} HTTP/1.1\r\nhost: {authority}\r\n",
+        request.method()
+    );
     for (k, v) in request.headers() {
-        if k == http::header::HOST || k == http::header::CONTENT_LENGTH || k == http::header::CONNECTION {
+        if k == http::header::HOST
+            || k == http::header::CONTENT_LENGTH
+            || k == http::header::CONNECTION
+        {
             continue;
         }
-        head.push_str(&format!("{k}: {}\r\n", String::from_utf8_lossy(v.as_bytes())));
+        head.push_str(&format!(
+            "{k}: {}\r\n",
+            String::from_utf8_lossy(v.as_bytes())
+        ));
     }
     head.push_str(&format!(
         "content-length: {}\r\nconnection: close\r\n\r\n",
@@ -64,7 +73,9 @@ pub(crate) fn exchange(
         .and_then(|_| s.write_all(request.body()))
         .and_then(|_| s.flush())
         .map_err(|e| format!("send: {e}"))?;
-    let resp = wire.read_response_head(&NEVER).map_err(|e| format!("response head: {e}"))?;
+    let resp = wire
+        .read_response_head(&NEVER)
+        .map_err(|e| format!("response head: {e}"))?;
     Ok((resp, wire))
 }
 
@@ -77,7 +88,12 @@ pub(crate) struct Pieces {
 }
 
 impl Pieces {
-    pub(crate) fn new(wire: Wire, status: u16, headers: &[(String, String)], method: &str) -> Pieces {
+    pub(crate) fn new(
+        wire: Wire,
+        status: u16,
+        headers: &[(String, String)],
+        method: &str,
+    ) -> Pieces {
         let no_body = method == "HEAD" || status == 204 || status == 304 || status < 200;
         let framing = if no_body {
             Framing::Length(0)
@@ -124,11 +140,17 @@ impl Iterator for Pieces {
                     Err(e) => Err(body_error(e)),
                 }
             }
-            Framing::Close => self.wire.read_to_close(&NEVER).map(Some).map_err(body_error),
+            Framing::Close => self
+                .wire
+                .read_to_close(&NEVER)
+                .map(Some)
+                .map_err(body_error),
         };
         match piece {
             Ok(Some(b)) => {
-                if matches!(self.framing, Framing::Close) || (matches!(self.framing, Framing::Length(_)) && self.left == 0) {
+                if matches!(self.framing, Framing::Close)
+                    || (matches!(self.framing, Framing::Length(_)) && self.left == 0)
+                {
                     self.framing = Framing::Length(0);
                 }
                 Some(Ok(Bytes::from(b)))

@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 use kubewire_conformance::scenarios::{self, PENDING};
-use kubewire_conformance::{Driver, WireDriver, assert_clean, conformance_suite, run_sans_io, suite};
+use kubewire_conformance::{
+    Driver, WireDriver, assert_clean, conformance_suite, run_sans_io, suite,
+};
 
 #[test]
 fn sans_io_every_chunking() {
@@ -19,7 +21,9 @@ conformance_suite!(wire, |base: &str| {
 fn every_fixture_has_a_scenario_or_a_named_owner() {
     let mut corpus = BTreeSet::new();
     for dir in ["recorded", "derived", "handwritten"] {
-        for f in kubewire_conformance::Fixture::load_dir(suite::fixtures_dir().join(dir)).expect("corpus loads") {
+        for f in kubewire_conformance::Fixture::load_dir(suite::fixtures_dir().join(dir))
+            .expect("corpus loads")
+        {
             corpus.insert(f.name);
         }
     }
@@ -28,7 +32,14 @@ fn every_fixture_has_a_scenario_or_a_named_owner() {
         .flat_map(|s| s.fixtures.iter().map(|f| f.to_string()))
         .collect();
     let pending: BTreeSet<String> = PENDING.iter().map(|(f, _)| f.to_string()).collect();
-    assert!(used.is_disjoint(&pending), "pending fixtures that have a scenario: {:?}", used.intersection(&pending).collect::<Vec<_>>());
+    assert!(
+        used.is_disjoint(&pending),
+        "pending fixtures that have a scenario: {:?}",
+        used.intersection(&pending).collect::<Vec<_>>()
+    );
     let covered: BTreeSet<String> = used.union(&pending).cloned().collect();
-    assert_eq!(covered, corpus, "scenarios + PENDING must name exactly the corpus");
+    assert_eq!(
+        covered, corpus,
+        "scenarios + PENDING must name exactly the corpus"
+    );
 }
