@@ -40,6 +40,15 @@ pub enum Error {
         /// What went wrong, with serde's position where it has one.
         message: String,
     },
+    /// One line of a watch stream could not be decoded (the decoder stays
+    /// usable for the following lines).
+    #[error("watch stream, event at byte offset {offset}: {message}")]
+    WatchLine {
+        /// Offset of the line's first byte in the stream.
+        offset: u64,
+        /// What was wrong.
+        message: String,
+    },
     /// A multi-step protocol could not finish (e.g. a list kept expiring).
     #[error("protocol error: {0}")]
     Protocol(String),

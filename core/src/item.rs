@@ -73,6 +73,31 @@ impl Item {
         })
     }
 
+    /// Wraps the `Status` object of a watch `ERROR` event (kind `Status`,
+    /// empty metadata), checking only that it is a JSON object.
+    pub(crate) fn decode_status_object(raw: Bytes) -> Result<Item> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct StatusHead {
+            #[serde(default)]
+            api_version: String,
+            #[serde(default)]
+            kind: String,
+        }
+        let head: StatusHead =
+            serde_json::from_slice(&raw).map_err(|e| Error::decode("a Status object", e))?;
+        Ok(Item {
+            raw,
+            api_version: head.api_version,
+            kind: if head.kind.is_empty() {
+                "Status".to_string()
+            } else {
+                head.kind
+            },
+            meta: ObjectMeta::default(),
+        })
+    }
+
     /// The raw JSON of the whole object, as the server sent it.
     pub fn raw(&self) -> &Bytes {
         &self.raw

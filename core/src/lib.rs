@@ -44,6 +44,7 @@ mod secret;
 mod segment;
 mod status;
 mod time;
+mod watch;
 
 pub use config::{
     Auth, ClientCertificate, Config, Credentials, DEFAULT_BASE_URL, DEFAULT_USER_AGENT,
@@ -70,6 +71,8 @@ pub use response::{
 pub use secret::Secret;
 pub use status::{Status, StatusCause, StatusDetails, StatusListMeta};
 pub use time::Timestamp;
+pub use watch::decoder::WatchDecoder;
+pub use watch::event::{INITIAL_EVENTS_END, WatchEvent, WatchEventType};
 
 pub use bytes;
 pub use http;

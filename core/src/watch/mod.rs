@@ -1,0 +1,5 @@
+//! Watching: incremental decoding of watch streams and the watcher state
+//! machine (resume, relist, backoff).
+
+pub(crate) mod decoder;
+pub(crate) mod event;
