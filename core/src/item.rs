@@ -23,7 +23,7 @@ pub struct Item {
     raw: Bytes,
     api_version: String,
     kind: String,
-    meta: ObjectMeta,
+    meta: Box<ObjectMeta>,
 }
 
 #[derive(Deserialize)]
@@ -69,7 +69,7 @@ impl Item {
             } else {
                 head.kind
             },
-            meta,
+            meta: Box::new(meta),
         })
     }
 
@@ -94,7 +94,7 @@ impl Item {
             } else {
                 head.kind
             },
-            meta: ObjectMeta::default(),
+            meta: Box::default(),
         })
     }
 

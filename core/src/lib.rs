@@ -71,8 +71,10 @@ pub use response::{
 pub use secret::Secret;
 pub use status::{Status, StatusCause, StatusDetails, StatusListMeta};
 pub use time::Timestamp;
+pub use watch::backoff::Backoff;
 pub use watch::decoder::WatchDecoder;
 pub use watch::event::{INITIAL_EVENTS_END, WatchEvent, WatchEventType};
+pub use watch::watcher::{WatchStart, Watcher, WatcherEvent, WatcherOptions};
 
 pub use bytes;
 pub use http;

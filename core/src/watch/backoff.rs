@@ -1,0 +1,87 @@
+//! Capped exponential backoff with seeded jitter, expressed as durations:
+//! the caller adds them to its own `now`.
+
+use std::time::Duration;
+
+/// How long to wait between failed attempts.
+///
+/// The n-th consecutive failure waits a random duration between half and
+/// all of `min(cap, base * 2^n)`; the random part comes from `seed`, so a
+/// run is reproducible. [`Backoff::reset`] after a success.
+///
+/// ```
+/// use std::time::Duration;
+/// use kubewire::Backoff;
+/// let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(30), 7);
+/// let first = b.next_delay();
+/// assert!(first >= Duration::from_millis(500) && first <= Duration::from_secs(1));
+/// for _ in 0..10 { assert!(b.next_delay() <= Duration::from_secs(30)); }
+/// b.reset();
+/// assert!(b.next_delay() <= Duration::from_secs(1));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Backoff {
+    base: Duration,
+    cap: Duration,
+    failures: u32,
+    state: u64,
+}
+
+impl Default for Backoff {
+    /// 1 s doubling up to 30 s, as client-go's reflector roughly does.
+    fn default() -> Backoff {
+        Backoff::new(
+            Duration::from_secs(1),
+            Duration::from_secs(30),
+            0x6b75_6265_7769_7265,
+        )
+    }
+}
+
+impl Backoff {
+    /// A backoff from `base` doubling up to `cap`, jittered from `seed`.
+    pub fn new(base: Duration, cap: Duration, seed: u64) -> Backoff {
+        Backoff {
+            base,
+            cap: cap.max(base),
+            failures: 0,
+            state: seed,
+        }
+    }
+
+    /// The wait before the next attempt, counting one more failure.
+    pub fn next_delay(&mut self) -> Duration {
+        let exp = self
+            .base
+            .saturating_mul(1u32.checked_shl(self.failures.min(31)).unwrap_or(u32::MAX))
+            .min(self.cap);
+        self.failures = self.failures.saturating_add(1);
+        let half = exp / 2;
+        let spread = (exp - half).as_nanos() as u64;
+        let jitter = if spread == 0 {
+            0
+        } else {
+            self.next_random() % (spread + 1)
+        };
+        half + Duration::from_nanos(jitter)
+    }
+
+    /// Forgets past failures (after a success).
+    pub fn reset(&mut self) {
+        self.failures = 0;
+    }
+
+    /// Consecutive failures counted so far.
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    /// SplitMix64: small, fast, reproducible.
+    fn next_random(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}

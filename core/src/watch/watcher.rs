@@ -1,0 +1,604 @@
+//! The watcher: a state machine that keeps a watch going — list for a
+//! starting version, watch, resume after a cut or a server timeout from the
+//! last version seen, relist after `410 Gone`, back off between failures.
+//! No IO, no clock: the caller sends what it is told and passes `now`.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, Request};
+
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::item::Item;
+use crate::pager::{PageOutcome, Pager};
+use crate::params::{ListParams, WatchParams};
+use crate::response;
+use crate::watch::backoff::Backoff;
+use crate::watch::decoder::WatchDecoder;
+use crate::watch::event::{WatchEvent, WatchEventType};
+
+/// Where a watch starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WatchStart {
+    /// The seed library's "from now": a (paged) list for the current
+    /// resourceVersion, then a watch from it. Listed objects are not
+    /// delivered; they are the baseline a relist is compared against.
+    Now,
+    /// From a known resourceVersion (an item's watch starts from the item's
+    /// own version): only later changes are delivered.
+    Version(String),
+    /// A streaming list (`sendInitialEvents=true`): every existing object
+    /// arrives as `ADDED`, then changes.
+    InitialEvents,
+}
+
+/// What a watcher watches and how.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct WatcherOptions {
+    /// `labelSelector` for the list and the watch.
+    pub label_selector: Option<String>,
+    /// `fieldSelector` (an item's watch uses `metadata.name=NAME`).
+    pub field_selector: Option<String>,
+    /// Where to start.
+    pub start: WatchStart,
+    /// Page size of (re)lists; `None` lists in one request.
+    pub page_size: Option<u32>,
+    /// `timeoutSeconds` of each watch request (the server ends it cleanly
+    /// after that long; the watcher reconnects).
+    pub timeout_seconds: Option<u32>,
+    /// Waits between failed attempts.
+    pub backoff: Backoff,
+}
+
+impl Default for WatcherOptions {
+    fn default() -> WatcherOptions {
+        WatcherOptions {
+            label_selector: None,
+            field_selector: None,
+            start: WatchStart::Now,
+            page_size: Some(ListParams::DEFAULT_LIMIT),
+            timeout_seconds: None,
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+/// What the watcher tells its caller.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum WatcherEvent {
+    /// A change (or a bookmark) in the order the server made it.
+    Event(WatchEvent),
+    /// The watch history expired (`410 Gone`) and the watcher relisted: the
+    /// events that follow, up to [`WatcherEvent::Synced`], are the
+    /// differences between what the caller had seen and the server's
+    /// current state (`ADDED`, `MODIFIED`, `DELETED` with the last known
+    /// object), never an event the caller already has.
+    Relisted,
+    /// The caller's picture of the world equals the server's state at this
+    /// resourceVersion (after an initial streaming list or a relist).
+    Synced {
+        /// The resourceVersion of the synced state.
+        resource_version: String,
+    },
+    /// An error the server reported (an `ERROR` event other than `410`, or
+    /// a failed request). The watcher retries after a backoff unless the
+    /// error is final (`4xx` other than `410` and `429`), in which case it
+    /// closes.
+    Error(Error),
+}
+
+/// The kind of request in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flight {
+    List,
+    Watch,
+}
+
+#[derive(Debug)]
+struct InFlight {
+    kind: Flight,
+    status: Option<u16>,
+    headers: HeaderMap,
+    body: Vec<u8>,
+    delivered: usize,
+    abandoned: bool,
+}
+
+#[derive(Debug)]
+enum Phase {
+    /// Paging through a list; `relist` says whether to diff.
+    Listing {
+        pager: Box<Pager>,
+        items: Vec<Item>,
+        relist: bool,
+    },
+    /// Ready to send the next watch request.
+    Watching,
+    /// Waiting until `until`, then listing or watching.
+    Backoff {
+        until: Instant,
+        then: Then,
+    },
+    Closed,
+}
+
+/// What follows a backoff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Then {
+    Watch,
+    List { relist: bool },
+}
+
+type Key = (String, String);
+
+fn key(item: &Item) -> Key {
+    (item.meta().namespace.clone(), item.meta().name.clone())
+}
+
+/// Keeps a watch going over any transport.
+///
+/// Drive it like this (the caller owns the IO and the clock):
+///
+/// ```text
+/// loop {
+///     while let Some(event) = watcher.poll_event() { /* deliver */ }
+///     if let Some(request) = watcher.poll_transmit(now) {
+///         send it; watcher.handle_head(status, &headers);
+///         for each body chunk { if !watcher.handle_body(chunk) { stop reading } ; deliver events }
+///         watcher.handle_end(now, complete)      // or handle_failure(now, error)
+///     } else if let Some(t) = watcher.poll_timeout() { wait until t }
+///     else { break } // closed
+/// }
+/// ```
+///
+/// Guarantees: without `410 Gone`, the delivered `ADDED`/`MODIFIED`/`DELETED`
+/// events are exactly the server's history after the start, in order, each
+/// once — a cut mid-event or a server timeout resumes from the last
+/// resourceVersion delivered (bookmarks included). After `410`, the caller's
+/// picture (objects after applying what was delivered) equals the server's
+/// state at every [`WatcherEvent::Synced`].
+#[derive(Debug)]
+pub struct Watcher {
+    endpoint: Endpoint,
+    options: WatcherOptions,
+    phase: Phase,
+    in_flight: Option<InFlight>,
+    decoder: WatchDecoder,
+    last_version: Option<String>,
+    known: BTreeMap<Key, Item>,
+    /// During a streaming list: objects received before the end bookmark.
+    syncing: Option<BTreeMap<Key, Item>>,
+    events: VecDeque<WatcherEvent>,
+}
+
+impl Watcher {
+    /// A watcher over `endpoint`'s collection.
+    pub fn new(endpoint: Endpoint, options: WatcherOptions) -> Watcher {
+        let (phase, last_version) = match &options.start {
+            WatchStart::Now => (
+                Phase::Listing {
+                    pager: Box::new(Pager::new(endpoint.clone(), Self::list_params(&options))),
+                    items: Vec::new(),
+                    relist: false,
+                },
+                None,
+            ),
+            WatchStart::Version(v) => (Phase::Watching, Some(v.clone())),
+            WatchStart::InitialEvents => (Phase::Watching, None),
+        };
+        Watcher {
+            endpoint,
+            options,
+            phase,
+            in_flight: None,
+            decoder: WatchDecoder::new(),
+            last_version,
+            known: BTreeMap::new(),
+            syncing: None,
+            events: VecDeque::new(),
+        }
+    }
+
+    fn list_params(options: &WatcherOptions) -> ListParams {
+        let mut p = ListParams::default().limit(options.page_size);
+        p.label_selector = options.label_selector.clone();
+        p.field_selector = options.field_selector.clone();
+        p
+    }
+
+    /// The last resourceVersion delivered (the resume point).
+    pub fn resource_version(&self) -> Option<&str> {
+        self.last_version.as_deref()
+    }
+
+    /// The objects as the caller sees them after applying every delivered
+    /// event (and, for [`WatchStart::Now`], the initial list).
+    pub fn known(&self) -> impl Iterator<Item = &Item> {
+        self.known.values()
+    }
+
+    /// True once closed (by [`Watcher::close`] or a final error).
+    pub fn is_closed(&self) -> bool {
+        matches!(self.phase, Phase::Closed)
+    }
+
+    /// Stops: no more requests; events already decoded stay available.
+    pub fn close(&mut self) {
+        self.phase = Phase::Closed;
+        self.in_flight = None;
+    }
+
+    /// The next thing to tell the caller.
+    pub fn poll_event(&mut self) -> Option<WatcherEvent> {
+        self.events.pop_front()
+    }
+
+    /// When the watcher wants to be asked again for a request (the end of a
+    /// backoff); `None` when nothing is waiting on time.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Backoff { until, .. } if self.in_flight.is_none() => Some(until),
+            _ => None,
+        }
+    }
+
+    /// The request to send now, if any: none while one is in flight, during
+    /// a backoff (see [`Watcher::poll_timeout`]) or once closed.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Request<Bytes>> {
+        if self.in_flight.is_some() {
+            return None;
+        }
+        if let Phase::Backoff { until, then } = self.phase {
+            if now < until {
+                return None;
+            }
+            self.phase = match then {
+                Then::List { relist } => self.listing(relist),
+                Then::Watch => Phase::Watching,
+            };
+        }
+        let (kind, request) = match &mut self.phase {
+            Phase::Closed | Phase::Backoff { .. } => return None,
+            Phase::Listing { pager, .. } => (Flight::List, pager.next_request()?),
+            Phase::Watching => {
+                let params = self.watch_params();
+                (Flight::Watch, self.endpoint.watch(&params))
+            }
+        };
+        match request {
+            Ok(request) => {
+                self.decoder = WatchDecoder::new();
+                self.in_flight = Some(InFlight {
+                    kind,
+                    status: None,
+                    headers: HeaderMap::new(),
+                    body: Vec::new(),
+                    delivered: 0,
+                    abandoned: false,
+                });
+                Some(request)
+            }
+            Err(e) => {
+                self.fail_final(e);
+                None
+            }
+        }
+    }
+
+    fn listing(&self, relist: bool) -> Phase {
+        Phase::Listing {
+            pager: Box::new(Pager::new(
+                self.endpoint.clone(),
+                Self::list_params(&self.options),
+            )),
+            items: Vec::new(),
+            relist,
+        }
+    }
+
+    fn watch_params(&mut self) -> WatchParams {
+        let mut p = WatchParams {
+            label_selector: self.options.label_selector.clone(),
+            field_selector: self.options.field_selector.clone(),
+            timeout_seconds: self.options.timeout_seconds,
+            ..WatchParams::default()
+        };
+        if self.options.start == WatchStart::InitialEvents
+            && (self.last_version.is_none() || self.syncing.is_some())
+        {
+            // (Re)start the streaming list; everything up to its end bookmark
+            // is compared with what the caller has.
+            p.send_initial_events = true;
+            self.syncing = Some(BTreeMap::new());
+        } else {
+            p.resource_version = self.last_version.clone();
+        }
+        p
+    }
+
+    /// The status and headers of the answer to the request in flight.
+    pub fn handle_head(&mut self, status: u16, headers: &HeaderMap) {
+        if let Some(f) = &mut self.in_flight {
+            f.status = Some(status);
+            f.headers = headers.clone();
+        }
+    }
+
+    /// The next body bytes of the answer. Returns false when the watcher
+    /// needs no more of this body (the caller should close it): after a
+    /// `410` ERROR event, or when nothing is in flight.
+    pub fn handle_body(&mut self, chunk: &[u8]) -> bool {
+        let Some(f) = &mut self.in_flight else {
+            return false;
+        };
+        if f.abandoned {
+            return false;
+        }
+        let streaming =
+            f.kind == Flight::Watch && f.status.is_some_and(|s| (200..300).contains(&s));
+        if !streaming {
+            f.body.extend_from_slice(chunk);
+            return true;
+        }
+        self.decoder.feed(chunk);
+        while let Some(decoded) = self.decoder.next_event() {
+            match decoded {
+                Ok(event) => {
+                    if !self.apply(event) {
+                        if let Some(f) = &mut self.in_flight {
+                            f.abandoned = true;
+                        }
+                        return false;
+                    }
+                }
+                Err(e) => self.events.push_back(WatcherEvent::Error(e)),
+            }
+        }
+        true
+    }
+
+    /// Applies one streamed event; false when the stream must be dropped.
+    fn apply(&mut self, event: WatchEvent) -> bool {
+        if event.evtype == WatchEventType::Error {
+            let status = event.status().unwrap_or_default();
+            if status.is_expired() {
+                self.relist();
+                return false;
+            }
+            self.events
+                .push_back(WatcherEvent::Error(Error::Api(Box::new(
+                    crate::error::ApiError {
+                        http_status: if status.code == 0 { 500 } else { status.code },
+                        body: crate::error::ErrorBody::Status(Box::new(status)),
+                        retry_after: None,
+                    },
+                ))));
+            return true;
+        }
+        let version = event.item.meta().resource_version.clone();
+        if let Some(f) = &mut self.in_flight {
+            f.delivered += 1;
+        }
+        if let Some(snapshot) = &mut self.syncing {
+            match event.evtype {
+                WatchEventType::Bookmark if event.is_initial_events_end() => {
+                    let snapshot = self.syncing.take().unwrap_or_default();
+                    self.last_version = Some(version.clone());
+                    self.install(snapshot, version);
+                }
+                WatchEventType::Bookmark => {}
+                WatchEventType::Deleted => {
+                    snapshot.remove(&key(&event.item));
+                }
+                _ => {
+                    snapshot.insert(key(&event.item), event.item);
+                }
+            }
+            return true;
+        }
+        if !version.is_empty() {
+            self.last_version = Some(version);
+        }
+        match event.evtype {
+            WatchEventType::Added | WatchEventType::Modified => {
+                self.known.insert(key(&event.item), event.item.clone());
+            }
+            WatchEventType::Deleted => {
+                self.known.remove(&key(&event.item));
+            }
+            _ => {}
+        }
+        self.events.push_back(WatcherEvent::Event(event));
+        true
+    }
+
+    /// Replaces the caller's picture with `snapshot`, delivering the
+    /// differences, then `Synced`.
+    fn install(&mut self, snapshot: BTreeMap<Key, Item>, version: String) {
+        let old = std::mem::take(&mut self.known);
+        for (k, item) in &snapshot {
+            let evtype = match old.get(k) {
+                None => WatchEventType::Added,
+                Some(before)
+                    if before.meta().resource_version != item.meta().resource_version
+                        || before.meta().uid != item.meta().uid =>
+                {
+                    WatchEventType::Modified
+                }
+                Some(_) => continue,
+            };
+            self.events.push_back(WatcherEvent::Event(WatchEvent {
+                evtype,
+                item: item.clone(),
+            }));
+        }
+        for (k, item) in old {
+            if !snapshot.contains_key(&k) {
+                self.events.push_back(WatcherEvent::Event(WatchEvent {
+                    evtype: WatchEventType::Deleted,
+                    item,
+                }));
+            }
+        }
+        self.known = snapshot;
+        self.events.push_back(WatcherEvent::Synced {
+            resource_version: version,
+        });
+    }
+
+    fn relist(&mut self) {
+        self.events.push_back(WatcherEvent::Relisted);
+        if self.options.start == WatchStart::InitialEvents {
+            self.last_version = None;
+            self.syncing = None;
+            self.phase = Phase::Watching;
+        } else {
+            self.phase = self.listing(true);
+        }
+    }
+
+    /// The answer ended: `complete` when it ended properly, false when the
+    /// connection was cut.
+    pub fn handle_end(&mut self, now: Instant, complete: bool) {
+        let Some(f) = self.in_flight.take() else {
+            return;
+        };
+        let status = f.status.unwrap_or(0);
+        if !(200..300).contains(&status) {
+            if !complete || status == 0 {
+                return self.retry(now, None);
+            }
+            let err = response::error_from_response(status, &f.headers, &f.body);
+            return self.failed(now, err, f.kind);
+        }
+        match f.kind {
+            Flight::List => self.list_page(now, status, &f.headers, f.body, complete),
+            Flight::Watch => {
+                if f.abandoned {
+                    return;
+                }
+                if complete && let Some(last) = self.decoder.finish() {
+                    match last {
+                        Ok(event) => {
+                            if !self.apply(event) {
+                                return;
+                            }
+                        }
+                        Err(e) => self.events.push_back(WatcherEvent::Error(e)),
+                    }
+                }
+                if complete || f.delivered > 0 {
+                    // A server timeout or a cut after progress: resume now.
+                    self.options.backoff.reset();
+                    self.phase = Phase::Watching;
+                } else {
+                    self.retry(now, None);
+                }
+            }
+        }
+    }
+
+    /// The request in flight failed before or during its answer (connect
+    /// refused, reset, timeout): retried after a backoff.
+    pub fn handle_failure(&mut self, now: Instant, error: Error) {
+        self.in_flight = None;
+        self.events.push_back(WatcherEvent::Error(error));
+        self.retry(now, None);
+    }
+
+    fn list_page(
+        &mut self,
+        now: Instant,
+        status: u16,
+        headers: &HeaderMap,
+        body: Vec<u8>,
+        complete: bool,
+    ) {
+        if !complete {
+            return self.retry(now, None);
+        }
+        let Phase::Listing {
+            pager,
+            items,
+            relist,
+        } = &mut self.phase
+        else {
+            return;
+        };
+        match pager.handle_response(status, headers, Bytes::from(body)) {
+            Ok(PageOutcome::Page(page)) => items.extend(page.into_items()),
+            Ok(PageOutcome::Restarted { .. }) => items.clear(),
+            Err(e) => return self.failed(now, e, Flight::List),
+        }
+        if !pager.is_done() {
+            return;
+        }
+        let version = pager.resource_version().to_string();
+        let relist = *relist;
+        let snapshot = std::mem::take(items)
+            .into_iter()
+            .map(|i| (key(&i), i))
+            .collect();
+        self.options.backoff.reset();
+        self.last_version = Some(version.clone());
+        if relist {
+            self.install(snapshot, version);
+        } else {
+            self.known = snapshot;
+        }
+        self.phase = Phase::Watching;
+    }
+
+    fn failed(&mut self, now: Instant, err: Error, kind: Flight) {
+        let api = err.api().cloned();
+        match api {
+            Some(api) if api.is_expired() => {
+                if kind == Flight::Watch {
+                    self.relist();
+                } else {
+                    // The list itself expired: start it over.
+                    self.events.push_back(WatcherEvent::Error(err));
+                    self.phase = self.listing(true);
+                    self.retry(now, None);
+                }
+            }
+            Some(api) if api.http_status == 429 || api.http_status >= 500 => {
+                let wait = api
+                    .retry_after_seconds()
+                    .map(|s| Duration::from_secs(u64::from(s)));
+                self.events.push_back(WatcherEvent::Error(err));
+                self.retry(now, wait);
+            }
+            _ => self.fail_final(err),
+        }
+    }
+
+    fn fail_final(&mut self, err: Error) {
+        self.events.push_back(WatcherEvent::Error(err));
+        self.close();
+    }
+
+    /// Waits a backoff (at least `at_least`), then repeats what was being
+    /// done: the listing restarts from its first page, a watch resumes.
+    fn retry(&mut self, now: Instant, at_least: Option<Duration>) {
+        let then = match &self.phase {
+            Phase::Closed => return,
+            Phase::Listing { relist, .. } => Then::List { relist: *relist },
+            Phase::Backoff { then, .. } => *then,
+            Phase::Watching => Then::Watch,
+        };
+        let wait = self
+            .options
+            .backoff
+            .next_delay()
+            .max(at_least.unwrap_or_default());
+        self.phase = Phase::Backoff {
+            until: now + wait,
+            then,
+        };
+    }
+}
