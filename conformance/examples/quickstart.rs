@@ -13,12 +13,13 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
+use std::time::Instant;
 
 use kubewire::bytes::Bytes;
 use kubewire::http::{self, Request};
 use kubewire::{
-    Config, Endpoint, GetParams, Item, Kind, ListParams, Pager, Patch, Scope, WatchParams,
-    WriteParams,
+    Config, Endpoint, GetParams, Item, Kind, ListParams, Pager, Patch, Scope, Watcher,
+    WatcherEvent, WatcherOptions, WriteParams,
 };
 
 type Failure = Box<dyn std::error::Error>;
@@ -173,33 +174,60 @@ fn main() -> Result<(), Failure> {
             .join(", ")
     );
 
-    // Watch from now: list for the resourceVersion, then watch from it.
-    let (_, version) = list(pods.clone(), ListParams::default())?;
-    let (status, headers, mut reader) =
-        send(pods.watch(&WatchParams::default().from_version(&version))?)?;
-    kubewire::check_status(status, &headers, b"")?;
-    println!("watching pods in demo from version {version}:");
-    let mut buffered = Vec::new();
+    // Watch from now: the watcher lists for the resourceVersion, then
+    // watches from it; it tells us what to send and we move the bytes.
+    let mut watcher = Watcher::new(pods, WatcherOptions::default());
+    let mut now = Instant::now();
     let mut seen = 0;
-    while seen < 3 {
-        let Some(piece) = next_piece(&headers, &mut reader)? else {
-            break;
+    println!("watching pods in demo:");
+    'outer: while seen < 3 {
+        let Some(request) = watcher.poll_transmit(now) else {
+            match watcher.poll_timeout() {
+                Some(t) => {
+                    std::thread::sleep(t.saturating_duration_since(Instant::now()));
+                    now = Instant::now();
+                    continue;
+                }
+                None => break,
+            }
         };
-        buffered.extend_from_slice(&piece);
-        while let Some(end) = buffered.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = buffered.drain(..=end).collect();
-            let event: serde_json::Value = serde_json::from_slice(&line)?;
-            let object = kubewire::decode_item(Bytes::from(serde_json::to_vec(&event["object"])?))?;
-            println!(
-                "  {} {} (version {})",
-                event["type"].as_str().unwrap_or("?"),
-                object.meta().name,
-                object.meta().resource_version
-            );
-            seen += 1;
+        let (status, headers, mut reader) = send(request)?;
+        watcher.handle_head(status, &headers);
+        loop {
+            let piece = match next_piece(&headers, &mut reader) {
+                Ok(Some(piece)) => piece,
+                Ok(None) => {
+                    watcher.handle_end(Instant::now(), true);
+                    break;
+                }
+                Err(_) => {
+                    watcher.handle_end(Instant::now(), false);
+                    break;
+                }
+            };
+            let keep = watcher.handle_body(&piece);
+            while let Some(event) = watcher.poll_event() {
+                if let WatcherEvent::Event(e) = event {
+                    println!(
+                        "  {} {} (version {})",
+                        e.evtype,
+                        e.item.meta().name,
+                        e.item.meta().resource_version
+                    );
+                    seen += 1;
+                    if seen == 3 {
+                        break 'outer;
+                    }
+                }
+            }
+            if !keep {
+                watcher.handle_end(Instant::now(), false);
+                break;
+            }
         }
+        now = Instant::now();
     }
-    drop(reader);
+    watcher.close();
     if let Some(server) = demo {
         server.finish()?;
         println!("the demo apiserver saw exactly the requests it expected");

@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use kubewire::{
-    ApiResource, Config, Endpoint, Item, Kind, ListParams, Pager, Result, Scope, Status,
+    ApiResource, Config, Endpoint, Item, Kind, ListParams, Pager, Result, Scope, Status, Watcher,
+    WatcherEvent,
 };
 
-use crate::driver::Driver;
+use crate::driver::{BodyError, Driver};
 
 /// One scenario: fixtures, what the client does, what it must observe.
 #[derive(Clone, Copy, Debug)]
@@ -115,6 +116,123 @@ impl<'a> Ctx<'a> {
         params: ListParams,
     ) -> Result<(Vec<Item>, String)> {
         Pager::new(endpoint, params).collect(|req| Ok(self.send(Ok(req))))
+    }
+}
+
+/// What a watch did so far, for a scenario's stop condition.
+#[derive(Debug, Default)]
+pub struct WatchTrace {
+    /// Every event the watcher delivered, in order.
+    pub events: Vec<WatcherEvent>,
+    /// The request URIs sent, in order.
+    pub requests: Vec<String>,
+    /// Response heads received.
+    pub heads: usize,
+}
+
+impl WatchTrace {
+    /// One line per delivered event: `TYPE name version`, `relisted`,
+    /// `synced VERSION` or `error MESSAGE`.
+    pub fn summary(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .map(|e| match e {
+                WatcherEvent::Event(e) => format!(
+                    "{} {} {}",
+                    e.evtype,
+                    e.item.meta().name,
+                    e.item.meta().resource_version
+                ),
+                WatcherEvent::Relisted => "relisted".into(),
+                WatcherEvent::Synced { resource_version } => format!("synced {resource_version}"),
+                WatcherEvent::Error(e) => format!("error {e}"),
+                _ => "unknown".into(),
+            })
+            .collect()
+    }
+}
+
+impl Ctx<'_> {
+    /// Drives `watcher` through the driver until `stop` says so (checked
+    /// after every response head and every event). Time is simulated:
+    /// backoffs are skipped, not slept. Reading past a stream that hangs
+    /// fails the scenario, as it would block a real client.
+    pub fn watch(
+        &mut self,
+        watcher: &mut Watcher,
+        mut stop: impl FnMut(&WatchTrace) -> bool,
+    ) -> WatchTrace {
+        let mut now = std::time::Instant::now();
+        let mut trace = WatchTrace::default();
+        loop {
+            while let Some(e) = watcher.poll_event() {
+                trace.events.push(e);
+                if stop(&trace) {
+                    return trace;
+                }
+            }
+            let Some(request) = watcher.poll_transmit(now) else {
+                match watcher.poll_timeout() {
+                    Some(t) => {
+                        now = t;
+                        continue;
+                    }
+                    None => return trace,
+                }
+            };
+            assert!(
+                trace.requests.len() < 20,
+                "the watcher keeps sending requests: {:?}",
+                trace.requests
+            );
+            trace.requests.push(request.uri().to_string());
+            let what = format!("{} {}", request.method(), request.uri());
+            let mut response = self
+                .driver
+                .send(request)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_ne!(
+                response.status, 599,
+                "{what}: the replay server rejected the request"
+            );
+            watcher.handle_head(response.status, &response.headers);
+            trace.heads += 1;
+            if stop(&trace) {
+                return trace;
+            }
+            loop {
+                match response.body.next_piece() {
+                    Some(Ok(piece)) => {
+                        let keep = watcher.handle_body(&piece);
+                        while let Some(e) = watcher.poll_event() {
+                            trace.events.push(e);
+                            if stop(&trace) {
+                                return trace;
+                            }
+                        }
+                        if !keep {
+                            watcher.handle_end(now, false);
+                            break;
+                        }
+                    }
+                    None => {
+                        watcher.handle_end(now, true);
+                        break;
+                    }
+                    Some(Err(BodyError::Cut)) => {
+                        watcher.handle_end(now, false);
+                        break;
+                    }
+                    Some(Err(BodyError::Hang)) => panic!(
+                        "{what}: read past a stream that hangs; the scenario must stop earlier"
+                    ),
+                    Some(Err(BodyError::Io(e))) => {
+                        watcher.handle_failure(now, kubewire::Error::Protocol(e));
+                        break;
+                    }
+                }
+            }
+        }
     }
 }
 

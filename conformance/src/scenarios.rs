@@ -3,7 +3,8 @@
 //! asserts what the client observed.
 
 use kubewire::{
-    ApiResource, DeleteParams, Error, GetParams, Kind, ListParams, LogParams, Patch, Proxy, Scope,
+    ApiResource, DeleteParams, Error, GetParams, Kind, ListParams, LogParams, Patch,
+    PropagationPolicy, Proxy, Scope, WatchStart, Watcher, WatcherEvent, WatcherOptions,
     WriteParams,
 };
 use serde_json::json;
@@ -128,6 +129,51 @@ pub fn all() -> Vec<Scenario> {
             fixtures: &["error-bodies"],
             run: error_bodies,
         },
+        Scenario {
+            name: "watch-events",
+            fixtures: &["pods-watch"],
+            run: watch_events,
+        },
+        Scenario {
+            name: "watch-resumes-after-cut",
+            fixtures: &["pods-watch-cut"],
+            run: watch_resumes_after_cut,
+        },
+        Scenario {
+            name: "watch-server-timeout",
+            fixtures: &["pods-watch-timeout"],
+            run: watch_server_timeout,
+        },
+        Scenario {
+            name: "watch-reconnects-after-timeout",
+            fixtures: &["pods-watch-timeout-reconnect"],
+            run: watch_reconnects,
+        },
+        Scenario {
+            name: "watch-streaming-list",
+            fixtures: &["pods-watch-initial-events"],
+            run: watch_initial_events,
+        },
+        Scenario {
+            name: "watch-expired-relists",
+            fixtures: &["watch-expired"],
+            run: watch_expired,
+        },
+        Scenario {
+            name: "wait-for-pod-ready",
+            fixtures: &["wait-pod-ready"],
+            run: wait_pod_ready,
+        },
+        Scenario {
+            name: "delete-foreground-while-watching",
+            fixtures: &["delete-foreground"],
+            run: delete_foreground,
+        },
+        Scenario {
+            name: "seed-quickstart",
+            fixtures: &["seed-quickstart"],
+            run: seed_quickstart,
+        },
     ]
 }
 
@@ -138,28 +184,10 @@ pub const PENDING: &[(&str, &str)] = &[
         "api-fallback",
         "API-version fallback state machine (transports and facade)",
     ),
-    ("delete-foreground", "watch decoding (watch issue)"),
-    ("pods-watch", "watch decoding (watch issue)"),
-    ("pods-watch-cut", "watch resume (watch issue)"),
-    ("pods-watch-initial-events", "watch decoding (watch issue)"),
-    ("pods-watch-timeout", "watch decoding (watch issue)"),
-    (
-        "pods-watch-timeout-reconnect",
-        "watch reconnect after a server timeout (watch issue)",
-    ),
     (
         "pods-list-429",
         "retries honouring Retry-After (transports and facade)",
     ),
-    (
-        "seed-quickstart",
-        "views, items and watch (items/views, watch, facade issues)",
-    ),
-    (
-        "wait-pod-ready",
-        "single-item watch and wait (watch, full-verb-set issues)",
-    ),
-    ("watch-expired", "410 relist (watch issue)"),
 ];
 
 fn configmaps() -> ApiResource {
@@ -854,4 +882,217 @@ fn error_bodies(cx: &mut Ctx<'_>) {
     let api = err.api().expect("an API error");
     assert_eq!((api.http_status, api.reason()), (500, "InternalError"));
     assert_eq!(api.message(), "etcdserver: request timed out");
+}
+
+fn watcher(
+    cx: &Ctx<'_>,
+    start: WatchStart,
+    configure: impl FnOnce(&mut WatcherOptions),
+) -> Watcher {
+    let mut options = WatcherOptions::default();
+    options.start = start;
+    configure(&mut options);
+    Watcher::new(cx.endpoint(Kind::Pod, Some("demo")), options)
+}
+
+fn watch_events(cx: &mut Ctx<'_>) {
+    let mut w = watcher(cx, WatchStart::Version("7800".into()), |_| {});
+    let trace = cx.watch(&mut w, |t| t.events.len() == 3);
+    assert_eq!(
+        trace.summary(),
+        [
+            "ADDED watch-0 7801",
+            "MODIFIED watch-0 7802",
+            "MODIFIED watch-0 7803"
+        ]
+    );
+    assert_eq!(w.resource_version(), Some("7803"));
+}
+
+fn watch_resumes_after_cut(cx: &mut Ctx<'_>) {
+    let mut w = watcher(cx, WatchStart::Version("7800".into()), |_| {});
+    let trace = cx.watch(&mut w, |t| t.events.len() == 3);
+    // The half-received second event is not delivered; the resumed watch
+    // (from 7801) delivers it once.
+    assert_eq!(
+        trace.summary(),
+        [
+            "ADDED watch-0 7801",
+            "MODIFIED watch-0 7802",
+            "MODIFIED watch-0 7803"
+        ]
+    );
+    assert_eq!(trace.requests.len(), 2);
+    assert!(
+        trace.requests[1].ends_with("resourceVersion=7801&allowWatchBookmarks=true"),
+        "{:?}",
+        trace.requests
+    );
+}
+
+fn watch_server_timeout(cx: &mut Ctx<'_>) {
+    let mut w = watcher(cx, WatchStart::Version("7800".into()), |o| {
+        o.timeout_seconds = Some(2)
+    });
+    let trace = cx.watch(&mut w, |t| t.events.len() == 4);
+    assert_eq!(trace.summary()[3], "DELETED watch-0 7804");
+    assert_eq!(w.known().count(), 0, "created and deleted");
+}
+
+fn watch_reconnects(cx: &mut Ctx<'_>) {
+    let mut w = watcher(cx, WatchStart::Version("7800".into()), |o| {
+        o.timeout_seconds = Some(2)
+    });
+    let trace = cx.watch(&mut w, |t| t.heads == 2);
+    assert_eq!(trace.events.len(), 4, "{:?}", trace.summary());
+    assert!(
+        trace.requests[1].contains("resourceVersion=7804"),
+        "{:?}",
+        trace.requests
+    );
+}
+
+fn watch_initial_events(cx: &mut Ctx<'_>) {
+    let mut w = watcher(cx, WatchStart::InitialEvents, |o| {
+        o.timeout_seconds = Some(3)
+    });
+    let trace = cx.watch(&mut w, |t| {
+        t.summary().last().is_some_and(|s| s == "BOOKMARK  7808")
+    });
+    let summary = trace.summary();
+    assert_eq!(
+        summary.iter().filter(|s| s.starts_with("ADDED ")).count(),
+        10,
+        "{summary:?}"
+    );
+    assert_eq!(summary[10], "synced 7806");
+    assert_eq!(w.known().count(), 10);
+    assert_eq!(w.resource_version(), Some("7808"));
+}
+
+fn watch_expired(cx: &mut Ctx<'_>) {
+    let mut w = watcher(cx, WatchStart::Version("2".into()), |_| {});
+    let trace = cx.watch(&mut w, |t| t.heads == 3);
+    let summary = trace.summary();
+    assert_eq!(summary[0], "relisted");
+    assert!(
+        summary[1..summary.len() - 1]
+            .iter()
+            .all(|s| s.starts_with("ADDED ")),
+        "{summary:?}"
+    );
+    assert_eq!(summary.last().map(String::as_str), Some("synced 7808"));
+    assert!(
+        trace.requests[2].contains("resourceVersion=7808"),
+        "{:?}",
+        trace.requests
+    );
+}
+
+fn ready(event: &WatcherEvent) -> bool {
+    let WatcherEvent::Event(e) = event else {
+        return false;
+    };
+    let v = e.item.to_value().unwrap_or_default();
+    v["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["type"] == "Ready" && c["status"] == "True")
+}
+
+fn wait_pod_ready(cx: &mut Ctx<'_>) {
+    let mut w = watcher(cx, WatchStart::Version("7729".into()), |o| {
+        o.field_selector = Some("metadata.name=db-0".into())
+    });
+    let trace = cx.watch(&mut w, |t| t.events.last().is_some_and(ready));
+    assert_eq!(
+        trace.summary(),
+        ["MODIFIED db-0 7875", "MODIFIED db-0 7877"]
+    );
+}
+
+fn delete_foreground(cx: &mut Ctx<'_>) {
+    let deployments = cx.endpoint(Kind::Deployment, Some("demo"));
+    let mut dry = DeleteParams::default();
+    dry.dry_run = true;
+    let status = cx
+        .status(deployments.delete("brief", &dry))
+        .expect("dry-run delete");
+    assert_eq!(
+        (
+            status.status.as_str(),
+            status.details.expect("details").name.as_str()
+        ),
+        ("Success", "brief")
+    );
+    let mut options = WatcherOptions::default();
+    options.start = WatchStart::Version("7887".into());
+    options.field_selector = Some("metadata.name=brief".into());
+    let mut w = Watcher::new(deployments.clone(), options);
+    let trace = cx.watch(&mut w, |t| {
+        t.summary().last().is_some_and(|s| s.starts_with("DELETED"))
+    });
+    let WatcherEvent::Event(first) = &trace.events[0] else {
+        panic!("an event")
+    };
+    assert_eq!(first.item.meta().finalizers, ["foregroundDeletion"]);
+    assert!(first.item.meta().deletion_timestamp.is_some());
+    assert_eq!(
+        trace.summary().last().map(String::as_str),
+        Some("DELETED brief 7903")
+    );
+    let mut foreground = DeleteParams::default();
+    foreground.propagation_policy = Some(PropagationPolicy::Foreground);
+    let deleting = cx
+        .item(deployments.delete("brief", &foreground))
+        .expect("delete");
+    assert_eq!(deleting.meta().finalizers, ["foregroundDeletion"]);
+}
+
+fn seed_quickstart(cx: &mut Ctx<'_>) {
+    let (namespaces, _) = cx
+        .list_all(cx.endpoint(Kind::Namespace, None), ListParams::default())
+        .expect("namespaces");
+    assert_eq!(
+        names(&namespaces),
+        [
+            "default",
+            "demo",
+            "kube-node-lease",
+            "kube-public",
+            "kube-system"
+        ]
+    );
+    let replicasets = cx.endpoint(Kind::ReplicaSet, Some("demo"));
+    let rs = cx
+        .item(replicasets.get("auth-v3", &GetParams::default()))
+        .expect("auth-v3");
+    assert_eq!(rs.to_value().expect("JSON")["status"]["replicas"], 2);
+    let labelled = cx
+        .item(replicasets.patch(
+            "auth-v3",
+            &Patch::Strategic(json!({"metadata": {"labels": {"mylabel": "value"}}})),
+            &WriteParams::default(),
+        ))
+        .expect("labelled");
+    assert_ne!(labelled.meta().resource_version, rs.meta().resource_version);
+    assert_ne!(labelled, rs);
+    let pods = cx.endpoint(Kind::Pod, Some("demo"));
+    let (web, _) = cx
+        .list_all(pods, ListParams::default().labels("app=web"))
+        .expect("web");
+    assert_eq!(names(&web), ["web-0", "web-1"]);
+    // view.watch(): from now (list, then watch from the list's version).
+    let mut w = watcher(cx, WatchStart::Now, |_| {});
+    let trace = cx.watch(&mut w, |t| t.events.len() == 3);
+    assert_eq!(
+        trace.summary(),
+        [
+            "ADDED tour-0 7771",
+            "MODIFIED tour-0 7772",
+            "MODIFIED tour-0 7773"
+        ]
+    );
+    assert!(trace.requests[1].contains("resourceVersion=7770"));
 }
