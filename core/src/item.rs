@@ -40,8 +40,12 @@ impl Item {
     /// Decodes an object. `api_version` and `kind` fill in what list items
     /// omit (they carry neither).
     pub(crate) fn decode(raw: Bytes, api_version: &str, kind: &str) -> Result<Item> {
-        let head: Head = serde_json::from_slice(&raw)
-            .map_err(|e| Error::decode("an object with metadata", e))?;
+        let text = std::str::from_utf8(&raw)
+            .map_err(|e| Error::decode("an object with metadata", format!("not UTF-8: {e}")))?;
+        // Parsing from a validated `str` spares serde_json a second UTF-8
+        // check of every string it decodes.
+        let head: Head =
+            serde_json::from_str(text).map_err(|e| Error::decode("an object with metadata", e))?;
         if head.kind == "Status" {
             let status = crate::status::Status::from_body(&raw).unwrap_or_default();
             return Err(Error::Decode {
@@ -84,8 +88,10 @@ impl Item {
             #[serde(default)]
             kind: String,
         }
+        let text = std::str::from_utf8(&raw)
+            .map_err(|e| Error::decode("a Status object", format!("not UTF-8: {e}")))?;
         let head: StatusHead =
-            serde_json::from_slice(&raw).map_err(|e| Error::decode("a Status object", e))?;
+            serde_json::from_str(text).map_err(|e| Error::decode("a Status object", e))?;
         Ok(Item {
             raw,
             api_version: head.api_version,

@@ -42,6 +42,9 @@ pub struct WatchDecoder {
     max_event_size: usize,
     /// Dropping the rest of an oversized line until its newline.
     skipping: bool,
+    /// Length of the last event that spanned chunks: the next one starts
+    /// with that much room, so it is not regrown piece by piece.
+    typical: usize,
 }
 
 #[derive(Debug)]
@@ -74,6 +77,7 @@ impl WatchDecoder {
             lines: VecDeque::new(),
             max_event_size: max.max(1),
             skipping: false,
+            typical: 0,
         }
     }
 
@@ -110,6 +114,10 @@ impl WatchDecoder {
             }
             self.offset += take as u64;
             if newline.is_none() {
+                if self.partial.is_empty() {
+                    let room = self.typical.clamp(piece.len(), self.max_event_size);
+                    self.partial.reserve(room);
+                }
                 self.partial.extend_from_slice(piece);
                 continue;
             }
@@ -117,6 +125,7 @@ impl WatchDecoder {
                 Bytes::copy_from_slice(&piece[..content])
             } else {
                 self.partial.extend_from_slice(&piece[..content]);
+                self.typical = self.partial.len() + self.partial.len() / 8;
                 std::mem::take(&mut self.partial).freeze()
             };
             self.lines.push_back(Line::Complete {
@@ -213,9 +222,8 @@ pub(crate) fn decode_line(line: Bytes, offset: u64) -> Result<WatchEvent> {
 
 fn decode_object(evtype: WatchEventType, object: Bytes, offset: u64) -> Result<WatchEvent> {
     let err = |message: String| Error::WatchLine { offset, message };
-    if std::str::from_utf8(&object).is_err() {
-        return Err(err("the object is not valid UTF-8".into()));
-    }
+    // Item::decode checks UTF-8 of the whole object: no unvalidated byte is
+    // handed out.
     let item = if evtype == WatchEventType::Error {
         Item::decode_status_object(object)
     } else {
