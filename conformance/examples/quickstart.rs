@@ -133,7 +133,7 @@ fn main() -> Result<(), Failure> {
         endpoint(Kind::Namespace, Scope::Cluster)?,
         ListParams::default(),
     )?;
-    let names: Vec<&str> = namespaces.iter().map(|n| n.meta().name.as_str()).collect();
+    let names: Vec<&str> = namespaces.iter().map(|n| n.meta().name()).collect();
     println!("namespaces: {}", names.join(", "));
 
     // Fetch a ReplicaSet; read its spec and observed replicas.
@@ -143,8 +143,8 @@ fn main() -> Result<(), Failure> {
     let value = rs.to_value()?;
     println!(
         "replicaset {}: version {}, spec.replicas {}, status.replicas {}",
-        rs.meta().name,
-        rs.meta().resource_version,
+        rs.meta().name(),
+        rs.meta().version(),
         value["spec"]["replicas"],
         value["status"]["replicas"]
     );
@@ -158,9 +158,9 @@ fn main() -> Result<(), Failure> {
     ))?)?;
     println!(
         "labelled: version {} -> {}, labels {:?}",
-        rs.meta().resource_version,
-        rs2.meta().resource_version,
-        rs2.meta().labels
+        rs.meta().version(),
+        rs2.meta().version(),
+        rs2.meta().labels()
     );
 
     // Filter pods by label.
@@ -169,7 +169,7 @@ fn main() -> Result<(), Failure> {
     println!(
         "pods with app=web: {}",
         web.iter()
-            .map(|p| p.meta().name.as_str())
+            .map(|p| p.meta().name())
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -211,8 +211,8 @@ fn main() -> Result<(), Failure> {
                     println!(
                         "  {} {} (version {})",
                         e.evtype,
-                        e.item.meta().name,
-                        e.item.meta().resource_version
+                        e.item.meta().name(),
+                        e.item.meta().version()
                     );
                     seen += 1;
                     if seen == 3 {

@@ -140,8 +140,8 @@ impl WatchTrace {
                 WatcherEvent::Event(e) => format!(
                     "{} {} {}",
                     e.evtype,
-                    e.item.meta().name,
-                    e.item.meta().resource_version
+                    e.item.meta().name(),
+                    e.item.meta().version()
                 ),
                 WatcherEvent::Relisted => "relisted".into(),
                 WatcherEvent::Synced { resource_version } => format!("synced {resource_version}"),
@@ -238,5 +238,5 @@ impl Ctx<'_> {
 
 /// The names of `items`, in order.
 pub fn names(items: &[Item]) -> Vec<&str> {
-    items.iter().map(|i| i.meta().name.as_str()).collect()
+    items.iter().map(|i| i.meta().name()).collect()
 }

@@ -209,13 +209,13 @@ fn fetch_pod_and_not_found(cx: &mut Ctx<'_>) {
         .expect("web-0");
     let meta = pod.meta();
     assert_eq!(
-        (meta.name.as_str(), meta.namespace.as_str()),
+        (meta.name(), meta.namespace().unwrap_or("")),
         ("web-0", "demo")
     );
     assert_eq!(pod.kind(), "Pod");
-    assert_eq!(meta.labels.get("app").map(String::as_str), Some("web"));
-    assert!(!meta.uid.is_empty() && !meta.resource_version.is_empty());
-    assert!(meta.creation_timestamp.is_some());
+    assert_eq!(meta.labels().get("app"), Some("web"));
+    assert!(!meta.uid().is_empty() && !meta.version().is_empty());
+    assert!(meta.created().is_some());
     let err = cx
         .item(pods.get("nope-0", &GetParams::default()))
         .unwrap_err();
@@ -231,7 +231,7 @@ fn fetch_pending_pod(cx: &mut Ctx<'_>) {
     let pod = cx
         .item(pods.get("db-0", &GetParams::default()))
         .expect("db-0");
-    assert_eq!(pod.meta().name, "db-0");
+    assert_eq!(pod.meta().name(), "db-0");
     let value = pod.to_value().expect("JSON");
     assert_eq!(value["status"]["phase"], "Pending");
     assert!(value["status"].get("podIP").is_none());
@@ -254,8 +254,8 @@ fn fetch_every_seed_kind(cx: &mut Ctx<'_>) {
             .item(endpoint.get(name, &GetParams::default()))
             .expect(name);
         assert_eq!(item.kind(), kind.name());
-        assert_eq!(item.meta().name, name);
-        assert_eq!(item.meta().namespace, ns.unwrap_or(""));
+        assert_eq!(item.meta().name(), name);
+        assert_eq!(item.meta().namespace(), ns);
     }
     let rs = cx.endpoint(Kind::ReplicaSet, Some("demo"));
     let (items, rv) = cx
@@ -291,7 +291,7 @@ fn list_paginates(cx: &mut Ctx<'_>) {
     assert!(
         items
             .iter()
-            .all(|i| i.kind() == "Pod" && i.meta().namespace == "demo")
+            .all(|i| i.kind() == "Pod" && i.meta().namespace() == Some("demo"))
     );
 }
 
@@ -362,7 +362,7 @@ fn all_namespaces(cx: &mut Ctx<'_>) {
     let pods = cx.endpoint(Kind::Pod, None);
     let (items, _) = cx.list_all(pods, ListParams::default()).expect("list");
     assert_eq!(items.len(), 9);
-    assert!(items.iter().all(|i| i.meta().namespace == "demo"));
+    assert!(items.iter().all(|i| i.meta().namespace() == Some("demo")));
 }
 
 fn nodes(cx: &mut Ctx<'_>) {
@@ -370,7 +370,7 @@ fn nodes(cx: &mut Ctx<'_>) {
     let (items, _) = cx.list_all(nodes, ListParams::default()).expect("list");
     assert_eq!(names(&items), ["node-1"]);
     assert_eq!(
-        (items[0].kind(), items[0].meta().namespace.as_str()),
+        (items[0].kind(), items[0].meta().namespace().unwrap_or("")),
         ("Node", "")
     );
 }
@@ -383,7 +383,7 @@ fn events(cx: &mut Ctx<'_>) {
     let (items, rv) = cx.list_all(events, ListParams::default()).expect("list");
     assert_eq!((items.len(), rv.as_str()), (18, "7903"));
     assert!(items.iter().all(|i| i.kind() == "Event"));
-    assert_eq!(items[0].meta().name, "auth-v3.18e9f90f3f345b34");
+    assert_eq!(items[0].meta().name(), "auth-v3.18e9f90f3f345b34");
 }
 
 fn create_replace(cx: &mut Ctx<'_>) {
@@ -393,10 +393,7 @@ fn create_replace(cx: &mut Ctx<'_>) {
         .item(cms.create(&manifest, &WriteParams::default()))
         .expect("created");
     assert_eq!(
-        (
-            created.meta().name.as_str(),
-            created.meta().resource_version.as_str()
-        ),
+        (created.meta().name(), created.meta().version()),
         ("settings", "7775")
     );
     let err = cx
@@ -422,7 +419,7 @@ fn create_replace(cx: &mut Ctx<'_>) {
     let replaced = cx
         .item(cms.replace("settings", &changed, &WriteParams::default()))
         .expect("replaced");
-    assert_eq!(replaced.meta().resource_version, "7776");
+    assert_eq!(replaced.meta().version(), "7776");
     assert_ne!(replaced, created, "a new revision");
     // The same body again carries the stale resourceVersion 7775.
     let err = cx
@@ -437,9 +434,9 @@ fn create_replace(cx: &mut Ctx<'_>) {
     let mut manifest = manifest;
     manifest["metadata"]["name"] = json!("dry");
     let answer = cx.item(cms.create(&manifest, &dry)).expect("dry run");
-    assert_eq!(answer.meta().name, "dry");
+    assert_eq!(answer.meta().name(), "dry");
     assert!(
-        answer.meta().resource_version.is_empty(),
+        answer.meta().version().is_empty(),
         "nothing persisted: no resourceVersion"
     );
 }
@@ -454,10 +451,7 @@ fn patches(cx: &mut Ctx<'_>) {
             &none,
         ))
         .expect("strategic");
-    assert_eq!(
-        labelled.meta().labels.get("mylabel").map(String::as_str),
-        Some("value")
-    );
+    assert_eq!(labelled.meta().labels().get("mylabel"), Some("value"));
     let unlabelled = cx
         .item(pods.patch(
             "web-1",
@@ -465,7 +459,7 @@ fn patches(cx: &mut Ctx<'_>) {
             &none,
         ))
         .expect("merge");
-    assert!(!unlabelled.meta().labels.contains_key("mylabel"));
+    assert!(!unlabelled.meta().labels().contains_key("mylabel"));
     let annotated = cx
         .item(pods.patch(
             "web-1",
@@ -476,7 +470,11 @@ fn patches(cx: &mut Ctx<'_>) {
         ))
         .expect("json patch");
     assert_eq!(
-        annotated.meta().annotations.get("note").map(String::as_str),
+        annotated
+            .meta()
+            .annotations()
+            .get("note")
+            .map(String::as_str),
         Some("hi")
     );
     let err = cx
@@ -496,7 +494,7 @@ fn patches(cx: &mut Ctx<'_>) {
             &WriteParams::default().field_manager("kubewire"),
         ))
         .expect("apply");
-    assert_eq!(first.meta().resource_version, "7780");
+    assert_eq!(first.meta().version(), "7780");
     applied["data"]["k"] = json!("v2");
     let other = WriteParams::default().field_manager("other-tool");
     let err = cx
@@ -521,7 +519,7 @@ fn deletes(cx: &mut Ctx<'_>) {
     let mut now = DeleteParams::default();
     now.grace_period_seconds = Some(0);
     let gone = cx.item(pods.delete("gone-0", &now)).expect("deleted");
-    assert_eq!(gone.meta().name, "gone-0");
+    assert_eq!(gone.meta().name(), "gone-0");
     let resp = cx.send(pods.delete_collection(
         &ListParams::default().labels("app=tmp"),
         &DeleteParams::default(),
@@ -616,10 +614,7 @@ fn scale(cx: &mut Ctx<'_>) {
             &WriteParams::default(),
         ))
         .expect("patch scale");
-    assert_eq!(
-        (replicas(&s), s.meta().resource_version.as_str()),
-        ((2, 1), "7864")
-    );
+    assert_eq!((replicas(&s), s.meta().version()), ((2, 1), "7864"));
 }
 
 fn status_subresource(cx: &mut Ctx<'_>) {
@@ -650,7 +645,7 @@ fn status_subresource(cx: &mut Ctx<'_>) {
             &WriteParams::default(),
         ))
         .expect("status replace");
-    assert_eq!(replaced.meta().resource_version, "7857");
+    assert_eq!(replaced.meta().version(), "7857");
     // A status write on the main resource is ignored by the server.
     let main = cx
         .item(backups.patch(
@@ -673,7 +668,7 @@ fn status_subresource(cx: &mut Ctx<'_>) {
     let applied = cx
         .item(deploy.patch_subresource("shop", Some("status"), &Patch::Apply(body), &apply))
         .expect("apply status");
-    assert_eq!(applied.meta().resource_version, "7859");
+    assert_eq!(applied.meta().version(), "7859");
 }
 
 fn subresources(cx: &mut Ctx<'_>) {
@@ -695,7 +690,7 @@ fn subresources(cx: &mut Ctx<'_>) {
         .item(deploy.get_subresource("shop", Some("status"), &GetParams::default()))
         .expect("status");
     assert_eq!(
-        (status.kind(), status.meta().resource_version.as_str()),
+        (status.kind(), status.meta().version()),
         ("Deployment", "7782")
     );
     let pods = cx.endpoint(Kind::Pod, Some("demo"));
@@ -727,7 +722,7 @@ fn custom_resources(cx: &mut Ctx<'_>) {
     let created = cx
         .item(crds.create(&manifest, &WriteParams::default()))
         .expect("crd");
-    assert_eq!(created.meta().name, "backups.ops.example.com");
+    assert_eq!(created.meta().name(), "backups.ops.example.com");
     let crd = cx
         .item(crds.get("backups.ops.example.com", &GetParams::default()))
         .expect("crd");
@@ -771,7 +766,7 @@ fn custom_resources(cx: &mut Ctx<'_>) {
     let (items, _) = cx
         .list_all(everywhere, ListParams::default())
         .expect("list");
-    assert_eq!(items[0].meta().namespace, "demo");
+    assert_eq!(items[0].meta().namespace(), Some("demo"));
     let widgets = cx.resource(
         ApiResource::new("ops.example.com", "v1", "Widget", "widgets", true).expect("valid"),
         demo(),
@@ -1036,8 +1031,8 @@ fn delete_foreground(cx: &mut Ctx<'_>) {
     let WatcherEvent::Event(first) = &trace.events[0] else {
         panic!("an event")
     };
-    assert_eq!(first.item.meta().finalizers, ["foregroundDeletion"]);
-    assert!(first.item.meta().deletion_timestamp.is_some());
+    assert_eq!(first.item.meta().finalizers(), ["foregroundDeletion"]);
+    assert!(first.item.meta().deletion_timestamp().is_some());
     assert_eq!(
         trace.summary().last().map(String::as_str),
         Some("DELETED brief 7903")
@@ -1047,7 +1042,7 @@ fn delete_foreground(cx: &mut Ctx<'_>) {
     let deleting = cx
         .item(deployments.delete("brief", &foreground))
         .expect("delete");
-    assert_eq!(deleting.meta().finalizers, ["foregroundDeletion"]);
+    assert_eq!(deleting.meta().finalizers(), ["foregroundDeletion"]);
 }
 
 fn seed_quickstart(cx: &mut Ctx<'_>) {
@@ -1076,7 +1071,7 @@ fn seed_quickstart(cx: &mut Ctx<'_>) {
             &WriteParams::default(),
         ))
         .expect("labelled");
-    assert_ne!(labelled.meta().resource_version, rs.meta().resource_version);
+    assert_ne!(labelled.meta().version(), rs.meta().version());
     assert_ne!(labelled, rs);
     let pods = cx.endpoint(Kind::Pod, Some("demo"));
     let (web, _) = cx

@@ -14,8 +14,8 @@ use crate::meta::ObjectMeta;
 /// let item = kubewire::decode_item(bytes::Bytes::from_static(
 ///     br#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-0","namespace":"demo",
 ///          "uid":"u1","resourceVersion":"42","labels":{"app":"web"}},"spec":{}}"#)).unwrap();
-/// assert_eq!(item.meta().name, "web-0");
-/// assert_eq!(item.meta().labels["app"], "web");
+/// assert_eq!(item.meta().name(), "web-0");
+/// assert_eq!(item.meta().labels().get("app"), Some("web"));
 /// assert_eq!(item.kind(), "Pod");
 /// ```
 #[derive(Clone, Debug)]
@@ -138,6 +138,6 @@ impl Item {
 /// Same resource at the same version: uid and resourceVersion are equal.
 impl PartialEq for Item {
     fn eq(&self, other: &Item) -> bool {
-        self.meta.uid == other.meta.uid && self.meta.resource_version == other.meta.resource_version
+        self.meta.uid() == other.meta.uid() && self.meta.version() == other.meta.version()
     }
 }

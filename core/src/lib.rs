@@ -55,7 +55,7 @@ pub use item::Item;
 pub use kind::Kind;
 pub use list::ItemList;
 pub use manifest::Manifest;
-pub use meta::{ObjectMeta, OwnerReference};
+pub use meta::{Labels, ObjectMeta, OwnerReference};
 pub use pager::{MAX_RESTARTS, PageOutcome, Pager};
 pub use params::{
     DeleteParams, FieldValidation, GetParams, ListParams, LogParams, Preconditions,

@@ -67,32 +67,28 @@ fn every_upstream_object_with_metadata_decodes_as_an_item() {
         let item = result.unwrap_or_else(|e| panic!("{file}: {e}"));
         let m = &json["metadata"];
         let meta = item.meta();
-        assert_eq!(meta.name, m["name"].as_str().unwrap(), "{file}");
+        assert_eq!(meta.name(), m["name"].as_str().unwrap(), "{file}");
+        assert_eq!(meta.namespace(), m["namespace"].as_str(), "{file}");
+        assert_eq!(meta.uid(), m["uid"].as_str().unwrap(), "{file}");
         assert_eq!(
-            meta.namespace,
-            m["namespace"].as_str().unwrap_or(""),
-            "{file}"
-        );
-        assert_eq!(meta.uid, m["uid"].as_str().unwrap(), "{file}");
-        assert_eq!(
-            meta.resource_version,
+            meta.version(),
             m["resourceVersion"].as_str().unwrap(),
             "{file}"
         );
         assert_eq!(
-            meta.labels.get("labelsKey").map(String::as_str),
+            meta.labels().get("labelsKey"),
             Some("labelsValue"),
             "{file}"
         );
-        assert_eq!(meta.annotations.len(), 1, "{file}");
-        let created = meta.creation_timestamp.unwrap();
+        assert_eq!(meta.annotations().len(), 1, "{file}");
+        let created = meta.created().unwrap();
         assert_eq!(
             created.to_string(),
             m["creationTimestamp"].as_str().unwrap(),
             "{file}"
         );
-        assert_eq!(meta.owner_references[0].name, "nameValue", "{file}");
-        assert_eq!(meta.owner_references[0].controller, Some(true), "{file}");
+        assert_eq!(meta.owner_references()[0].name, "nameValue", "{file}");
+        assert_eq!(meta.owner_references()[0].controller, Some(true), "{file}");
         assert_eq!(item.kind(), json["kind"].as_str().unwrap(), "{file}");
         assert_eq!(
             item.api_version(),
@@ -115,11 +111,11 @@ fn recorded_item_and_list_with_continue() {
     assert_eq!(status, 200);
     let pod = decode_item(body).unwrap();
     assert_eq!(
-        (pod.meta().name.as_str(), pod.meta().namespace.as_str()),
+        (pod.meta().name(), pod.meta().namespace().unwrap_or("")),
         ("web-0", "demo")
     );
     assert_eq!(pod.kind(), "Pod");
-    assert!(!pod.meta().uid.is_empty());
+    assert!(!pod.meta().uid().is_empty());
 
     let (_, body) = recorded("pods-list-paginate", 0);
     let page = decode_list(body).unwrap();
@@ -131,7 +127,7 @@ fn recorded_item_and_list_with_continue() {
     // List items carry no kind/apiVersion; the list's fill them in.
     assert_eq!(page.items()[0].kind(), "Pod");
     assert_eq!(page.items()[0].api_version(), "v1");
-    assert_eq!(page.items()[1].meta().name, "auth-v3-2ll8m");
+    assert_eq!(page.items()[1].meta().name(), "auth-v3-2ll8m");
     let item_json: Value = serde_json::from_slice(page.items()[1].raw()).unwrap();
     assert_eq!(item_json["metadata"]["generateName"], "auth-v3-");
 
@@ -343,7 +339,7 @@ fn pager_restarts_on_expired_continue_and_never_mixes() {
             Ok(http::Response::builder().status(status).body(body).unwrap())
         })
         .unwrap();
-    let names: Vec<&str> = items.iter().map(|i| i.meta().name.as_str()).collect();
+    let names: Vec<&str> = items.iter().map(|i| i.meta().name()).collect();
     assert_eq!(names, ["a", "b", "c"]);
     assert_eq!(rv, "10");
     assert_eq!(

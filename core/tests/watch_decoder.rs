@@ -46,8 +46,8 @@ fn summary(events: &[Result<WatchEvent, String>]) -> Vec<String> {
             Ok(e) => format!(
                 "{} {} {} {}",
                 e.evtype,
-                e.item.meta().name,
-                e.item.meta().resource_version,
+                e.item.meta().name(),
+                e.item.meta().version(),
                 e.item.raw().len()
             ),
             Err(e) => format!("error: {e}"),
@@ -126,10 +126,7 @@ fn recorded_watches_decode_identically_at_every_chunking() {
         .iter()
         .position(WatchEvent::is_initial_events_end)
         .unwrap();
-    assert_eq!(
-        (end, events[end].item.meta().resource_version.as_str()),
-        (10, "7806")
-    );
+    assert_eq!((end, events[end].item.meta().version()), (10, "7806"));
     assert_eq!(events.last().unwrap().evtype, WatchEventType::Bookmark);
 }
 
@@ -156,9 +153,9 @@ fn lines_split_anywhere_crlf_blank_lines_and_utf8() {
         );
     }
     let events: Vec<&WatchEvent> = whole.iter().map(|e| e.as_ref().unwrap()).collect();
-    assert_eq!(events[0].item.meta().name, "ä-😀");
+    assert_eq!(events[0].item.meta().name(), "ä-😀");
     assert_eq!(
-        (events[1].evtype, events[1].item.meta().name.as_str()),
+        (events[1].evtype, events[1].item.meta().name()),
         (WatchEventType::Deleted, "b")
     );
 }
@@ -227,7 +224,7 @@ fn end_of_stream() {
     let mut d = WatchDecoder::new();
     d.feed(b"{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"last\"}}}");
     assert!(d.next_event().is_none());
-    assert_eq!(d.finish().unwrap().unwrap().item.meta().name, "last");
+    assert_eq!(d.finish().unwrap().unwrap().item.meta().name(), "last");
     let mut d = WatchDecoder::new();
     d.feed(b"{\"type\":\"ADDED\",\"obj");
     let err = d.finish().unwrap().unwrap_err().to_string();

@@ -70,8 +70,8 @@ fn names(events: &[WatcherEvent]) -> Vec<String> {
             WatcherEvent::Event(e) => format!(
                 "{} {} {}",
                 e.evtype,
-                e.item.meta().name,
-                e.item.meta().resource_version
+                e.item.meta().name(),
+                e.item.meta().version()
             ),
             WatcherEvent::Relisted => "relisted".into(),
             WatcherEvent::Synced { resource_version } => format!("synced {resource_version}"),
@@ -330,5 +330,5 @@ fn streaming_list_delivers_initial_objects_then_changes() {
     );
     w.close();
     assert!(w.poll_transmit(now).is_none());
-    assert_eq!(w.known().filter(|i| i.meta().name == "a").count(), 1);
+    assert_eq!(w.known().filter(|i| i.meta().name() == "a").count(), 1);
 }

@@ -309,7 +309,7 @@ struct Caller {
 }
 
 fn rv_of(item: &kubewire::Item) -> u64 {
-    item.meta().resource_version.parse().expect("numeric rv")
+    item.meta().version().parse().expect("numeric rv")
 }
 
 fn run_session(seed: u64) -> (usize, usize) {
@@ -373,7 +373,12 @@ fn run_session(seed: u64) -> (usize, usize) {
             // The initial list is the caller's baseline ("from now").
             caller.world = watcher
                 .known()
-                .map(|i| (i.meta().name.clone(), (i.meta().uid.clone(), rv_of(i))))
+                .map(|i| {
+                    (
+                        i.meta().name().to_string(),
+                        (i.meta().uid().to_string(), rv_of(i)),
+                    )
+                })
                 .collect();
             start_rv = watcher
                 .resource_version()
@@ -461,13 +466,14 @@ fn run_session(seed: u64) -> (usize, usize) {
 fn apply(caller: &mut Caller, server: &Server, event: WatcherEvent, seed: u64) {
     match event {
         WatcherEvent::Event(e) => {
-            let name = e.item.meta().name.clone();
+            let name = e.item.meta().name().to_string();
             match e.evtype {
                 WatchEventType::Bookmark => return,
                 WatchEventType::Added | WatchEventType::Modified => {
-                    caller
-                        .world
-                        .insert(name.clone(), (e.item.meta().uid.clone(), rv_of(&e.item)));
+                    caller.world.insert(
+                        name.clone(),
+                        (e.item.meta().uid().to_string(), rv_of(&e.item)),
+                    );
                 }
                 WatchEventType::Deleted => {
                     assert!(

@@ -26,7 +26,7 @@ use crate::watch::event::{WatchEvent, WatchEventType};
 /// assert!(decoder.next_event().is_none()); // no line end yet
 /// decoder.feed(b"\n{\"type\":\"BOOK");
 /// let event = decoder.next_event().unwrap().unwrap();
-/// assert_eq!((event.evtype, event.item.meta().name.as_str()), (WatchEventType::Added, "a"));
+/// assert_eq!((event.evtype, event.item.meta().name()), (WatchEventType::Added, "a"));
 /// assert!(decoder.next_event().is_none());
 /// ```
 #[derive(Debug)]

@@ -86,7 +86,7 @@ impl WatchEvent {
             && self
                 .item
                 .meta()
-                .annotations
+                .annotations()
                 .get(INITIAL_EVENTS_END)
                 .is_some_and(|v| v == "true")
     }

@@ -136,7 +136,10 @@ enum Then {
 type Key = (String, String);
 
 fn key(item: &Item) -> Key {
-    (item.meta().namespace.clone(), item.meta().name.clone())
+    (
+        item.meta().namespace().unwrap_or_default().to_string(),
+        item.meta().name().to_string(),
+    )
 }
 
 /// Keeps a watch going over any transport.
@@ -379,7 +382,7 @@ impl Watcher {
                 ))));
             return true;
         }
-        let version = event.item.meta().resource_version.clone();
+        let version = event.item.meta().version().to_string();
         if let Some(f) = &mut self.in_flight {
             f.delivered += 1;
         }
@@ -424,8 +427,8 @@ impl Watcher {
             let evtype = match old.get(k) {
                 None => WatchEventType::Added,
                 Some(before)
-                    if before.meta().resource_version != item.meta().resource_version
-                        || before.meta().uid != item.meta().uid =>
+                    if before.meta().version() != item.meta().version()
+                        || before.meta().uid() != item.meta().uid() =>
                 {
                     WatchEventType::Modified
                 }
