@@ -28,6 +28,17 @@ pub enum Error {
         /// The JSON path of the missing field, e.g. `status.podIP`.
         field: String,
     },
+    /// A field holds a value of the wrong form (e.g. an IP address field
+    /// holding `hostIPValue`).
+    #[error("{field} holds {value:?}, expected {expected}")]
+    FieldValue {
+        /// The JSON path of the field, e.g. `status.hostIP`.
+        field: String,
+        /// The value found.
+        value: String,
+        /// What the field should hold.
+        expected: String,
+    },
     /// The caller passed a value that cannot be sent (bad name, empty
     /// selector, manifest without `kind`, ...).
     #[error("invalid input: {0}")]

@@ -36,12 +36,14 @@ mod pager;
 mod params;
 mod patch;
 mod proxy;
+mod quantity;
 mod query;
 mod request;
 mod resource;
 mod response;
 mod secret;
 mod segment;
+mod selector;
 mod status;
 mod time;
 mod watch;
@@ -63,12 +65,14 @@ pub use params::{
 };
 pub use patch::Patch;
 pub use proxy::Proxy;
+pub use quantity::Quantity;
 pub use resource::ApiResource;
 pub use response::{
     check_status, decode_item, decode_list, decode_status, error_from_response, item_from_response,
     list_from_response,
 };
 pub use secret::Secret;
+pub use selector::Selector;
 pub use status::{Status, StatusCause, StatusDetails, StatusListMeta};
 pub use time::Timestamp;
 pub use watch::backoff::Backoff;
