@@ -3,7 +3,7 @@
 use http::Uri;
 
 use crate::error::{Error, Result};
-use crate::secret::Secret;
+use crate::sensitive::Sensitive;
 
 /// The base URL `kubectl proxy` serves, the seed library's default.
 pub const DEFAULT_BASE_URL: &str = "http://localhost:8001/";
@@ -173,13 +173,13 @@ pub enum Auth {
     #[default]
     None,
     /// `Authorization: Bearer <token>`.
-    Bearer(Secret),
+    Bearer(Sensitive),
     /// `Authorization: Basic <base64(user:password)>`.
     Basic {
         /// The user name.
         username: String,
         /// The password.
-        password: Secret,
+        password: Sensitive,
     },
 }
 
@@ -189,5 +189,5 @@ pub struct ClientCertificate {
     /// The certificate chain, PEM.
     pub certificate_pem: Vec<u8>,
     /// The private key, PEM (never printed).
-    pub key_pem: Secret,
+    pub key_pem: Sensitive,
 }

@@ -53,6 +53,12 @@ impl Item {
                 message: format!("got a Status ({}: {})", status.status, status.message),
             });
         }
+        if head.kind.ends_with("List") {
+            return Err(Error::Decode {
+                expected: "an object with metadata",
+                message: format!("got a list ({}); decode it as a list", head.kind),
+            });
+        }
         let meta = head.metadata.ok_or_else(|| Error::Decode {
             expected: "an object with metadata",
             message: if head.kind.is_empty() {
@@ -117,6 +123,63 @@ impl Item {
     /// Deserializes the whole object into `T`.
     pub fn deserialize<'a, T: Deserialize<'a>>(&'a self) -> Result<T> {
         serde_json::from_slice(&self.raw).map_err(|e| Error::decode("the requested type", e))
+    }
+
+    /// A copy of `spec`; an empty object when the object has none (a
+    /// Secret, a ConfigMap).
+    pub fn spec(&self) -> serde_json::Value {
+        #[derive(Deserialize)]
+        struct Spec {
+            #[serde(default)]
+            spec: Option<serde_json::Value>,
+        }
+        serde_json::from_slice::<Spec>(&self.raw)
+            .ok()
+            .and_then(|s| s.spec)
+            .filter(|s| !s.is_null())
+            .unwrap_or_else(|| serde_json::Value::Object(Default::default()))
+    }
+
+    /// The object's path on the server, computed from its `apiVersion`,
+    /// `resource` (the plural, e.g. `pods`), namespace and name — what
+    /// `selfLink` held before Kubernetes 1.20 stopped sending it.
+    ///
+    /// ```
+    /// let item = kubewire::decode_item(bytes::Bytes::from_static(
+    ///     br#"{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"web","namespace":"demo"}}"#)).unwrap();
+    /// assert_eq!(item.link("deployments").unwrap(), "/apis/apps/v1/namespaces/demo/deployments/web");
+    /// ```
+    pub fn link(&self, resource: &str) -> Result<String> {
+        let name = self.meta.name();
+        if name.is_empty() || self.api_version.is_empty() {
+            return Err(Error::StatusUnavailable {
+                field: if name.is_empty() {
+                    "metadata.name"
+                } else {
+                    "apiVersion"
+                }
+                .to_string(),
+            });
+        }
+        crate::segment::check_name(name)?;
+        crate::segment::check_resource_word(resource, "resource")?;
+        for part in self.api_version.split('/') {
+            crate::segment::check_resource_word(part, "apiVersion")?;
+        }
+        let mut link = if self.api_version.contains('/') {
+            format!("/apis/{}", self.api_version)
+        } else {
+            format!("/api/{}", self.api_version)
+        };
+        if let Some(ns) = self.meta.namespace() {
+            link.push_str("/namespaces/");
+            link.push_str(&crate::segment::encode_segment(ns));
+        }
+        link.push('/');
+        link.push_str(resource);
+        link.push('/');
+        link.push_str(&crate::segment::encode_segment(name));
+        Ok(link)
     }
 
     /// `apiVersion` (taken from the list for list items).

@@ -125,17 +125,19 @@ impl Kind {
     }
 
     /// The plural resource name used in paths, e.g. `replicationcontrollers`.
-    pub fn resource(self) -> &'static str {
-        match self.item_kind() {
-            Kind::Node => "nodes",
-            Kind::Namespace => "namespaces",
-            Kind::Pod => "pods",
-            Kind::ReplicaSet => "replicasets",
-            Kind::ReplicationController => "replicationcontrollers",
-            Kind::DaemonSet => "daemonsets",
-            Kind::Deployment => "deployments",
-            Kind::Service => "services",
-            _ => "secrets",
+    pub const fn resource(self) -> &'static str {
+        match self {
+            Kind::Node | Kind::NodeList => "nodes",
+            Kind::Namespace | Kind::NamespaceList => "namespaces",
+            Kind::Pod | Kind::PodList => "pods",
+            Kind::ReplicaSet | Kind::ReplicaSetList => "replicasets",
+            Kind::ReplicationController | Kind::ReplicationControllerList => {
+                "replicationcontrollers"
+            }
+            Kind::DaemonSet | Kind::DaemonSetList => "daemonsets",
+            Kind::Deployment | Kind::DeploymentList => "deployments",
+            Kind::Service | Kind::ServiceList => "services",
+            Kind::Secret | Kind::SecretList => "secrets",
         }
     }
 

@@ -28,6 +28,7 @@ mod config;
 mod endpoint;
 mod error;
 mod item;
+mod items;
 mod kind;
 mod list;
 mod manifest;
@@ -41,9 +42,9 @@ mod query;
 mod request;
 mod resource;
 mod response;
-mod secret;
 mod segment;
 mod selector;
+mod sensitive;
 mod status;
 mod time;
 mod watch;
@@ -54,6 +55,13 @@ pub use config::{
 pub use endpoint::{Endpoint, Scope};
 pub use error::{ApiError, Error, ErrorBody, Result};
 pub use item::Item;
+pub use items::namespace::{Namespace, NamespacePhase};
+pub use items::node::{AddressType, Capacity, ConditionStatus, Node, NodeCondition};
+pub use items::pod::{Container, ContainerState, Pod, PodPhase};
+pub use items::secret::{Secret, SecretType};
+pub use items::service::{LoadBalancerIngress, Service};
+pub use items::typed::TypedItem;
+pub use items::workloads::{DaemonSet, Deployment, ReplicaSet, ReplicationController};
 pub use kind::Kind;
 pub use list::ItemList;
 pub use manifest::Manifest;
@@ -71,8 +79,8 @@ pub use response::{
     check_status, decode_item, decode_list, decode_status, error_from_response, item_from_response,
     list_from_response,
 };
-pub use secret::Secret;
 pub use selector::Selector;
+pub use sensitive::Sensitive;
 pub use status::{Status, StatusCause, StatusDetails, StatusListMeta};
 pub use time::Timestamp;
 pub use watch::backoff::Backoff;

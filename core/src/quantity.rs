@@ -263,7 +263,6 @@ mod tests {
         ] {
             assert!(bad.parse::<Quantity>().is_err(), "{bad:?}");
         }
-        assert!("1Ei".repeat(1).parse::<Quantity>().is_ok());
         assert!(
             "200000000000000000000Ei".parse::<Quantity>().is_err(),
             "overflow is an error"

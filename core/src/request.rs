@@ -76,12 +76,12 @@ fn authorization(auth: &Auth) -> Result<Option<HeaderValue>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
+    use crate::sensitive::Sensitive;
 
     #[test]
     fn authorization_is_sensitive_and_hidden_from_debug() {
         let mut config = Config::default();
-        config.credentials.auth = Auth::Bearer(Secret::new("tok-123"));
+        config.credentials.auth = Auth::Bearer(Sensitive::new("tok-123"));
         let req = build(&config, Method::GET, "/api", &Query::default(), None).unwrap();
         assert_eq!(req.headers()[AUTHORIZATION], "Bearer tok-123");
         assert!(req.headers()[AUTHORIZATION].is_sensitive());
@@ -94,7 +94,7 @@ mod tests {
         let mut config = Config::default();
         config.credentials.auth = Auth::Basic {
             username: "admin".into(),
-            password: Secret::new("pw"),
+            password: Sensitive::new("pw"),
         };
         let req = build(&config, Method::GET, "/api", &Query::default(), None).unwrap();
         assert_eq!(req.headers()[AUTHORIZATION], "Basic YWRtaW46cHc=");
