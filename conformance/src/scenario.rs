@@ -91,6 +91,19 @@ impl<'a> Ctx<'a> {
         kubewire::item_from_response(self.send(request))
     }
 
+    /// Fetches one object through a view and decodes it as the view's type
+    /// (fails the scenario on any error).
+    pub fn fetch<T: kubewire::ViewItem>(
+        &mut self,
+        view: &kubewire::View<T>,
+        name: &str,
+        namespace: Option<&str>,
+    ) -> T {
+        let response = self.send(view.fetch_request(name, namespace));
+        view.decode(response)
+            .unwrap_or_else(|e| panic!("fetch {name}: {e}"))
+    }
+
     /// Sends a request whose answer is a `Status` (or an error).
     pub fn status(&mut self, request: Result<http::Request<Bytes>>) -> Result<Status> {
         let (parts, body) = self.send(request).into_parts();

@@ -3,9 +3,10 @@
 //! asserts what the client observed.
 
 use kubewire::{
-    ApiResource, DeleteParams, Error, GetParams, Kind, ListParams, LogParams, Patch,
-    PropagationPolicy, Proxy, Scope, WatchStart, Watcher, WatcherEvent, WatcherOptions,
-    WriteParams,
+    AddressType, ApiResource, DaemonSet, DeleteParams, Deployment, Error, GetParams, Kind,
+    ListParams, LogParams, Namespace, NamespacePhase, Node, Patch, Pod, PropagationPolicy, Proxy,
+    ReplicaSet, ReplicationController, Scope, Secret, SecretType, Service, TypedItem, View,
+    WatchStart, Watcher, WatcherEvent, WatcherOptions, WriteParams,
 };
 use serde_json::json;
 
@@ -238,34 +239,55 @@ fn fetch_pending_pod(cx: &mut Ctx<'_>) {
 }
 
 fn fetch_every_seed_kind(cx: &mut Ctx<'_>) {
-    let cases: [(Kind, Option<&str>, &str); 8] = [
-        (Kind::Node, None, "node-1"),
-        (Kind::Service, Some("demo"), "front"),
-        (Kind::Secret, Some("demo"), "db-pass"),
-        (Kind::Secret, Some("demo"), "front-tls"),
-        (Kind::Namespace, None, "demo"),
-        (Kind::Deployment, Some("demo"), "shop"),
-        (Kind::DaemonSet, Some("demo"), "agent"),
-        (Kind::ReplicationController, Some("demo"), "legacy"),
-    ];
-    for (kind, ns, name) in cases {
-        let endpoint = cx.endpoint(kind, ns);
-        let item = cx
-            .item(endpoint.get(name, &GetParams::default()))
-            .expect(name);
-        assert_eq!(item.kind(), kind.name());
-        assert_eq!(item.meta().name(), name);
-        assert_eq!(item.meta().namespace(), ns);
-    }
-    let rs = cx.endpoint(Kind::ReplicaSet, Some("demo"));
-    let (items, rv) = cx
-        .list_all(rs, ListParams::default().labels("app=shop"))
-        .expect("list");
-    assert_eq!(names(&items), ["shop-78999b9646"]);
+    let config = cx.config();
+    let node: Node = cx.fetch(&View::new(config.clone()), "node-1", None);
     assert_eq!(
-        (items[0].kind(), items[0].api_version(), rv.as_str()),
-        ("ReplicaSet", "apps/v1", "7774")
+        node.capacity()
+            .expect("capacity")
+            .cpu()
+            .expect("cpu")
+            .millis(),
+        3500
     );
+    assert_eq!(
+        node.addresses().expect("addresses")[1],
+        (AddressType::InternalIp, "2001:db8::11".into())
+    );
+    let svc: Service = cx.fetch(&View::new(config.clone()), "front", Some("demo"));
+    assert_eq!(svc.loadbalancer_ingress().expect("ingress").len(), 2);
+    let secret: Secret = cx.fetch(&View::new(config.clone()), "db-pass", Some("demo"));
+    assert_eq!(secret.data().expect("data")["user"], b"admin");
+    let tls: Secret = cx.fetch(&View::new(config.clone()), "front-tls", Some("demo"));
+    assert_eq!(tls.secret_type().expect("type"), SecretType::Tls);
+    let ns: Namespace = cx.fetch(&View::new(config.clone()), "demo", None);
+    assert_eq!(ns.phase().expect("phase"), NamespacePhase::Active);
+    let deploy: Deployment = cx.fetch(&View::new(config.clone()), "shop", Some("demo"));
+    assert_eq!(deploy.updated_replicas().expect("updated"), 2);
+    assert!(matches!(
+        deploy.available_replicas(),
+        Err(Error::StatusUnavailable { .. })
+    ));
+    let ds: DaemonSet = cx.fetch(&View::new(config.clone()), "agent", Some("demo"));
+    assert_eq!(ds.number_ready().expect("ready"), 0);
+    let rc: ReplicationController = cx.fetch(&View::new(config.clone()), "legacy", Some("demo"));
+    assert_eq!(rc.observed_replicas().expect("replicas"), 1);
+    let rs = View::<ReplicaSet>::new(config)
+        .namespace("demo")
+        .expect("namespaced")
+        .filter(Some("app=shop"), None)
+        .expect("selector");
+    let (items, rv) = cx
+        .list_all(
+            rs.endpoint().expect("endpoint"),
+            ListParams::default().labels("app=shop"),
+        )
+        .expect("list");
+    assert_eq!(
+        (names(&items), rv.as_str()),
+        (vec!["shop-78999b9646"], "7774")
+    );
+    let shop = ReplicaSet::from_item(items[0].clone()).expect("a ReplicaSet");
+    assert_eq!(shop.observed_replicas().expect("replicas"), 2);
 }
 
 fn list_paginates(cx: &mut Ctx<'_>) {
@@ -1046,11 +1068,16 @@ fn delete_foreground(cx: &mut Ctx<'_>) {
 }
 
 fn seed_quickstart(cx: &mut Ctx<'_>) {
-    let (namespaces, _) = cx
-        .list_all(cx.endpoint(Kind::Namespace, None), ListParams::default())
+    let config = cx.config();
+    let namespaces = View::<Namespace>::new(config.clone());
+    let (all, _) = cx
+        .list_all(
+            namespaces.endpoint().expect("endpoint"),
+            ListParams::default(),
+        )
         .expect("namespaces");
     assert_eq!(
-        names(&namespaces),
+        names(&all),
         [
             "default",
             "demo",
@@ -1059,27 +1086,36 @@ fn seed_quickstart(cx: &mut Ctx<'_>) {
             "kube-system"
         ]
     );
-    let replicasets = cx.endpoint(Kind::ReplicaSet, Some("demo"));
-    let rs = cx
-        .item(replicasets.get("auth-v3", &GetParams::default()))
-        .expect("auth-v3");
-    assert_eq!(rs.to_value().expect("JSON")["status"]["replicas"], 2);
-    let labelled = cx
-        .item(replicasets.patch(
-            "auth-v3",
-            &Patch::Strategic(json!({"metadata": {"labels": {"mylabel": "value"}}})),
-            &WriteParams::default(),
-        ))
-        .expect("labelled");
+    let replicasets = View::<ReplicaSet>::new(config.clone());
+    let rs: ReplicaSet = cx.fetch(&replicasets, "auth-v3", Some("demo"));
+    assert_eq!((rs.meta().name(), rs.kind()), ("auth-v3", Kind::ReplicaSet));
+    assert_eq!(rs.observed_replicas().expect("observed"), 2);
+    assert_eq!(rs.spec()["replicas"], 2);
+    let labelled = ReplicaSet::from_item(
+        cx.item(replicasets.label_request(rs.item(), "mylabel", Some("value")))
+            .expect("labelled"),
+    )
+    .expect("typed");
     assert_ne!(labelled.meta().version(), rs.meta().version());
+    assert_eq!(labelled.meta().labels().get("mylabel"), Some("value"));
     assert_ne!(labelled, rs);
-    let pods = cx.endpoint(Kind::Pod, Some("demo"));
-    let (web, _) = cx
-        .list_all(pods, ListParams::default().labels("app=web"))
+    let web = View::<Pod>::new(config.clone())
+        .namespace("demo")
+        .expect("ns")
+        .filter(Some("app=web"), None)
+        .expect("filter");
+    let (pods, _) = cx
+        .list_all(
+            web.endpoint().expect("endpoint"),
+            ListParams::default().labels("app=web"),
+        )
         .expect("web");
-    assert_eq!(names(&web), ["web-0", "web-1"]);
+    assert_eq!(names(&pods), ["web-0", "web-1"]);
     // view.watch(): from now (list, then watch from the list's version).
-    let mut w = watcher(cx, WatchStart::Now, |_| {});
+    let demo_pods = View::<Pod>::new(config).namespace("demo").expect("ns");
+    let mut w = demo_pods
+        .watcher(WatcherOptions::default())
+        .expect("watcher");
     let trace = cx.watch(&mut w, |t| t.events.len() == 3);
     assert_eq!(
         trace.summary(),

@@ -47,6 +47,7 @@ mod selector;
 mod sensitive;
 mod status;
 mod time;
+mod view;
 mod watch;
 
 pub use config::{
@@ -83,6 +84,7 @@ pub use selector::Selector;
 pub use sensitive::Sensitive;
 pub use status::{Status, StatusCause, StatusDetails, StatusListMeta};
 pub use time::Timestamp;
+pub use view::{View, ViewItem};
 pub use watch::backoff::Backoff;
 pub use watch::decoder::WatchDecoder;
 pub use watch::event::{INITIAL_EVENTS_END, WatchEvent, WatchEventType};
