@@ -47,6 +47,7 @@ pub mod scenarios;
 pub mod script;
 pub mod server;
 pub mod suite;
+pub mod transport_driver;
 pub mod wire_client;
 
 pub use chunking::Chunking;
@@ -61,4 +62,5 @@ pub use scenario::{Ctx, Scenario};
 pub use script::{Report, Script};
 pub use server::{ReplayServer, ServeOptions};
 pub use suite::{assert_clean, run_over_http, run_sans_io};
+pub use transport_driver::TransportDriver;
 pub use wire_client::WireDriver;

@@ -8,6 +8,9 @@ use crate::sensitive::Sensitive;
 /// The base URL `kubectl proxy` serves, the seed library's default.
 pub const DEFAULT_BASE_URL: &str = "http://localhost:8001/";
 
+/// Where Kubernetes mounts a pod's service-account credentials.
+pub const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
 /// The user agent sent when none is configured.
 pub const DEFAULT_USER_AGENT: &str = concat!("kubewire/", env!("CARGO_PKG_VERSION"));
 
@@ -99,6 +102,61 @@ impl Config {
         };
         config.set_path_prefix(prefix)?;
         Ok(config)
+    }
+
+    /// The configuration the environment describes (the one place in the
+    /// core that reads files and environment variables):
+    ///
+    /// 1. inside a pod (`KUBERNETES_SERVICE_HOST`/`PORT` set and a
+    ///    service-account token mounted): the in-cluster apiserver with the
+    ///    account's token, CA and namespace;
+    /// 2. else `KUBEWIRE_URL`;
+    /// 3. else `kubectl proxy`'s `http://localhost:8001/`.
+    pub fn discover() -> Result<Config> {
+        if let Some(config) = Config::in_cluster_at(std::path::Path::new(SERVICE_ACCOUNT_DIR))? {
+            return Ok(config);
+        }
+        match std::env::var("KUBEWIRE_URL") {
+            Ok(url) if !url.is_empty() => Config::new(&url),
+            _ => Ok(Config::default()),
+        }
+    }
+
+    /// The in-cluster configuration from the service-account files in
+    /// `dir`; `None` when not running in a cluster.
+    pub fn in_cluster_at(dir: &std::path::Path) -> Result<Option<Config>> {
+        let (Ok(host), Ok(port)) = (
+            std::env::var("KUBERNETES_SERVICE_HOST"),
+            std::env::var("KUBERNETES_SERVICE_PORT"),
+        ) else {
+            return Ok(None);
+        };
+        let token_path = dir.join("token");
+        if !token_path.exists() {
+            return Ok(None);
+        }
+        let read = |name: &str| {
+            std::fs::read(dir.join(name)).map_err(|e| {
+                Error::InvalidInput(format!("in-cluster {}: {e}", dir.join(name).display()))
+            })
+        };
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
+        };
+        let mut config = Config::new(&format!("https://{host}:{port}"))?;
+        let token = read("token")?;
+        let token = String::from_utf8_lossy(&token).trim().to_string();
+        config.credentials.auth = Auth::Bearer(Sensitive::new(token));
+        config.credentials.certificate_authority = Some(read("ca.crt")?);
+        if let Ok(ns) = read("namespace") {
+            let ns = String::from_utf8_lossy(&ns).trim().to_string();
+            if !ns.is_empty() {
+                config.default_namespace = ns;
+            }
+        }
+        Ok(Some(config))
     }
 
     /// Sets the path prefix put in front of every request path

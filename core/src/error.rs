@@ -60,6 +60,14 @@ pub enum Error {
         /// What was wrong.
         message: String,
     },
+    /// The transport could not talk to the server.
+    #[error("transport error ({kind}): {message}")]
+    Transport {
+        /// What failed.
+        kind: TransportErrorKind,
+        /// The transport's description.
+        message: String,
+    },
     /// A multi-step protocol could not finish (e.g. a list kept expiring).
     #[error("protocol error: {0}")]
     Protocol(String),
@@ -84,6 +92,34 @@ impl Error {
             expected,
             message: err.to_string(),
         }
+    }
+}
+
+/// What kind of transport failure happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The connection could not be made (refused, unreachable, DNS).
+    Connect,
+    /// TLS failed (unknown CA, expired or mismatched certificate, bad key).
+    Tls,
+    /// A configured timeout expired.
+    Timeout,
+    /// The connection broke while talking.
+    Io,
+    /// The transport was configured with something it cannot use.
+    Config,
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportErrorKind::Connect => "connect",
+            TransportErrorKind::Tls => "tls",
+            TransportErrorKind::Timeout => "timeout",
+            TransportErrorKind::Io => "io",
+            TransportErrorKind::Config => "config",
+        })
     }
 }
 

@@ -24,6 +24,7 @@
 //! # Ok::<(), kubewire::Error>(())
 //! ```
 
+mod client;
 mod config;
 mod endpoint;
 mod error;
@@ -42,6 +43,7 @@ mod query;
 mod request;
 mod resource;
 mod response;
+mod retry;
 mod segment;
 mod selector;
 mod sensitive;
@@ -50,11 +52,18 @@ mod time;
 mod view;
 mod watch;
 
+pub use client::bound::{Bound, BoundLabels};
+pub use client::cluster::Cluster;
+pub use client::proxy::ClusterProxy;
+pub use client::transport::{Connect, RequestKind, Transport};
+pub use client::view::{ClusterView, Pages};
+pub use client::watch::{ViewEvent, WatchIter};
 pub use config::{
     Auth, ClientCertificate, Config, Credentials, DEFAULT_BASE_URL, DEFAULT_USER_AGENT,
+    SERVICE_ACCOUNT_DIR,
 };
 pub use endpoint::{Endpoint, Scope};
-pub use error::{ApiError, Error, ErrorBody, Result};
+pub use error::{ApiError, Error, ErrorBody, Result, TransportErrorKind};
 pub use item::Item;
 pub use items::namespace::{Namespace, NamespacePhase};
 pub use items::node::{AddressType, Capacity, ConditionStatus, Node, NodeCondition};
@@ -80,6 +89,7 @@ pub use response::{
     check_status, decode_item, decode_list, decode_status, error_from_response, item_from_response,
     list_from_response,
 };
+pub use retry::RetryPolicy;
 pub use selector::Selector;
 pub use sensitive::Sensitive;
 pub use status::{Status, StatusCause, StatusDetails, StatusListMeta};

@@ -30,6 +30,9 @@ pub trait ViewItem: Sized {
 
     /// Converts a decoded item (checking its kind for typed items).
     fn from_view_item(item: Item) -> Result<Self>;
+
+    /// The generic item.
+    fn as_item(&self) -> &Item;
 }
 
 impl<T: TypedItem> ViewItem for T {
@@ -40,6 +43,10 @@ impl<T: TypedItem> ViewItem for T {
     fn from_view_item(item: Item) -> Result<T> {
         T::from_item(item)
     }
+
+    fn as_item(&self) -> &Item {
+        self.item()
+    }
 }
 
 impl ViewItem for Item {
@@ -49,6 +56,10 @@ impl ViewItem for Item {
 
     fn from_view_item(item: Item) -> Result<Item> {
         Ok(item)
+    }
+
+    fn as_item(&self) -> &Item {
+        self
     }
 }
 

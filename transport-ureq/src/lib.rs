@@ -1,6 +1,220 @@
-//! Blocking transport for kubewire on `ureq` — not implemented yet.
+//! # kubewire-ureq
 //!
-//! The transport lands with the transports issue; until then this crate
-//! only re-exports the core so the workspace layout is in place.
+//! A blocking transport for [`kubewire`] on `ureq` 3 (pure Rust, rustls).
+//! It only moves bytes: TLS from the configuration's in-memory PEM,
+//! proxies, timeouts. Everything Kubernetes is in the core.
+//!
+//! ```no_run
+//! use kubewire_ureq::Cluster;
+//! let cluster = Cluster::new("http://localhost:8001")?; // kubectl proxy
+//! for ns in cluster.namespaces().iter()? {
+//!     println!("{}", ns?.meta().name());
+//! }
+//! # Ok::<(), kubewire::Error>(())
+//! ```
 
-pub use kubewire;
+use std::io;
+use std::time::Duration;
+
+use bytes::Bytes;
+use kubewire::{Config, Error, RequestKind, Result, TransportErrorKind};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+/// A kubewire cluster over ureq.
+pub type Cluster = kubewire::Cluster<UreqTransport>;
+
+/// A [`Cluster`] over ureq with explicit options.
+pub fn cluster_with_options(config: Config, options: UreqOptions) -> Result<Cluster> {
+    let transport = UreqTransport::new(&config, &options)?;
+    Ok(kubewire::Cluster::with_transport(config, transport))
+}
+
+/// Connection options.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct UreqOptions {
+    /// Time allowed to connect (TCP and TLS).
+    pub connect_timeout: Option<Duration>,
+    /// Time allowed for a whole ordinary request; never applied to watches.
+    pub request_timeout: Option<Duration>,
+    /// Use `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` from the environment.
+    pub trust_env: bool,
+    /// An explicit proxy URL (wins over the environment).
+    pub proxy: Option<String>,
+}
+
+impl Default for UreqOptions {
+    fn default() -> UreqOptions {
+        UreqOptions {
+            connect_timeout: Some(Duration::from_secs(30)),
+            request_timeout: Some(Duration::from_secs(120)),
+            trust_env: true,
+            proxy: None,
+        }
+    }
+}
+
+/// The ureq transport. Cheap to clone; connections are pooled.
+#[derive(Clone, Debug)]
+pub struct UreqTransport {
+    agent: ureq::Agent,
+    request_timeout: Option<Duration>,
+}
+
+fn config_error(message: String) -> Error {
+    Error::Transport {
+        kind: TransportErrorKind::Config,
+        message,
+    }
+}
+
+fn tls_error(message: String) -> Error {
+    Error::Transport {
+        kind: TransportErrorKind::Tls,
+        message,
+    }
+}
+
+/// Checks that a client key belongs to its certificate before ureq sees
+/// them (ureq panics on a mismatch).
+fn check_key_pair(cert_pem: &[u8], key_pem: &[u8]) -> Result<()> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem)
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| tls_error(format!("client certificate: {e}")))?;
+    if certs.is_empty() {
+        return Err(tls_error(
+            "client certificate: no certificate in the PEM".into(),
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_slice(key_pem)
+        .map_err(|e| tls_error(format!("client key: {e}")))?;
+    let signing = rustls::crypto::ring::sign::any_supported_type(&key)
+        .map_err(|e| tls_error(format!("client key: {e}")))?;
+    rustls::sign::CertifiedKey::new(certs, signing)
+        .keys_match()
+        .map_err(|e| tls_error(format!("client key does not match its certificate: {e}")))
+}
+
+fn tls_config(config: &Config) -> Result<ureq::tls::TlsConfig> {
+    let creds = &config.credentials;
+    let mut tls = ureq::tls::TlsConfig::builder().disable_verification(creds.insecure_skip_verify);
+    if let Some(ca) = &creds.certificate_authority {
+        let roots = ureq::tls::parse_pem(ca)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| tls_error(format!("certificate authority: {e}")))?;
+        if roots.is_empty() {
+            return Err(tls_error(
+                "certificate authority: no certificate in the PEM".into(),
+            ));
+        }
+        tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&roots));
+    }
+    if let Some(client) = &creds.client_certificate {
+        check_key_pair(&client.certificate_pem, client.key_pem.expose())?;
+        let chain = ureq::tls::parse_pem(&client.certificate_pem)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| tls_error(format!("client certificate: {e}")))?;
+        let key = ureq::tls::PrivateKey::from_pem(client.key_pem.expose())
+            .map_err(|e| tls_error(format!("client key: {e}")))?;
+        tls = tls.client_cert(Some(ureq::tls::ClientCert::new_with_certs(&chain, key)));
+    }
+    Ok(tls.build())
+}
+
+impl UreqTransport {
+    /// A transport for `config`'s server, TLS and credentials.
+    pub fn new(config: &Config, options: &UreqOptions) -> Result<UreqTransport> {
+        let proxy = match (&options.proxy, options.trust_env) {
+            (Some(url), _) => Some(
+                ureq::Proxy::new(url).map_err(|e| config_error(format!("proxy {url:?}: {e}")))?,
+            ),
+            (None, true) => ureq::Proxy::try_from_env(),
+            (None, false) => None,
+        };
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(config.user_agent.as_str())
+            .timeout_connect(options.connect_timeout)
+            .tls_config(tls_config(config)?)
+            .proxy(proxy)
+            .build()
+            .new_agent();
+        Ok(UreqTransport {
+            agent,
+            request_timeout: options.request_timeout,
+        })
+    }
+}
+
+fn transport_error(e: ureq::Error) -> Error {
+    let kind = match &e {
+        ureq::Error::Timeout(_) => TransportErrorKind::Timeout,
+        ureq::Error::HostNotFound
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::ConnectProxyFailed(_) => TransportErrorKind::Connect,
+        ureq::Error::Tls(_)
+        | ureq::Error::Pem(_)
+        | ureq::Error::Rustls(_)
+        | ureq::Error::TlsRequired => TransportErrorKind::Tls,
+        ureq::Error::Io(io) if io.kind() == io::ErrorKind::ConnectionRefused => {
+            TransportErrorKind::Connect
+        }
+        ureq::Error::Io(io) if io.kind() == io::ErrorKind::TimedOut => TransportErrorKind::Timeout,
+        ureq::Error::Io(io)
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.to_string().contains("certificate")) =>
+        {
+            TransportErrorKind::Tls
+        }
+        ureq::Error::BadUri(_) | ureq::Error::InvalidProxyUrl => TransportErrorKind::Config,
+        _ => TransportErrorKind::Io,
+    };
+    Error::Transport {
+        kind,
+        message: e.to_string(),
+    }
+}
+
+impl kubewire::Connect for UreqTransport {
+    fn connect(config: &Config) -> Result<UreqTransport> {
+        UreqTransport::new(config, &UreqOptions::default())
+    }
+}
+
+impl kubewire::Transport for UreqTransport {
+    type Body = ureq::BodyReader<'static>;
+
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+        kind: RequestKind,
+    ) -> Result<http::Response<Self::Body>> {
+        let (parts, body) = request.into_parts();
+        let request = http::Request::from_parts(parts, body.to_vec());
+        let timeout = match kind {
+            RequestKind::Stream => None,
+            _ => self.request_timeout,
+        };
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(timeout)
+            .build();
+        let response = self.agent.run(request).map_err(transport_error)?;
+        let (parts, body) = response.into_parts();
+        Ok(http::Response::from_parts(parts, body.into_reader()))
+    }
+}

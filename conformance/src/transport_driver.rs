@@ -1,0 +1,107 @@
+//! Any [`kubewire::Transport`] as a scenario driver: how transport crates
+//! join the suite.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use kubewire::{Config, RequestKind, Transport};
+
+use crate::driver::{Body, BodyError, Driver, Response};
+
+/// Drives scenarios through a transport, over real loopback sockets to the
+/// replay server.
+#[derive(Debug)]
+pub struct TransportDriver<T> {
+    name: String,
+    config: Arc<Config>,
+    transport: Arc<T>,
+}
+
+impl<T: Transport> TransportDriver<T> {
+    /// A driver for the replay server at `base_url`, with the transport
+    /// `make` builds for its configuration.
+    pub fn new(
+        name: &str,
+        base_url: &str,
+        make: impl FnOnce(&Config) -> kubewire::Result<T>,
+    ) -> TransportDriver<T> {
+        let config = Config::new(base_url).expect("the replay server's URL is valid");
+        let transport = make(&config).expect("the transport builds");
+        TransportDriver {
+            name: name.to_string(),
+            config: Arc::new(config),
+            transport: Arc::new(transport),
+        }
+    }
+}
+
+/// Reads a transport body piece by piece.
+struct Pieces<B> {
+    body: B,
+    done: bool,
+}
+
+impl<B: Read> Iterator for Pieces<B> {
+    type Item = Result<Bytes, BodyError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match self.body.read(&mut buf) {
+                Ok(0) => {
+                    self.done = true;
+                    return None;
+                }
+                Ok(n) => {
+                    buf.truncate(n);
+                    return Some(Ok(Bytes::from(buf)));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(if e.kind() == std::io::ErrorKind::TimedOut {
+                        BodyError::Io(e.to_string())
+                    } else {
+                        BodyError::Cut
+                    }));
+                }
+            }
+        }
+    }
+}
+
+impl<T: Transport> Driver for TransportDriver<T> {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn config(&self) -> Arc<Config> {
+        self.config.clone()
+    }
+
+    fn send(&mut self, request: http::Request<Bytes>) -> Result<Response, String> {
+        let watch = request
+            .uri()
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p == "watch=true"));
+        let kind = if watch {
+            RequestKind::Stream
+        } else {
+            RequestKind::Normal
+        };
+        let response = self
+            .transport
+            .send(request, kind)
+            .map_err(|e| e.to_string())?;
+        let (parts, body) = response.into_parts();
+        Ok(Response {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body: Body::new(Pieces { body, done: false }),
+        })
+    }
+}

@@ -1,0 +1,131 @@
+//! Items bound to their cluster: refetch, delete, watch, relabel.
+
+use std::ops::Deref;
+
+use crate::client::cluster::Cluster;
+use crate::client::transport::Transport;
+use crate::client::watch::WatchIter;
+use crate::error::Result;
+use crate::params::DeleteParams;
+use crate::response;
+use crate::view::{View, ViewItem};
+use crate::watch::watcher::WatcherOptions;
+
+/// An item that knows its cluster. Derefs to the item (`Pod`, `Node`, ...,
+/// or [`Item`]); methods that change it return the new revision.
+#[derive(Debug, Clone)]
+pub struct Bound<T: Transport, I> {
+    cluster: Cluster<T>,
+    view: View<I>,
+    item: I,
+}
+
+impl<T: Transport, I> Deref for Bound<T, I> {
+    type Target = I;
+
+    fn deref(&self) -> &I {
+        &self.item
+    }
+}
+
+impl<T: Transport, I: PartialEq> PartialEq for Bound<T, I> {
+    fn eq(&self, other: &Self) -> bool {
+        self.item == other.item
+    }
+}
+
+impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> Bound<T, I> {
+    pub(crate) fn new(cluster: Cluster<T>, view: View<I>, item: I) -> Bound<T, I> {
+        Bound {
+            cluster,
+            view,
+            item,
+        }
+    }
+
+    /// The item, unbound.
+    pub fn into_inner(self) -> I {
+        self.item
+    }
+
+    /// The latest revision of this object.
+    pub fn fetch(&self) -> Result<Bound<T, I>> {
+        let meta = self.item.as_item().meta();
+        let answer = self
+            .cluster
+            .execute(self.view.fetch_request(meta.name(), meta.namespace())?)?;
+        Ok(Bound::new(
+            self.cluster.clone(),
+            self.view.clone(),
+            self.view.decode(answer)?,
+        ))
+    }
+
+    /// Deletes this object. A Namespace already terminating may answer
+    /// `409 Conflict` on older servers: that is hidden, as the seed does.
+    pub fn delete(&self) -> Result<()> {
+        let meta = self.item.as_item().meta();
+        let answer = self.cluster.execute(self.view.delete_request(
+            meta.name(),
+            meta.namespace(),
+            &DeleteParams::default(),
+        )?)?;
+        let status = answer.status().as_u16();
+        if status == 409 && self.item.as_item().kind() == "Namespace" {
+            return Ok(());
+        }
+        response::check_status(status, answer.headers(), answer.body())
+    }
+
+    /// Watches this object's changes after this revision.
+    pub fn watch(&self) -> Result<WatchIter<T, I>> {
+        let watcher = self
+            .view
+            .item_watcher(self.item.as_item(), WatcherOptions::default())?;
+        Ok(WatchIter::new(
+            self.cluster.clone(),
+            self.view.clone(),
+            watcher,
+        ))
+    }
+
+    /// The labels, with `set` and `delete` that write to the server.
+    pub fn labels(&self) -> BoundLabels<'_, T, I> {
+        BoundLabels { bound: self }
+    }
+}
+
+/// The labels of a bound item; changes return the new revision.
+#[derive(Debug)]
+pub struct BoundLabels<'a, T: Transport, I> {
+    bound: &'a Bound<T, I>,
+}
+
+impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> BoundLabels<'_, T, I> {
+    /// The value of a label.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.bound.item.as_item().meta().labels().get(key)
+    }
+
+    /// Sets a label; returns the new revision.
+    pub fn set(&self, key: &str, value: &str) -> Result<Bound<T, I>> {
+        self.write(key, Some(value))
+    }
+
+    /// Removes a label; returns the new revision.
+    pub fn delete(&self, key: &str) -> Result<Bound<T, I>> {
+        self.write(key, None)
+    }
+
+    fn write(&self, key: &str, value: Option<&str>) -> Result<Bound<T, I>> {
+        let b = self.bound;
+        let answer = b
+            .cluster
+            .execute(b.view.label_request(b.item.as_item(), key, value)?)?;
+        Ok(Bound::new(
+            b.cluster.clone(),
+            b.view.clone(),
+            b.view.decode(answer)?,
+        ))
+    }
+}

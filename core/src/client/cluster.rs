@@ -1,0 +1,312 @@
+//! The blocking facade: a cluster over any [`Transport`].
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http::Request;
+
+use crate::client::proxy::ClusterProxy;
+use crate::client::transport::{Connect, RequestKind, Transport};
+use crate::client::view::ClusterView;
+use crate::config::Config;
+use crate::error::{Error, Result, TransportErrorKind};
+use crate::item::Item;
+use crate::items::namespace::Namespace;
+use crate::items::node::Node;
+use crate::items::pod::Pod;
+use crate::items::secret::Secret;
+use crate::items::service::Service;
+use crate::items::workloads::{DaemonSet, Deployment, ReplicaSet, ReplicationController};
+use crate::manifest::Manifest;
+use crate::params::WriteParams;
+use crate::resource::ApiResource;
+use crate::response;
+use crate::retry::RetryPolicy;
+use crate::view::{View, ViewItem};
+
+/// A Kubernetes cluster reached through transport `T`. Cheap to clone:
+/// clones share the transport, its connections and what was learnt (which
+/// API path serves each kind).
+///
+/// Transport crates export a ready type, e.g. `kubewire_ureq::Cluster`.
+#[derive(Debug)]
+pub struct Cluster<T: Transport> {
+    inner: Arc<Inner<T>>,
+}
+
+impl<T: Transport> Clone for Cluster<T> {
+    fn clone(&self) -> Cluster<T> {
+        Cluster {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner<T> {
+    config: Arc<Config>,
+    transport: T,
+    /// Per resource, the index in `api_paths` found to be served.
+    api_paths: Mutex<HashMap<String, usize>>,
+    retry: RetryPolicy,
+    page_size: Option<u32>,
+}
+
+impl<T: Connect + std::fmt::Debug> Cluster<T> {
+    /// The cluster at `base_url` (default `http://localhost:8001/`, what
+    /// `kubectl proxy` serves; the seed's `.../api` form works too).
+    pub fn new(base_url: &str) -> Result<Cluster<T>> {
+        Cluster::from_config(Config::new(base_url)?)
+    }
+
+    /// The cluster described by `config`.
+    pub fn from_config(config: Config) -> Result<Cluster<T>> {
+        let transport = T::connect(&config)?;
+        Ok(Cluster::with_transport(config, transport))
+    }
+
+    /// The cluster the environment describes: in a pod, the in-cluster
+    /// service account; else `KUBEWIRE_URL`; else `kubectl proxy` at
+    /// `http://localhost:8001/`.
+    pub fn from_env() -> Result<Cluster<T>> {
+        Cluster::from_config(Config::discover()?)
+    }
+}
+
+impl<T: Transport + std::fmt::Debug> Cluster<T> {
+    /// A cluster talking through `transport` with `config`.
+    pub fn with_transport(config: Config, transport: T) -> Cluster<T> {
+        Cluster {
+            inner: Arc::new(Inner {
+                config: Arc::new(config),
+                transport,
+                api_paths: Mutex::new(HashMap::new()),
+                retry: RetryPolicy::default(),
+                page_size: Some(crate::params::ListParams::DEFAULT_LIMIT),
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.inner.config
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.inner.transport
+    }
+
+    /// The page size iteration uses (500 unless set).
+    pub fn page_size(&self) -> Option<u32> {
+        self.inner.page_size
+    }
+
+    fn view<I: crate::items::typed::TypedItem>(&self) -> ClusterView<T, I> {
+        ClusterView::new(self.clone(), View::new(self.inner.config.clone()))
+    }
+
+    /// Nodes (cluster-scoped).
+    pub fn nodes(&self) -> ClusterView<T, Node> {
+        self.view()
+    }
+    /// Namespaces (cluster-scoped).
+    pub fn namespaces(&self) -> ClusterView<T, Namespace> {
+        self.view()
+    }
+    /// Pods, in every namespace until bound to one.
+    pub fn pods(&self) -> ClusterView<T, Pod> {
+        self.view()
+    }
+    /// Services.
+    pub fn services(&self) -> ClusterView<T, Service> {
+        self.view()
+    }
+    /// Secrets.
+    pub fn secrets(&self) -> ClusterView<T, Secret> {
+        self.view()
+    }
+    /// ReplicaSets.
+    pub fn replicasets(&self) -> ClusterView<T, ReplicaSet> {
+        self.view()
+    }
+    /// ReplicationControllers.
+    pub fn replicationcontrollers(&self) -> ClusterView<T, ReplicationController> {
+        self.view()
+    }
+    /// DaemonSets.
+    pub fn daemonsets(&self) -> ClusterView<T, DaemonSet> {
+        self.view()
+    }
+    /// Deployments.
+    pub fn deployments(&self) -> ClusterView<T, Deployment> {
+        self.view()
+    }
+
+    /// Any resource, custom resources included.
+    pub fn resource(&self, resource: ApiResource) -> ClusterView<T, Item> {
+        ClusterView::new(
+            self.clone(),
+            View::dynamic(self.inner.config.clone(), resource),
+        )
+    }
+
+    /// Low-level requests on path components, for what is not wrapped.
+    pub fn proxy(&self) -> ClusterProxy<T> {
+        ClusterProxy::new(self.clone())
+    }
+
+    /// Creates an object from a manifest of one of the seed's kinds (its
+    /// namespace: the argument, else `metadata.namespace`, else the default;
+    /// an argument contradicting the manifest is an error). Other kinds go
+    /// through [`Cluster::resource`]`(..).create(..)`.
+    pub fn create(&self, manifest: serde_json::Value, namespace: Option<&str>) -> Result<Item> {
+        let parsed = Manifest::new(manifest)?;
+        let kind = parsed.seed_kind().ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "{} {} is not one of the seed's kinds; use cluster.resource(..).create(..)",
+                parsed.api_version(),
+                parsed.kind()
+            ))
+        })?;
+        let path = format!(
+            "{}/{}",
+            if parsed.api_version().contains('/') {
+                "apis"
+            } else {
+                "api"
+            },
+            parsed.api_version()
+        );
+        let index = kind
+            .api_paths()
+            .iter()
+            .position(|p| *p == path)
+            .unwrap_or(0);
+        let resource = kind
+            .api_resource(index)
+            .ok_or_else(|| Error::InvalidInput("no API path".into()))?;
+        let request = parsed.create_request(
+            self.inner.config.clone(),
+            resource,
+            namespace,
+            &WriteParams::default(),
+        )?;
+        response::item_from_response(self.execute(request)?)
+    }
+
+    /// Releases what the cluster holds. Transports close their idle
+    /// connections when the last clone is dropped; this is for symmetry
+    /// with the seed library and drops nothing early.
+    pub fn close(self) {}
+
+    /// Sends a request and reads the whole answer, retrying per the policy
+    /// (429, and 503/504 for idempotent verbs, honouring `Retry-After`).
+    pub(crate) fn execute(&self, request: Request<Bytes>) -> Result<http::Response<Bytes>> {
+        let mut retries = 0;
+        loop {
+            let response = self.execute_once(request.clone())?;
+            let status = response.status().as_u16();
+            if (200..300).contains(&status) {
+                return Ok(response);
+            }
+            let err = response::error_from_response(status, response.headers(), response.body());
+            let wait = err
+                .api()
+                .and_then(|api| self.inner.retry.delay(request.method(), api, retries));
+            match wait {
+                Some(wait) => {
+                    std::thread::sleep(wait);
+                    retries += 1;
+                }
+                None => return Ok(response),
+            }
+        }
+    }
+
+    fn execute_once(&self, request: Request<Bytes>) -> Result<http::Response<Bytes>> {
+        let (parts, mut body) = self
+            .inner
+            .transport
+            .send(request, RequestKind::Normal)?
+            .into_parts();
+        let mut buf = Vec::new();
+        body.read_to_end(&mut buf).map_err(|e| Error::Transport {
+            kind: if e.kind() == std::io::ErrorKind::TimedOut {
+                TransportErrorKind::Timeout
+            } else {
+                TransportErrorKind::Io
+            },
+            message: format!("reading the answer: {e}"),
+        })?;
+        Ok(http::Response::from_parts(parts, Bytes::from(buf)))
+    }
+
+    /// Runs `build` on `view` at the API path that serves it: the newest
+    /// first, falling back on "not served" 404s, remembered per resource.
+    pub(crate) fn with_fallback<I: ViewItem>(
+        &self,
+        view: &View<I>,
+        build: impl Fn(&View<I>) -> Result<Request<Bytes>>,
+    ) -> Result<(View<I>, http::Response<Bytes>)> {
+        let key = format!("{}/{}", view.api_resource().kind(), view.resource());
+        let known = self
+            .inner
+            .api_paths
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .copied();
+        let candidates: Vec<usize> = match known {
+            Some(i) => vec![i],
+            None => (0..view.api_paths().len()).collect(),
+        };
+        let last = candidates.len().saturating_sub(1);
+        for (n, index) in candidates.into_iter().enumerate() {
+            let at = if index == 0 && view.api_paths().len() <= 1 {
+                view.clone()
+            } else {
+                view.clone().at_api_path(index)?
+            };
+            let response = self.execute(build(&at)?)?;
+            let not_served = response.status() == 404
+                && response::error_from_response(404, response.headers(), response.body())
+                    .api()
+                    .is_some_and(|e| e.is_not_served());
+            if not_served && n < last {
+                continue;
+            }
+            if !not_served {
+                self.inner
+                    .api_paths
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key, index);
+            }
+            return Ok((at, response));
+        }
+        Err(Error::Protocol("no API path to try".into()))
+    }
+
+    /// The view at the API path already found to serve it (or the newest).
+    pub(crate) fn resolved<I: ViewItem>(&self, view: &View<I>) -> Result<View<I>> {
+        let key = format!("{}/{}", view.api_resource().kind(), view.resource());
+        match self
+            .inner
+            .api_paths
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            Some(&i) if i > 0 => view.clone().at_api_path(i),
+            _ => Ok(view.clone()),
+        }
+    }
+
+    /// Opens a long-lived answer (watch, followed log).
+    pub(crate) fn open_stream(&self, request: Request<Bytes>) -> Result<http::Response<T::Body>> {
+        self.inner.transport.send(request, RequestKind::Stream)
+    }
+}

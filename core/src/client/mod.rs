@@ -1,0 +1,10 @@
+//! The blocking facade over any [`Transport`]: `Cluster`, views, bound
+//! items, watches. All protocol behaviour is here; transports only move
+//! bytes.
+
+pub(crate) mod bound;
+pub(crate) mod cluster;
+pub(crate) mod proxy;
+pub(crate) mod transport;
+pub(crate) mod view;
+pub(crate) mod watch;

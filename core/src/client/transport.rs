@@ -1,0 +1,44 @@
+//! The one thing a transport does: send a request, hand back the answer
+//! with a body readable as it arrives.
+
+use std::io::Read;
+
+use bytes::Bytes;
+
+use crate::config::Config;
+use crate::error::Result;
+
+/// What a request is for; transports pick their timeouts from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestKind {
+    /// An ordinary request: the configured request timeout applies.
+    Normal,
+    /// A watch or a followed log: long-lived, never killed by the request
+    /// timeout (only connect and idle limits apply).
+    Stream,
+}
+
+/// A blocking HTTP transport. Implementations move bytes and set up TLS,
+/// proxies and timeouts; every protocol behaviour lives in the core.
+///
+/// A non-2xx status is a normal answer, not an error: the core decodes it.
+/// Failures to talk at all are [`crate::Error::Transport`].
+pub trait Transport: Send + Sync + 'static {
+    /// The body of an answer, read incrementally.
+    type Body: Read + Send + 'static;
+
+    /// Sends one request.
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+        kind: RequestKind,
+    ) -> Result<http::Response<Self::Body>>;
+}
+
+/// A transport that can be built from a [`Config`] alone, so that
+/// `Cluster::<T>::new(url)` and `Cluster::<T>::from_env()` work.
+pub trait Connect: Transport + Sized {
+    /// A transport for `config`'s server, TLS and credentials.
+    fn connect(config: &Config) -> Result<Self>;
+}
