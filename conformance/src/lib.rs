@@ -36,6 +36,7 @@
 
 pub mod chunking;
 pub mod driver;
+pub mod facade;
 pub mod fixture;
 pub mod http1;
 pub mod matching;

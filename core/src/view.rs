@@ -138,6 +138,21 @@ impl View<Item> {
     }
 }
 
+impl View<Item> {
+    /// This dynamic view served at `api_paths` (newest first, e.g.
+    /// `["apis/apps/v2", "apis/apps/v1"]`): the facade falls back along
+    /// them when a path is not served.
+    pub fn with_api_paths(mut self, api_paths: Vec<String>) -> Result<View<Item>> {
+        if api_paths.is_empty() {
+            return Err(Error::InvalidInput(
+                "a view needs at least one API path".into(),
+            ));
+        }
+        self.api_paths = api_paths;
+        self.at_api_path(0)
+    }
+}
+
 impl<T: ViewItem> View<T> {
     /// This view bound to `namespace`. A namespace for a cluster-scoped
     /// kind (nodes, namespaces) is [`Error::Namespace`].

@@ -8,3 +8,5 @@ conformance_suite!(ureq, |base: &str| {
         UreqTransport::new(config, &UreqOptions::default())
     })) as Box<dyn Driver>
 });
+
+kubewire_conformance::facade_suite!(ureq_facade, UreqTransport);

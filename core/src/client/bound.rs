@@ -6,8 +6,6 @@ use crate::client::cluster::Cluster;
 use crate::client::transport::Transport;
 use crate::client::watch::WatchIter;
 use crate::error::Result;
-use crate::params::DeleteParams;
-use crate::response;
 use crate::view::{View, ViewItem};
 use crate::watch::watcher::WatcherOptions;
 
@@ -65,16 +63,8 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> Bound<T, I> {
     /// `409 Conflict` on older servers: that is hidden, as the seed does.
     pub fn delete(&self) -> Result<()> {
         let meta = self.item.as_item().meta();
-        let answer = self.cluster.execute(self.view.delete_request(
-            meta.name(),
-            meta.namespace(),
-            &DeleteParams::default(),
-        )?)?;
-        let status = answer.status().as_u16();
-        if status == 409 && self.item.as_item().kind() == "Namespace" {
-            return Ok(());
-        }
-        response::check_status(status, answer.headers(), answer.body())
+        self.cluster
+            .delete_in(&self.view, meta.name(), meta.namespace())
     }
 
     /// Watches this object's changes after this revision.

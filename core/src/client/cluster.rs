@@ -305,6 +305,24 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
         }
     }
 
+    /// Deletes one object of `view`, hiding the `409 Conflict` older
+    /// servers answer while a Namespace terminates (as the seed does).
+    pub(crate) fn delete_in<I: ViewItem>(
+        &self,
+        view: &View<I>,
+        name: &str,
+        namespace: Option<&str>,
+    ) -> Result<()> {
+        let request =
+            view.delete_request(name, namespace, &crate::params::DeleteParams::default())?;
+        let answer = self.execute(request)?;
+        let status = answer.status().as_u16();
+        if status == 409 && view.api_resource().kind() == "Namespace" {
+            return Ok(());
+        }
+        response::check_status(status, answer.headers(), answer.body())
+    }
+
     /// Opens a long-lived answer (watch, followed log).
     pub(crate) fn open_stream(&self, request: Request<Bytes>) -> Result<http::Response<T::Body>> {
         self.inner.transport.send(request, RequestKind::Stream)

@@ -9,8 +9,7 @@ use crate::client::watch::WatchIter;
 use crate::error::Result;
 use crate::item::Item;
 use crate::pager::{PageOutcome, Pager};
-use crate::params::{DeleteParams, WriteParams};
-use crate::response;
+use crate::params::WriteParams;
 use crate::selector::Selector;
 use crate::view::{View, ViewItem};
 use crate::watch::watcher::WatcherOptions;
@@ -34,7 +33,8 @@ impl<T: Transport, I> Clone for ClusterView<T, I> {
 }
 
 impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> ClusterView<T, I> {
-    pub(crate) fn new(cluster: Cluster<T>, view: View<I>) -> ClusterView<T, I> {
+    /// Binds any view to `cluster`.
+    pub fn new(cluster: Cluster<T>, view: View<I>) -> ClusterView<T, I> {
         let page_size = cluster.page_size();
         ClusterView {
             cluster,
@@ -137,15 +137,12 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> ClusterView<T, I> {
         Ok(self.bind(view.decode(answer)?))
     }
 
-    /// Deletes an object by name.
+    /// Deletes an object by name. Deleting a Namespace that is already
+    /// terminating answers `409 Conflict` on older servers: hidden, as the
+    /// seed does.
     pub fn delete(&self, name: &str, namespace: Option<&str>) -> Result<()> {
-        let view = self.cluster.resolved(&self.view)?;
-        let answer = self.cluster.execute(view.delete_request(
-            name,
-            namespace,
-            &DeleteParams::default(),
-        )?)?;
-        response::check_status(answer.status().as_u16(), answer.headers(), answer.body())
+        self.cluster
+            .delete_in(&self.cluster.resolved(&self.view)?, name, namespace)
     }
 }
 

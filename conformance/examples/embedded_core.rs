@@ -7,7 +7,7 @@
 //! traffic recorded from a real kube-apiserver v1.36.2.
 //!
 //! ```text
-//! cargo run --example quickstart
+//! cargo run -p kubewire-conformance --example embedded_core
 //! ```
 
 use std::io::{BufRead, BufReader, Read, Write};

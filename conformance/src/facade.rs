@@ -1,0 +1,294 @@
+//! The facade suite: the seed's `Cluster` API over a transport, against the
+//! replay server. One line per transport: [`crate::facade_suite!`].
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use kubewire::{
+    ApiResource, Cluster, ClusterView, Connect, Error, Item, TransportErrorKind, View,
+    WatchEventType, WatchStart, WatcherOptions,
+};
+
+use crate::server::{ReplayServer, ServeOptions};
+use crate::suite::corpus_fixture;
+
+/// One facade check: the fixtures it replays and what it does.
+type Check<T> = (&'static str, &'static [&'static str], fn(&Cluster<T>));
+
+fn quickstart<T: Connect + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let names: Vec<String> = cluster
+        .namespaces()
+        .iter()
+        .expect("iterate")
+        .map(|ns| ns.map(|ns| ns.meta().name().to_string()))
+        .collect::<kubewire::Result<_>>()
+        .expect("namespaces");
+    assert_eq!(
+        names,
+        [
+            "default",
+            "demo",
+            "kube-node-lease",
+            "kube-public",
+            "kube-system"
+        ]
+    );
+    let rs = cluster
+        .replicasets()
+        .fetch("auth-v3", Some("demo"))
+        .expect("auth-v3");
+    assert_eq!(
+        (rs.meta().name(), rs.observed_replicas().expect("observed")),
+        ("auth-v3", 2)
+    );
+    assert_eq!(rs.spec()["replicas"], 2);
+    let rs2 = rs.labels().set("mylabel", "value").expect("labelled");
+    assert_ne!(rs.meta().version(), rs2.meta().version());
+    assert_eq!(rs2.labels().get("mylabel"), Some("value"));
+    let web = cluster
+        .pods()
+        .namespace("demo")
+        .expect("ns")
+        .filter(Some("app=web"), None)
+        .expect("filter");
+    let names: Vec<String> = web
+        .list()
+        .expect("list")
+        .iter()
+        .map(|p| p.meta().name().to_string())
+        .collect();
+    assert_eq!(names, ["web-0", "web-1"]);
+    let mut watcher = cluster
+        .pods()
+        .namespace("demo")
+        .expect("ns")
+        .watch()
+        .expect("watch");
+    let mut seen = Vec::new();
+    for event in &mut watcher {
+        let event = event.expect("event");
+        seen.push(format!("{} {}", event.evtype, event.item.meta().version()));
+        if seen.len() == 3 {
+            break;
+        }
+    }
+    assert_eq!(seen, ["ADDED 7771", "MODIFIED 7772", "MODIFIED 7773"]);
+    // Nothing more arrives: "nothing yet", and the watch stays open.
+    assert!(
+        watcher
+            .next_timeout(Duration::from_millis(200))
+            .expect("no error")
+            .is_none()
+    );
+    watcher.close();
+    assert!(watcher.next().is_none(), "iteration ends once closed");
+}
+
+fn next_timeout<T: Connect + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let mut options = WatcherOptions::default();
+    options.start = WatchStart::Version("7800".into());
+    let mut w = cluster
+        .pods()
+        .namespace("demo")
+        .expect("ns")
+        .watch_with(options)
+        .expect("watch");
+    let started = Instant::now();
+    let mut types = Vec::new();
+    while types.len() < 3 {
+        match w.next_timeout(Duration::from_secs(5)).expect("no error") {
+            Some(e) => types.push(e.evtype),
+            None => panic!("an event within 5 s"),
+        }
+    }
+    assert_eq!(
+        types,
+        [
+            WatchEventType::Added,
+            WatchEventType::Modified,
+            WatchEventType::Modified
+        ]
+    );
+    let idle = Instant::now();
+    assert!(
+        w.next_timeout(Duration::from_millis(300))
+            .expect("no error")
+            .is_none()
+    );
+    assert!(
+        idle.elapsed() < Duration::from_secs(3),
+        "next_timeout does not block beyond its timeout"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    w.close();
+}
+
+fn fallback<T: Connect + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let resource =
+        ApiResource::new("apps", "v2", "Deployment", "deployments", true).expect("valid");
+    let view = View::dynamic(cluster.config().clone(), resource)
+        .with_api_paths(vec!["apis/apps/v2".into(), "apis/apps/v1".into()])
+        .expect("paths")
+        .namespace("demo")
+        .expect("ns");
+    let items: Vec<_> = ClusterView::new(cluster.clone(), view)
+        .list()
+        .expect("apps/v1 answers");
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|d| d.api_version() == "apps/v1"));
+}
+
+fn namespace_delete_409<T: Connect + std::fmt::Debug>(cluster: &Cluster<T>) {
+    cluster
+        .namespaces()
+        .delete("scratch", None)
+        .expect("terminating");
+    cluster
+        .namespaces()
+        .delete("scratch", None)
+        .expect("the 409 of a terminating namespace is hidden");
+    let err = cluster.namespaces().fetch("scratch", None).unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err}");
+}
+
+fn retry_429<T: Connect + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let started = Instant::now();
+    let nodes = cluster.nodes().list().expect("retried after Retry-After");
+    assert_eq!(nodes[0].meta().name(), "node-1");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "waited for Retry-After"
+    );
+}
+
+fn errors_and_proxy<T: Connect + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let pod = cluster.pods().fetch("web-0", Some("demo")).expect("web-0");
+    assert_eq!(pod.containers().expect("containers").len(), 2);
+    let err = cluster.pods().fetch("nope-0", Some("demo")).unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err}");
+    assert!(
+        matches!(
+            cluster.pods().fetch("web-0", None),
+            Err(Error::Namespace(_))
+        ),
+        "no request is made"
+    );
+}
+
+fn discovery_proxy<T: Connect + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let proxy = cluster.proxy();
+    assert_eq!(
+        proxy.get(&["version"], &[]).expect("version")["gitVersion"],
+        "v1.36.2"
+    );
+    assert_eq!(proxy.get(&["api"], &[]).expect("api")["versions"][0], "v1");
+    assert!(proxy.get(&["api", "v1"], &[]).expect("v1")["resources"].is_array());
+    assert!(proxy.get(&["apis"], &[]).expect("apis")["groups"].is_array());
+    assert!(proxy.get(&["apis/apps", "v1"], &[]).expect("apps")["resources"].is_array());
+}
+
+fn create<T: Connect + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let configmaps = ApiResource::new("", "v1", "ConfigMap", "configmaps", true).expect("valid");
+    let cms = ClusterView::<T, Item>::new(
+        cluster.clone(),
+        View::dynamic(cluster.config().clone(), configmaps),
+    )
+    .namespace("demo")
+    .expect("ns");
+    let manifest = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"mode": "fast"}});
+    let created = cms.create(manifest.clone()).expect("created");
+    assert_eq!(created.meta().version(), "7775");
+    let err = cms.create(manifest).unwrap_err();
+    assert_eq!(err.api().map(|e| e.reason()), Some("AlreadyExists"));
+    let err = cluster
+        .create(
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}),
+            Some("demo"),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidInput(_)),
+        "not a seed kind: {err}"
+    );
+    let err = cluster
+        .create(serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x", "namespace": "a"}}), Some("b"))
+        .unwrap_err();
+    assert!(matches!(err, Error::Namespace(_)), "{err}");
+}
+
+/// Every facade check, with the fixtures each replays.
+fn checks<T: Connect + std::fmt::Debug>() -> Vec<Check<T>> {
+    vec![
+        ("quickstart", &["seed-quickstart"], quickstart::<T>),
+        ("next-timeout", &["pods-watch"], next_timeout::<T>),
+        ("api-version-fallback", &["api-fallback"], fallback::<T>),
+        (
+            "namespace-delete-conflict-hidden",
+            &["namespace-delete-409"],
+            namespace_delete_409::<T>,
+        ),
+        ("retry-after-429", &["pods-list-429"], retry_429::<T>),
+        (
+            "typed-fetch-and-errors",
+            &["pod-fetch-running"],
+            errors_and_proxy::<T>,
+        ),
+        ("proxy-discovery", &["discovery"], discovery_proxy::<T>),
+        ("create", &["writes-create-replace"], create::<T>),
+    ]
+}
+
+/// Runs every facade check over transport `T`; returns the failures.
+pub fn run_facade<T: Connect + std::fmt::Debug>(name: &str) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (check, fixtures, run) in checks::<T>() {
+        let fixtures = fixtures.iter().map(|f| corpus_fixture(f)).collect();
+        let server = ReplayServer::start_with(fixtures, ServeOptions::default()).expect("server");
+        let cluster = Cluster::<T>::new(&server.base_url()).expect("cluster");
+        let outcome = catch_unwind(AssertUnwindSafe(|| run(&cluster)));
+        drop(cluster);
+        let report = server.stop();
+        let unconsumed_ok = check == "create"
+            || check == "typed-fetch-and-errors"
+            || check == "api-version-fallback";
+        let clean = report.failures.is_empty() && (unconsumed_ok || report.unconsumed.is_empty());
+        match outcome {
+            Ok(()) if clean => {}
+            Ok(()) => failures.push(format!(
+                "facade {check} [{name}]: replay not clean\n{report}"
+            )),
+            Err(p) => {
+                let msg = p
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                failures.push(format!("facade {check} [{name}]: {msg}\n{report}"));
+            }
+        }
+    }
+    // A refused connection is a distinct transport error, not a hang.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(9);
+    match Cluster::<T>::new(&format!("http://127.0.0.1:{port}")).and_then(|c| c.nodes().list()) {
+        Err(Error::Transport {
+            kind: TransportErrorKind::Connect,
+            ..
+        }) => {}
+        other => failures.push(format!("facade refused-connection [{name}]: {other:?}")),
+    }
+    failures
+}
+
+/// Runs the facade suite for a transport: one line per transport.
+#[macro_export]
+macro_rules! facade_suite {
+    ($name:ident, $transport:ty) => {
+        #[test]
+        fn $name() {
+            $crate::assert_clean($crate::facade::run_facade::<$transport>(stringify!($name)));
+        }
+    };
+}
