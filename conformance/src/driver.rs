@@ -95,6 +95,13 @@ pub trait Driver {
 
     /// Sends one request and returns the response head with a lazy body.
     fn send(&mut self, request: http::Request<Bytes>) -> Result<Response, String>;
+
+    /// False when `send` returns only once the first body byte arrives
+    /// (libcurl does): such a driver cannot observe a response that sends
+    /// its head and then nothing.
+    fn head_before_body(&self) -> bool {
+        true
+    }
 }
 
 /// Makes a driver for a replay server's base URL: how a transport joins the

@@ -19,6 +19,10 @@ pub struct Scenario {
     pub fixtures: &'static [&'static str],
     /// Drives the client and asserts what it observed (panics on failure).
     pub run: fn(&mut Ctx<'_>),
+    /// The scenario must see the head of a response that then sends
+    /// nothing (an idle watch): drivers that answer only at the first body
+    /// byte skip it, and say so.
+    pub needs_head_before_body: bool,
 }
 
 /// The client side of a scenario: builds requests with the core, sends
@@ -37,6 +41,11 @@ impl std::fmt::Debug for Ctx<'_> {
 }
 
 impl<'a> Ctx<'a> {
+    /// True when the driver can observe a head before any body byte.
+    pub fn head_before_body(&self) -> bool {
+        self.driver.head_before_body()
+    }
+
     /// A context over `driver`.
     pub fn new(driver: &'a mut dyn Driver) -> Ctx<'a> {
         let config = driver.config();

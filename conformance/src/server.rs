@@ -199,6 +199,15 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
             }
             Err(_) => return,
         };
+        if http1::header(&head.headers, "expect")
+            .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
+            && wire
+                .stream()
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .is_err()
+        {
+            return;
+        }
         let body = match http1::framing(&head.headers, Framing::Length(0)) {
             Some(Framing::Close) | None => {
                 bad_request(&mut wire, "bad content-length or transfer-encoding");

@@ -14,6 +14,7 @@ use crate::driver::{Body, BodyError, Driver, Response};
 #[derive(Debug)]
 pub struct TransportDriver<T> {
     name: String,
+    head_before_body: bool,
     config: Arc<Config>,
     transport: Arc<T>,
 }
@@ -30,9 +31,19 @@ impl<T: Transport> TransportDriver<T> {
         let transport = make(&config).expect("the transport builds");
         TransportDriver {
             name: name.to_string(),
+            head_before_body: true,
             config: Arc::new(config),
             transport: Arc::new(transport),
         }
+    }
+}
+
+impl<T> TransportDriver<T> {
+    /// Declares that the transport's `send` returns only at the first body
+    /// byte (see [`Driver::head_before_body`]).
+    pub fn head_after_first_byte(mut self) -> TransportDriver<T> {
+        self.head_before_body = false;
+        self
     }
 }
 
@@ -81,6 +92,10 @@ impl<T: Transport> Driver for TransportDriver<T> {
 
     fn config(&self) -> Arc<Config> {
         self.config.clone()
+    }
+
+    fn head_before_body(&self) -> bool {
+        self.head_before_body
     }
 
     fn send(&mut self, request: http::Request<Bytes>) -> Result<Response, String> {

@@ -55,7 +55,7 @@ mod watch;
 pub use client::bound::{Bound, BoundLabels};
 pub use client::cluster::Cluster;
 pub use client::proxy::ClusterProxy;
-pub use client::transport::{Connect, RequestKind, Transport};
+pub use client::transport::{Connect, RequestKind, Transport, TransportOptions};
 pub use client::view::{ClusterView, Pages};
 pub use client::watch::{ViewEvent, WatchIter};
 pub use config::{

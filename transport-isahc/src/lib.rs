@@ -1,6 +1,131 @@
-//! Blocking transport for kubewire on `isahc` — not implemented yet.
+//! # kubewire-isahc
 //!
-//! The transport lands with the transports issue; until then this crate
-//! only re-exports the core so the workspace layout is in place.
+//! A blocking transport for [`kubewire`] on `isahc` (libcurl: HTTP/2,
+//! OpenSSL through the system libcurl). It only moves bytes: TLS from the
+//! configuration's in-memory PEM, proxies, timeouts. Everything Kubernetes
+//! is in the core.
+//!
+//! ```no_run
+//! use kubewire_isahc::Cluster;
+//! let cluster = Cluster::new("http://localhost:8001")?; // kubectl proxy
+//! for ns in cluster.namespaces().iter()? {
+//!     println!("{}", ns?.meta().name());
+//! }
+//! # Ok::<(), kubewire::Error>(())
+//! ```
 
-pub use kubewire;
+use bytes::Bytes;
+use isahc::config::{Configurable, RedirectPolicy};
+use isahc::error::ErrorKind;
+use isahc::tls::{Identity, PrivateKey, TlsConfig, TrustStore};
+use kubewire::{Config, Error, RequestKind, Result, TransportErrorKind, TransportOptions};
+
+/// A kubewire cluster over isahc.
+pub type Cluster = kubewire::Cluster<IsahcTransport>;
+
+/// A [`Cluster`] over isahc with explicit options.
+pub fn cluster_with_options(config: Config, options: TransportOptions) -> Result<Cluster> {
+    let transport = IsahcTransport::new(&config, &options)?;
+    Ok(kubewire::Cluster::with_transport(config, transport))
+}
+
+/// The isahc transport: one client for ordinary requests (with the request
+/// timeout) and one for streams (without), each pooling its connections.
+#[derive(Clone, Debug)]
+pub struct IsahcTransport {
+    requests: isahc::HttpClient,
+    streams: isahc::HttpClient,
+}
+
+fn error(kind: TransportErrorKind, message: String) -> Error {
+    Error::Transport { kind, message }
+}
+
+fn client(
+    config: &Config,
+    options: &TransportOptions,
+    timeout: Option<std::time::Duration>,
+) -> Result<isahc::HttpClient> {
+    let creds = &config.credentials;
+    let mut tls = TlsConfig::builder().danger_accept_invalid_certs(creds.insecure_skip_verify);
+    if let Some(ca) = &creds.certificate_authority {
+        tls = tls.trust_store(TrustStore::builder().certificate_from_pem(ca).build());
+    }
+    if let Some(client) = &creds.client_certificate {
+        let key = PrivateKey::from_pem(client.key_pem.expose().to_vec(), None);
+        tls = tls.identity(Identity::from_pem(
+            client.certificate_pem.clone(),
+            Some(key),
+        ));
+    }
+    let mut builder = isahc::HttpClient::builder()
+        .tls_config(tls.build())
+        .redirect_policy(RedirectPolicy::None)
+        .automatic_decompression(false)
+        .default_header("user-agent", config.user_agent.as_str());
+    if let Some(t) = options.connect_timeout {
+        builder = builder.connect_timeout(t);
+    }
+    if let Some(t) = timeout {
+        builder = builder.timeout(t);
+    }
+    builder = match (&options.proxy, options.trust_env) {
+        (Some(url), _) => builder
+            .proxy(Some(url.parse::<http::Uri>().map_err(|e| {
+                error(TransportErrorKind::Config, format!("proxy {url:?}: {e}"))
+            })?)),
+        // libcurl reads the proxy environment variables itself.
+        (None, true) => builder,
+        (None, false) => builder.proxy(None),
+    };
+    builder
+        .build()
+        .map_err(|e| error(TransportErrorKind::Config, e.to_string()))
+}
+
+impl IsahcTransport {
+    /// A transport for `config`'s server, TLS and credentials.
+    pub fn new(config: &Config, options: &TransportOptions) -> Result<IsahcTransport> {
+        Ok(IsahcTransport {
+            requests: client(config, options, options.request_timeout)?,
+            streams: client(config, options, None)?,
+        })
+    }
+}
+
+fn transport_error(e: isahc::Error) -> Error {
+    let kind = match e.kind() {
+        ErrorKind::ConnectionFailed | ErrorKind::NameResolution => TransportErrorKind::Connect,
+        ErrorKind::Timeout => TransportErrorKind::Timeout,
+        ErrorKind::BadServerCertificate
+        | ErrorKind::BadClientCertificate
+        | ErrorKind::TlsEngine => TransportErrorKind::Tls,
+        ErrorKind::ClientInitialization | ErrorKind::InvalidRequest => TransportErrorKind::Config,
+        _ => TransportErrorKind::Io,
+    };
+    error(kind, e.to_string())
+}
+
+impl kubewire::Connect for IsahcTransport {
+    fn connect(config: &Config) -> Result<IsahcTransport> {
+        IsahcTransport::new(config, &TransportOptions::default())
+    }
+}
+
+impl kubewire::Transport for IsahcTransport {
+    type Body = isahc::Body;
+
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+        kind: RequestKind,
+    ) -> Result<http::Response<isahc::Body>> {
+        let (parts, body) = request.into_parts();
+        let request = http::Request::from_parts(parts, body.to_vec());
+        let client = match kind {
+            RequestKind::Stream => &self.streams,
+            _ => &self.requests,
+        };
+        client.send(request).map_err(transport_error)
+    }
+}

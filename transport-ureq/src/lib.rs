@@ -17,7 +17,7 @@ use std::io;
 use std::time::Duration;
 
 use bytes::Bytes;
-use kubewire::{Config, Error, RequestKind, Result, TransportErrorKind};
+use kubewire::{Config, Error, RequestKind, Result, TransportErrorKind, TransportOptions};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -25,34 +25,9 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 pub type Cluster = kubewire::Cluster<UreqTransport>;
 
 /// A [`Cluster`] over ureq with explicit options.
-pub fn cluster_with_options(config: Config, options: UreqOptions) -> Result<Cluster> {
+pub fn cluster_with_options(config: Config, options: TransportOptions) -> Result<Cluster> {
     let transport = UreqTransport::new(&config, &options)?;
     Ok(kubewire::Cluster::with_transport(config, transport))
-}
-
-/// Connection options.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct UreqOptions {
-    /// Time allowed to connect (TCP and TLS).
-    pub connect_timeout: Option<Duration>,
-    /// Time allowed for a whole ordinary request; never applied to watches.
-    pub request_timeout: Option<Duration>,
-    /// Use `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` from the environment.
-    pub trust_env: bool,
-    /// An explicit proxy URL (wins over the environment).
-    pub proxy: Option<String>,
-}
-
-impl Default for UreqOptions {
-    fn default() -> UreqOptions {
-        UreqOptions {
-            connect_timeout: Some(Duration::from_secs(30)),
-            request_timeout: Some(Duration::from_secs(120)),
-            trust_env: true,
-            proxy: None,
-        }
-    }
 }
 
 /// The ureq transport. Cheap to clone; connections are pooled.
@@ -134,7 +109,7 @@ fn tls_config(config: &Config) -> Result<ureq::tls::TlsConfig> {
 
 impl UreqTransport {
     /// A transport for `config`'s server, TLS and credentials.
-    pub fn new(config: &Config, options: &UreqOptions) -> Result<UreqTransport> {
+    pub fn new(config: &Config, options: &TransportOptions) -> Result<UreqTransport> {
         let proxy = match (&options.proxy, options.trust_env) {
             (Some(url), _) => Some(
                 ureq::Proxy::new(url).map_err(|e| config_error(format!("proxy {url:?}: {e}")))?,
@@ -190,7 +165,7 @@ fn transport_error(e: ureq::Error) -> Error {
 
 impl kubewire::Connect for UreqTransport {
     fn connect(config: &Config) -> Result<UreqTransport> {
-        UreqTransport::new(config, &UreqOptions::default())
+        UreqTransport::new(config, &TransportOptions::default())
     }
 }
 

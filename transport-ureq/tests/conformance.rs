@@ -1,11 +1,12 @@
 //! The whole conformance suite over ureq, against the replay server.
 
+use kubewire::TransportOptions;
 use kubewire_conformance::{Driver, TransportDriver, conformance_suite};
-use kubewire_ureq::{UreqOptions, UreqTransport};
+use kubewire_ureq::UreqTransport;
 
 conformance_suite!(ureq, |base: &str| {
     Box::new(TransportDriver::new("ureq", base, |config| {
-        UreqTransport::new(config, &UreqOptions::default())
+        UreqTransport::new(config, &TransportOptions::default())
     })) as Box<dyn Driver>
 });
 

@@ -2,6 +2,7 @@
 //! with a body readable as it arrives.
 
 use std::io::Read;
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -41,4 +42,30 @@ pub trait Transport: Send + Sync + 'static {
 pub trait Connect: Transport + Sized {
     /// A transport for `config`'s server, TLS and credentials.
     fn connect(config: &Config) -> Result<Self>;
+}
+
+/// Connection options every transport honours the same way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransportOptions {
+    /// Time allowed to connect (TCP and TLS).
+    pub connect_timeout: Option<Duration>,
+    /// Time allowed for a whole ordinary request; never applied to
+    /// [`RequestKind::Stream`] requests (watches, followed logs).
+    pub request_timeout: Option<Duration>,
+    /// Use `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` from the environment.
+    pub trust_env: bool,
+    /// An explicit proxy URL (wins over the environment).
+    pub proxy: Option<String>,
+}
+
+impl Default for TransportOptions {
+    fn default() -> TransportOptions {
+        TransportOptions {
+            connect_timeout: Some(Duration::from_secs(30)),
+            request_timeout: Some(Duration::from_secs(120)),
+            trust_env: true,
+            proxy: None,
+        }
+    }
 }

@@ -1,0 +1,16 @@
+//! The whole conformance suite over isahc (blocking), against the replay
+//! server.
+
+use kubewire::TransportOptions;
+use kubewire_conformance::{Driver, TransportDriver, conformance_suite, facade_suite};
+use kubewire_isahc::IsahcTransport;
+
+conformance_suite!(isahc, |base: &str| {
+    // libcurl hands back a response only at its first body byte.
+    let driver = TransportDriver::new("isahc", base, |config| {
+        IsahcTransport::new(config, &TransportOptions::default())
+    });
+    Box::new(driver.head_after_first_byte()) as Box<dyn Driver>
+});
+
+facade_suite!(isahc_facade, IsahcTransport);
