@@ -375,3 +375,20 @@ fn command_line_serve_prints_the_base_url() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("/nonexistent.json: $: cannot read"));
 }
+
+#[test]
+fn expect_100_continue_is_answered() {
+    let server = start(
+        r#"[{"request": {"method": "POST", "path": "/p", "body": {"a": 1}}, "response": {"status": 201, "body": {}}}]"#,
+        Chunking::Recorded,
+    );
+    let mut s = connect(&server);
+    write!(s, "POST /p HTTP/1.1\r\nhost: t\r\nexpect: 100-continue\r\ncontent-length: 7\r\nconnection: close\r\n\r\n").unwrap();
+    let mut interim = [0u8; 25];
+    s.read_exact(&mut interim).unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    s.write_all(br#"{"a":1}"#).unwrap();
+    let (head, _) = split(&read_to_close(&mut s));
+    assert!(head.starts_with("HTTP/1.1 201"), "{head}");
+    server.finish().unwrap();
+}

@@ -104,22 +104,47 @@ impl Config {
         Ok(config)
     }
 
-    /// The configuration the environment describes (the one place in the
-    /// core that reads files and environment variables):
+    /// The configuration the environment describes (the `config` module is
+    /// the one place in the core that reads files and environment
+    /// variables), or `kubectl proxy`'s `http://localhost:8001/` when it
+    /// describes none. See [`Config::discover_configured`].
+    pub fn discover() -> Result<Config> {
+        Ok(Config::discover_configured()?.unwrap_or_default())
+    }
+
+    /// The configuration the environment describes, in this order:
     ///
     /// 1. inside a pod (`KUBERNETES_SERVICE_HOST`/`PORT` set and a
     ///    service-account token mounted): the in-cluster apiserver with the
     ///    account's token, CA and namespace;
-    /// 2. else `KUBEWIRE_URL`;
-    /// 3. else `kubectl proxy`'s `http://localhost:8001/`.
-    pub fn discover() -> Result<Config> {
+    /// 2. `KUBEWIRE_URL`;
+    /// 3. the kubeconfig: `KUBECONFIG` (several files, merged as kubectl
+    ///    merges them) or `~/.kube/config`, at its current context.
+    ///
+    /// `None` when none of these exists.
+    pub fn discover_configured() -> Result<Option<Config>> {
         if let Some(config) = Config::in_cluster_at(std::path::Path::new(SERVICE_ACCOUNT_DIR))? {
-            return Ok(config);
+            return Ok(Some(config));
         }
-        match std::env::var("KUBEWIRE_URL") {
-            Ok(url) if !url.is_empty() => Config::new(&url),
-            _ => Ok(Config::default()),
+        if let Ok(url) = std::env::var("KUBEWIRE_URL")
+            && !url.is_empty()
+        {
+            return Config::new(&url).map(Some);
         }
+        let paths = crate::kubeconfig::default_paths();
+        if paths.iter().any(|p| p.exists()) {
+            return Config::from_kubeconfig(&paths, None).map(Some);
+        }
+        Ok(None)
+    }
+
+    /// The configuration of `context` (else the current context) in the
+    /// kubeconfig files `paths`, merged as kubectl merges `KUBECONFIG`: for
+    /// each cluster, user and context name the first file wins. Relative
+    /// certificate and token paths resolve against their file. A user's
+    /// `exec` plugin is run once, now.
+    pub fn from_kubeconfig(paths: &[std::path::PathBuf], context: Option<&str>) -> Result<Config> {
+        crate::kubeconfig::Kubeconfig::load(paths)?.config(context)
     }
 
     /// The in-cluster configuration from the service-account files in

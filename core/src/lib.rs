@@ -31,6 +31,7 @@ mod error;
 mod item;
 mod items;
 mod kind;
+mod kubeconfig;
 mod list;
 mod manifest;
 mod meta;

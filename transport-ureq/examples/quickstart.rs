@@ -3,28 +3,52 @@
 //! filter pods by label, watch pods for a few events.
 //!
 //! ```text
-//! cargo run --example quickstart                      # embedded demo apiserver
-//! cargo run --example quickstart -- --url http://localhost:8001   # kubectl proxy
+//! cargo run --example quickstart                                  # demo apiserver
+//! cargo run --example quickstart -- --url http://localhost:8001    # kubectl proxy
+//! cargo run --example quickstart -- --kubeconfig ~/.kube/config    # a real cluster
 //! ```
 //!
-//! Without `--url` (or `KUBEWIRE_URL`) it starts an embedded demo
+//! With no cluster configured (no flag, no `KUBEWIRE_URL`, no
+//! `KUBECONFIG` or `~/.kube/config`, not in a pod) it starts an embedded demo
 //! apiserver that replays what a real kube-apiserver v1.36.2 answered to
 //! exactly this tour (the recorded `seed-quickstart` fixture).
 
 use std::time::Duration;
 
+use kubewire::Config;
 use kubewire_ureq::Cluster;
 
 type Failure = Box<dyn std::error::Error>;
 
-fn main() -> Result<(), Failure> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let url = match args.as_slice() {
-        [flag, url] if flag == "--url" => Some(url.clone()),
-        [] => std::env::var("KUBEWIRE_URL").ok(),
-        _ => return Err("usage: quickstart [--url http://localhost:8001]".into()),
+    let configured = match args.as_slice() {
+        [flag, url] if flag == "--url" => Some(Config::new(url)?),
+        [flag, path] if flag == "--kubeconfig" => {
+            Some(Config::from_kubeconfig(&[path.into()], None)?)
+        }
+        [flag, path, ctx_flag, context] if flag == "--kubeconfig" && ctx_flag == "--context" => {
+            Some(Config::from_kubeconfig(&[path.into()], Some(context))?)
+        }
+        // In a pod, KUBEWIRE_URL, KUBECONFIG or ~/.kube/config.
+        [] => Config::discover_configured()?,
+        _ => {
+            return Err(
+                "usage: quickstart [--url URL | --kubeconfig FILE [--context NAME]]".into(),
+            );
+        }
     };
-    let demo = match url {
+    let demo = match configured {
         Some(_) => None,
         None => {
             let text = include_str!("../../fixtures/recorded/seed-quickstart.json");
@@ -35,20 +59,20 @@ fn main() -> Result<(), Failure> {
             Some(kubewire_conformance::ReplayServer::start(vec![fixture])?)
         }
     };
-    let cluster = match (&demo, &url) {
+    let cluster = match (&demo, configured) {
         (Some(server), _) => {
             println!(
-                "No cluster given: touring an embedded demo apiserver at {}",
+                "No cluster configured: touring an embedded demo apiserver at {}",
                 server.base_url()
             );
             println!("(it replays answers recorded from a real kube-apiserver v1.36.2)\n");
             Cluster::new(&server.base_url())?
         }
-        (None, Some(url)) => {
-            println!("Touring the cluster at {url}\n");
-            Cluster::new(url)?
+        (None, Some(config)) => {
+            println!("Touring the cluster at {}\n", config.base_url());
+            Cluster::from_config(config)?
         }
-        (None, None) => unreachable!("a URL or the demo"),
+        (None, None) => unreachable!("a configuration or the demo"),
     };
 
     println!("1. The namespaces, paged through limit/continue:");

@@ -1,0 +1,376 @@
+//! kubeconfig files: clusters, users, contexts, merged as kubectl merges
+//! them. Part of the `config` side of the core: the one place that reads
+//! files, environment variables and runs exec credential plugins.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+use crate::config::{Auth, ClientCertificate, Config};
+use crate::error::{Error, Result};
+use crate::sensitive::Sensitive;
+
+#[derive(Deserialize, Default)]
+struct File {
+    #[serde(default)]
+    clusters: Vec<NamedCluster>,
+    #[serde(default)]
+    users: Vec<NamedUser>,
+    #[serde(default)]
+    contexts: Vec<NamedContext>,
+    #[serde(default, rename = "current-context")]
+    current_context: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NamedCluster {
+    name: String,
+    cluster: ClusterEntry,
+}
+
+#[derive(Deserialize)]
+struct NamedUser {
+    name: String,
+    #[serde(default)]
+    user: UserEntry,
+}
+
+#[derive(Deserialize)]
+struct NamedContext {
+    name: String,
+    context: ContextEntry,
+}
+
+#[derive(Deserialize, Clone, Default)]
+#[serde(rename_all = "kebab-case")]
+struct ClusterEntry {
+    server: String,
+    #[serde(default)]
+    certificate_authority: Option<String>,
+    #[serde(default)]
+    certificate_authority_data: Option<String>,
+    #[serde(default)]
+    insecure_skip_tls_verify: bool,
+}
+
+#[derive(Deserialize, Clone, Default)]
+#[serde(rename_all = "kebab-case")]
+struct UserEntry {
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default, rename = "tokenFile")]
+    token_file: Option<String>,
+    #[serde(default)]
+    client_certificate: Option<String>,
+    #[serde(default)]
+    client_certificate_data: Option<String>,
+    #[serde(default)]
+    client_key: Option<String>,
+    #[serde(default)]
+    client_key_data: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    exec: Option<ExecEntry>,
+}
+
+#[derive(Deserialize, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+struct ExecEntry {
+    command: String,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    env: Option<Vec<ExecEnv>>,
+    #[serde(default)]
+    api_version: Option<String>,
+}
+
+#[derive(Deserialize, Clone)]
+struct ExecEnv {
+    name: String,
+    value: String,
+}
+
+#[derive(Deserialize, Clone)]
+struct ContextEntry {
+    cluster: String,
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    namespace: Option<String>,
+}
+
+/// Where an entry came from: relative paths resolve against its file.
+struct Sourced<T> {
+    dir: PathBuf,
+    entry: T,
+}
+
+/// The merged kubeconfig: for each name the first file that defines it
+/// wins, as kubectl merges `KUBECONFIG`.
+pub(crate) struct Kubeconfig {
+    clusters: BTreeMap<String, Sourced<ClusterEntry>>,
+    users: BTreeMap<String, Sourced<UserEntry>>,
+    contexts: BTreeMap<String, ContextEntry>,
+    current_context: Option<String>,
+}
+
+fn invalid(path: &Path, message: impl std::fmt::Display) -> Error {
+    Error::InvalidInput(format!("kubeconfig {}: {message}", path.display()))
+}
+
+impl Kubeconfig {
+    /// Loads and merges `paths` (missing files are skipped, as kubectl does).
+    pub(crate) fn load(paths: &[PathBuf]) -> Result<Kubeconfig> {
+        let mut merged = Kubeconfig {
+            clusters: BTreeMap::new(),
+            users: BTreeMap::new(),
+            contexts: BTreeMap::new(),
+            current_context: None,
+        };
+        for path in paths {
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(invalid(path, e)),
+            };
+            let file: File = serde_saphyr::from_str(&text).map_err(|e| invalid(path, e))?;
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            for c in file.clusters {
+                merged.clusters.entry(c.name).or_insert(Sourced {
+                    dir: dir.clone(),
+                    entry: c.cluster,
+                });
+            }
+            for u in file.users {
+                merged.users.entry(u.name).or_insert(Sourced {
+                    dir: dir.clone(),
+                    entry: u.user,
+                });
+            }
+            for c in file.contexts {
+                merged.contexts.entry(c.name).or_insert(c.context);
+            }
+            if merged.current_context.is_none() {
+                merged.current_context = file.current_context.filter(|c| !c.is_empty());
+            }
+        }
+        Ok(merged)
+    }
+
+    /// The configuration of `context` (else the current context).
+    pub(crate) fn config(&self, context: Option<&str>) -> Result<Config> {
+        let name = context
+            .map(str::to_string)
+            .or_else(|| self.current_context.clone())
+            .ok_or_else(|| {
+                Error::InvalidInput(
+                    "kubeconfig: no context given and no current-context set".into(),
+                )
+            })?;
+        let ctx = self.contexts.get(&name).ok_or_else(|| {
+            let known: Vec<&str> = self.contexts.keys().map(String::as_str).collect();
+            Error::InvalidInput(format!(
+                "kubeconfig: context {name:?} not found (known: {})",
+                known.join(", ")
+            ))
+        })?;
+        let cluster = self.clusters.get(&ctx.cluster).ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "kubeconfig: context {name:?} names cluster {:?}, which is not defined",
+                ctx.cluster
+            ))
+        })?;
+        let mut config = Config::new(&cluster.entry.server).map_err(|e| {
+            Error::InvalidInput(format!("kubeconfig: cluster {:?} server: {e}", ctx.cluster))
+        })?;
+        config.credentials.insecure_skip_verify = cluster.entry.insecure_skip_tls_verify;
+        config.credentials.certificate_authority = pem(
+            &cluster.dir,
+            cluster.entry.certificate_authority_data.as_deref(),
+            cluster.entry.certificate_authority.as_deref(),
+            &format!("cluster {:?} certificate-authority", ctx.cluster),
+        )?;
+        if let Some(ns) = ctx.namespace.as_deref().filter(|n| !n.is_empty()) {
+            crate::segment::check_namespace(ns)?;
+            config.default_namespace = ns.to_string();
+        }
+        if let Some(user_name) = &ctx.user {
+            let user = self.users.get(user_name).ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "kubeconfig: context {name:?} names user {user_name:?}, which is not defined"
+                ))
+            })?;
+            apply_user(&mut config, user, user_name)?;
+        }
+        Ok(config)
+    }
+}
+
+/// PEM bytes from base64 `data` or a `file` (relative to `dir`).
+fn pem(dir: &Path, data: Option<&str>, file: Option<&str>, what: &str) -> Result<Option<Vec<u8>>> {
+    if let Some(data) = data {
+        return base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .map(Some)
+            .map_err(|e| {
+                Error::InvalidInput(format!("kubeconfig: {what}-data is not base64: {e}"))
+            });
+    }
+    match file {
+        Some(f) => std::fs::read(dir.join(f)).map(Some).map_err(|e| {
+            Error::InvalidInput(format!("kubeconfig: {what} {}: {e}", dir.join(f).display()))
+        }),
+        None => Ok(None),
+    }
+}
+
+fn apply_user(config: &mut Config, user: &Sourced<UserEntry>, name: &str) -> Result<()> {
+    let u = &user.entry;
+    let cert = pem(
+        &user.dir,
+        u.client_certificate_data.as_deref(),
+        u.client_certificate.as_deref(),
+        &format!("user {name:?} client-certificate"),
+    )?;
+    let key = pem(
+        &user.dir,
+        u.client_key_data.as_deref(),
+        u.client_key.as_deref(),
+        &format!("user {name:?} client-key"),
+    )?;
+    match (cert, key) {
+        (Some(certificate_pem), Some(key)) => {
+            config.credentials.client_certificate = Some(ClientCertificate {
+                certificate_pem,
+                key_pem: Sensitive::new(key),
+            });
+        }
+        (None, None) => {}
+        _ => {
+            return Err(Error::InvalidInput(format!(
+                "kubeconfig: user {name:?} has a client certificate without its key (or the reverse)"
+            )));
+        }
+    }
+    if let Some(token) = u.token.as_deref().filter(|t| !t.is_empty()) {
+        config.credentials.auth = Auth::Bearer(Sensitive::new(token));
+    } else if let Some(file) = &u.token_file {
+        let path = user.dir.join(file);
+        let token = std::fs::read_to_string(&path).map_err(|e| {
+            Error::InvalidInput(format!(
+                "kubeconfig: user {name:?} tokenFile {}: {e}",
+                path.display()
+            ))
+        })?;
+        config.credentials.auth = Auth::Bearer(Sensitive::new(token.trim()));
+    } else if let (Some(username), Some(password)) = (&u.username, &u.password) {
+        config.credentials.auth = Auth::Basic {
+            username: username.clone(),
+            password: Sensitive::new(password.as_str()),
+        };
+    } else if let Some(exec) = &u.exec {
+        run_exec(config, exec, name)?;
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExecCredential {
+    #[serde(default)]
+    api_version: String,
+    #[serde(default)]
+    status: Option<ExecStatus>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExecStatus {
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    client_certificate_data: Option<String>,
+    #[serde(default)]
+    client_key_data: Option<String>,
+}
+
+/// Runs an exec credential plugin (client.authentication.k8s.io v1 or
+/// v1beta1) once and applies what it prints.
+fn run_exec(config: &mut Config, exec: &ExecEntry, user: &str) -> Result<()> {
+    let api_version = exec
+        .api_version
+        .clone()
+        .unwrap_or_else(|| "client.authentication.k8s.io/v1".into());
+    if !matches!(
+        api_version.as_str(),
+        "client.authentication.k8s.io/v1" | "client.authentication.k8s.io/v1beta1"
+    ) {
+        return Err(Error::InvalidInput(format!(
+            "kubeconfig: user {user:?} exec apiVersion {api_version:?} is not supported"
+        )));
+    }
+    let info = serde_json::json!({"apiVersion": api_version, "kind": "ExecCredential", "spec": {"interactive": false}});
+    let mut cmd = std::process::Command::new(&exec.command);
+    cmd.args(&exec.args)
+        .env("KUBERNETES_EXEC_INFO", info.to_string())
+        .stdin(std::process::Stdio::null());
+    for e in exec.env.iter().flatten() {
+        cmd.env(&e.name, &e.value);
+    }
+    let out = cmd.output().map_err(|e| {
+        Error::InvalidInput(format!(
+            "kubeconfig: user {user:?} exec {:?}: {e}",
+            exec.command
+        ))
+    })?;
+    if !out.status.success() {
+        return Err(Error::InvalidInput(format!(
+            "kubeconfig: user {user:?} exec {:?} failed ({}): {}",
+            exec.command,
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    let cred: ExecCredential = serde_json::from_slice(&out.stdout).map_err(|e| {
+        Error::InvalidInput(format!(
+            "kubeconfig: user {user:?} exec {:?} printed no ExecCredential: {e}",
+            exec.command
+        ))
+    })?;
+    let status = cred.status.ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "kubeconfig: user {user:?} exec {:?}: the ExecCredential ({}) has no status",
+            exec.command, cred.api_version
+        ))
+    })?;
+    if let Some(token) = status.token {
+        config.credentials.auth = Auth::Bearer(Sensitive::new(token));
+    }
+    if let (Some(cert), Some(key)) = (status.client_certificate_data, status.client_key_data) {
+        config.credentials.client_certificate = Some(ClientCertificate {
+            certificate_pem: cert.into_bytes(),
+            key_pem: Sensitive::new(key),
+        });
+    }
+    Ok(())
+}
+
+/// The kubeconfig files the environment names: `KUBECONFIG` (a list) or
+/// `~/.kube/config`.
+pub(crate) fn default_paths() -> Vec<PathBuf> {
+    match std::env::var_os("KUBECONFIG") {
+        Some(list) if !list.is_empty() => std::env::split_paths(&list)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect(),
+        _ => std::env::var_os("HOME")
+            .map(|h| PathBuf::from(h).join(".kube/config"))
+            .into_iter()
+            .collect(),
+    }
+}
