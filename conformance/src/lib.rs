@@ -39,6 +39,7 @@ pub mod driver;
 pub mod facade;
 pub mod fixture;
 pub mod http1;
+mod listener;
 pub mod matching;
 pub mod recorder;
 pub mod redact;

@@ -2,11 +2,10 @@
 //! that writes the conversation as a fixture.
 
 use std::io::{self, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::fixture::{
@@ -14,6 +13,7 @@ use crate::fixture::{
     Source,
 };
 use crate::http1::{self, Framing, ReadError, RequestHead, Wire};
+use crate::listener::{Listener, lock};
 use crate::matching::ActualRequest;
 use crate::redact;
 
@@ -50,9 +50,8 @@ impl RecorderOptions {
 /// A running recorder. See [`RecorderOptions`].
 #[derive(Debug)]
 pub struct Recorder {
-    addr: SocketAddr,
+    listener: Listener,
     shared: Arc<Shared>,
-    acceptor: Option<JoinHandle<()>>,
 }
 
 #[derive(Debug)]
@@ -60,13 +59,8 @@ struct Shared {
     options: RecorderOptions,
     authority: String,
     prefix: String,
-    stop: AtomicBool,
+    stop: Arc<AtomicBool>,
     slots: Mutex<Vec<Option<Exchange>>>,
-    connections: Mutex<Vec<JoinHandle<()>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Recorder {
@@ -87,36 +81,25 @@ impl Recorder {
         if authority.is_empty() {
             return Err(invalid("upstream has no host".into()));
         }
-        if !options.listen.ip().is_loopback() {
-            return Err(invalid(
-                "the recorder listens on loopback addresses only".into(),
-            ));
-        }
-        let listener = TcpListener::bind(options.listen)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let listen = options.listen;
         let shared = Arc::new(Shared {
             authority: authority.to_string(),
             prefix: prefix.to_string(),
             options,
-            stop: AtomicBool::new(false),
+            stop: stop.clone(),
             slots: Mutex::new(Vec::new()),
-            connections: Mutex::new(Vec::new()),
         });
-        let accept_shared = shared.clone();
-        let acceptor = std::thread::Builder::new()
-            .name("recorder-accept".into())
-            .spawn(move || accept_loop(listener, accept_shared))?;
-        Ok(Recorder {
-            addr,
-            shared,
-            acceptor: Some(acceptor),
-        })
+        let conn_shared = shared.clone();
+        let listener = Listener::start(listen, "recorder", stop, move |stream| {
+            proxy_connection(stream, &conn_shared)
+        })?;
+        Ok(Recorder { listener, shared })
     }
 
     /// `http://127.0.0.1:PORT/`: where the client must connect.
     pub fn base_url(&self) -> String {
-        format!("http://{}/", self.addr)
+        format!("http://{}/", self.listener.addr())
     }
 
     /// The fixture recorded so far (complete exchanges, in request order).
@@ -126,7 +109,7 @@ impl Recorder {
 
     /// Stops, writes the fixture a last time and returns it.
     pub fn stop(mut self) -> io::Result<Fixture> {
-        self.shutdown();
+        self.listener.shutdown();
         let fixture = self.shared.fixture();
         fixture.write(&self.shared.options.out)?;
         Ok(fixture)
@@ -134,26 +117,13 @@ impl Recorder {
 
     /// Blocks while the recorder runs (the CLI's "until stopped").
     pub fn wait(mut self) {
-        if let Some(a) = self.acceptor.take() {
-            let _ = a.join();
-        }
-    }
-
-    fn shutdown(&mut self) {
-        self.shared.stop.store(true, Ordering::Relaxed);
-        if let Some(a) = self.acceptor.take() {
-            let _ = a.join();
-        }
-        let conns = std::mem::take(&mut *lock(&self.shared.connections));
-        for c in conns {
-            let _ = c.join();
-        }
+        self.listener.wait();
     }
 }
 
 impl Drop for Recorder {
     fn drop(&mut self) {
-        self.shutdown();
+        self.listener.shutdown();
     }
 }
 
@@ -184,26 +154,6 @@ impl Shared {
         // everything seen so far.
         if let Err(e) = self.fixture().write(&self.options.out) {
             eprintln!("recorder: cannot write {}: {e}", self.options.out.display());
-        }
-    }
-}
-
-fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    while !shared.stop.load(Ordering::Relaxed) {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                let conn_shared = shared.clone();
-                let spawned = std::thread::Builder::new()
-                    .name("recorder-conn".into())
-                    .spawn(move || proxy_connection(stream, &conn_shared));
-                if let Ok(handle) = spawned {
-                    let mut conns = lock(&shared.connections);
-                    conns.retain(|h| !h.is_finished());
-                    conns.push(handle);
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(http1::POLL / 5),
-            Err(_) => std::thread::sleep(http1::POLL),
         }
     }
 }
@@ -253,7 +203,6 @@ fn request_body(body: &[u8], secrets: bool, redact: bool) -> RequestBody {
 }
 
 fn proxy_connection(stream: TcpStream, shared: &Shared) {
-    let _ = stream.set_nonblocking(false);
     let Ok(mut client) = Wire::new(stream) else {
         return;
     };

@@ -215,11 +215,11 @@ pub fn all() -> Vec<Scenario> {
 pub const PENDING: &[(&str, &str)] = &[
     (
         "api-fallback",
-        "API-version fallback state machine (transports and facade)",
+        "API-version fallback lives in the facade: replayed by the facade suite on every transport",
     ),
     (
         "pods-list-429",
-        "retries honouring Retry-After (transports and facade)",
+        "retries sleep in the facade: replayed by the facade suite on every transport",
     ),
 ];
 

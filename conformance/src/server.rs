@@ -1,10 +1,9 @@
 //! The replay server: serves fixtures over HTTP/1.1 on loopback, strictly.
 
 use std::io::{self, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -12,6 +11,7 @@ use serde_json::Value;
 use crate::chunking::Chunking;
 use crate::fixture::{Chunk, End, Exchange, Fixture, ResponseBody};
 use crate::http1::{self, Framing, ReadError, Wire};
+use crate::listener::{Listener, lock};
 use crate::matching::ActualRequest;
 use crate::script::{Report, Script};
 
@@ -53,21 +53,15 @@ impl Default for ServeOptions {
 /// ```
 #[derive(Debug)]
 pub struct ReplayServer {
-    addr: SocketAddr,
+    listener: Listener,
     shared: Arc<Shared>,
-    acceptor: Option<JoinHandle<()>>,
 }
 
 #[derive(Debug)]
 struct Shared {
     options: ServeOptions,
-    stop: AtomicBool,
+    stop: Arc<AtomicBool>,
     script: Mutex<Script>,
-    connections: Mutex<Vec<JoinHandle<()>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl ReplayServer {
@@ -79,40 +73,27 @@ impl ReplayServer {
 
     /// Serves `fixtures` with `options`.
     pub fn start_with(fixtures: Vec<Fixture>, options: ServeOptions) -> io::Result<ReplayServer> {
-        if !options.addr.ip().is_loopback() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "the replay server listens on loopback addresses only",
-            ));
-        }
-        let listener = TcpListener::bind(options.addr)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
         let shared = Arc::new(Shared {
             options,
-            stop: AtomicBool::new(false),
+            stop: stop.clone(),
             script: Mutex::new(Script::new(fixtures)),
-            connections: Mutex::new(Vec::new()),
         });
-        let accept_shared = shared.clone();
-        let acceptor = std::thread::Builder::new()
-            .name("replay-accept".into())
-            .spawn(move || accept_loop(listener, accept_shared))?;
-        Ok(ReplayServer {
-            addr,
-            shared,
-            acceptor: Some(acceptor),
-        })
+        let conn_shared = shared.clone();
+        let listener = Listener::start(options.addr, "replay", stop, move |stream| {
+            serve_connection(stream, &conn_shared)
+        })?;
+        Ok(ReplayServer { listener, shared })
     }
 
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.listener.addr()
     }
 
     /// `http://127.0.0.1:PORT/`.
     pub fn base_url(&self) -> String {
-        format!("http://{}/", self.addr)
+        format!("http://{}/", self.listener.addr())
     }
 
     /// What the server saw so far.
@@ -123,7 +104,7 @@ impl ReplayServer {
     /// Stops the server (closing open connections, hanging ones included)
     /// and returns its report.
     pub fn stop(mut self) -> Report {
-        self.shutdown();
+        self.listener.shutdown();
         self.report()
     }
 
@@ -140,51 +121,17 @@ impl ReplayServer {
 
     /// Blocks until every connection ended (the CLI's "serve until stopped").
     pub fn wait(mut self) {
-        if let Some(a) = self.acceptor.take() {
-            let _ = a.join();
-        }
-    }
-
-    fn shutdown(&mut self) {
-        self.shared.stop.store(true, Ordering::Relaxed);
-        if let Some(a) = self.acceptor.take() {
-            let _ = a.join();
-        }
-        let conns = std::mem::take(&mut *lock(&self.shared.connections));
-        for c in conns {
-            let _ = c.join();
-        }
+        self.listener.wait();
     }
 }
 
 impl Drop for ReplayServer {
     fn drop(&mut self) {
-        self.shutdown();
-    }
-}
-
-fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    while !shared.stop.load(Ordering::Relaxed) {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                let conn_shared = shared.clone();
-                let spawned = std::thread::Builder::new()
-                    .name("replay-conn".into())
-                    .spawn(move || serve_connection(stream, &conn_shared));
-                if let Ok(handle) = spawned {
-                    let mut conns = lock(&shared.connections);
-                    conns.retain(|h| !h.is_finished());
-                    conns.push(handle);
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(http1::POLL / 5),
-            Err(_) => std::thread::sleep(http1::POLL),
-        }
+        self.listener.shutdown();
     }
 }
 
 fn serve_connection(stream: TcpStream, shared: &Shared) {
-    let _ = stream.set_nonblocking(false);
     // A client that never reads must not hold a connection thread forever.
     let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
     let Ok(mut wire) = Wire::new(stream) else {

@@ -23,12 +23,6 @@ use kubewire::{Config, Error, RequestKind, Result, TransportErrorKind, Transport
 /// A kubewire cluster over isahc.
 pub type Cluster = kubewire::Cluster<IsahcTransport>;
 
-/// A [`Cluster`] over isahc with explicit options.
-pub fn cluster_with_options(config: Config, options: TransportOptions) -> Result<Cluster> {
-    let transport = IsahcTransport::new(&config, &options)?;
-    Ok(kubewire::Cluster::with_transport(config, transport))
-}
-
 /// The isahc transport: one client for ordinary requests (with the request
 /// timeout) and one for streams (without), each pooling its connections.
 #[derive(Clone, Debug)]
@@ -107,8 +101,8 @@ fn transport_error(e: isahc::Error) -> Error {
 }
 
 impl kubewire::Connect for IsahcTransport {
-    fn connect(config: &Config) -> Result<IsahcTransport> {
-        IsahcTransport::new(config, &TransportOptions::default())
+    fn connect(config: &Config, options: &TransportOptions) -> Result<IsahcTransport> {
+        IsahcTransport::new(config, options)
     }
 }
 

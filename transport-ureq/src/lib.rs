@@ -24,12 +24,6 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 /// A kubewire cluster over ureq.
 pub type Cluster = kubewire::Cluster<UreqTransport>;
 
-/// A [`Cluster`] over ureq with explicit options.
-pub fn cluster_with_options(config: Config, options: TransportOptions) -> Result<Cluster> {
-    let transport = UreqTransport::new(&config, &options)?;
-    Ok(kubewire::Cluster::with_transport(config, transport))
-}
-
 /// The ureq transport. Cheap to clone; connections are pooled.
 #[derive(Clone, Debug)]
 pub struct UreqTransport {
@@ -164,8 +158,8 @@ fn transport_error(e: ureq::Error) -> Error {
 }
 
 impl kubewire::Connect for UreqTransport {
-    fn connect(config: &Config) -> Result<UreqTransport> {
-        UreqTransport::new(config, &TransportOptions::default())
+    fn connect(config: &Config, options: &TransportOptions) -> Result<UreqTransport> {
+        UreqTransport::new(config, options)
     }
 }
 

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::Request;
 
 use crate::client::proxy::ClusterProxy;
-use crate::client::transport::{Connect, RequestKind, Transport};
+use crate::client::transport::{Connect, RequestKind, Transport, TransportOptions};
 use crate::client::view::ClusterView;
 use crate::config::Config;
 use crate::error::{Error, Result, TransportErrorKind};
@@ -63,7 +63,13 @@ impl<T: Connect + std::fmt::Debug> Cluster<T> {
 
     /// The cluster described by `config`.
     pub fn from_config(config: Config) -> Result<Cluster<T>> {
-        let transport = T::connect(&config)?;
+        Cluster::with_options(config, &TransportOptions::default())
+    }
+
+    /// The cluster described by `config`, with connection options
+    /// (timeouts, proxy).
+    pub fn with_options(config: Config, options: &TransportOptions) -> Result<Cluster<T>> {
+        let transport = T::connect(&config, options)?;
         Ok(Cluster::with_transport(config, transport))
     }
 

@@ -37,11 +37,12 @@ pub trait Transport: Send + Sync + 'static {
     ) -> Result<http::Response<Self::Body>>;
 }
 
-/// A transport that can be built from a [`Config`] alone, so that
-/// `Cluster::<T>::new(url)` and `Cluster::<T>::from_env()` work.
+/// A transport that can be built from a [`Config`] and
+/// [`TransportOptions`], so that `Cluster::<T>::new(url)`,
+/// `Cluster::<T>::from_env()` and `Cluster::<T>::with_options(..)` work.
 pub trait Connect: Transport + Sized {
     /// A transport for `config`'s server, TLS and credentials.
-    fn connect(config: &Config) -> Result<Self>;
+    fn connect(config: &Config, options: &TransportOptions) -> Result<Self>;
 }
 
 /// Connection options every transport honours the same way.
