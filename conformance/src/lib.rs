@@ -59,7 +59,7 @@ pub use fixture::{
     ResponseBody, Source,
 };
 pub use recorder::{Recorder, RecorderOptions};
-pub use sans_io::SansIoDriver;
+pub use sans_io::{SansIoDriver, SansIoTransport};
 pub use scenario::{Ctx, Scenario};
 pub use script::{Report, Script};
 pub use server::{ReplayServer, ServeOptions};

@@ -118,3 +118,84 @@ impl Driver for SansIoDriver {
         })
     }
 }
+
+/// The sans-IO runner as a [`kubewire::Transport`], so the blocking facade
+/// itself runs without sockets. A body that hangs blocks its reader until
+/// the process ends, as a real idle stream would (the facade reads streams
+/// on a helper thread).
+#[derive(Debug, Clone)]
+pub struct SansIoTransport {
+    driver: std::sync::Arc<std::sync::Mutex<SansIoDriver>>,
+}
+
+impl SansIoTransport {
+    /// A transport answering from `driver`.
+    pub fn new(driver: SansIoDriver) -> SansIoTransport {
+        SansIoTransport {
+            driver: std::sync::Arc::new(std::sync::Mutex::new(driver)),
+        }
+    }
+
+    /// A function returning what the replay saw.
+    pub fn reporter(&self) -> impl FnOnce() -> Report + 'static {
+        let driver = self.driver.clone();
+        move || driver.lock().unwrap_or_else(|e| e.into_inner()).report()
+    }
+}
+
+/// Reads a fixture body piece by piece, as the runner split it.
+pub struct PieceReader {
+    body: Body,
+    current: Bytes,
+}
+
+impl std::fmt::Debug for PieceReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PieceReader")
+    }
+}
+
+impl std::io::Read for PieceReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.body.next_piece() {
+                None => return Ok(0),
+                Some(Ok(piece)) => self.current = piece,
+                Some(Err(BodyError::Hang)) => loop {
+                    std::thread::park();
+                },
+                Some(Err(e)) => {
+                    return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, e));
+                }
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
+impl kubewire::Transport for SansIoTransport {
+    type Body = PieceReader;
+
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+        _kind: kubewire::RequestKind,
+    ) -> kubewire::Result<http::Response<PieceReader>> {
+        let response = self
+            .driver
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(request)
+            .map_err(kubewire::Error::Protocol)?;
+        let mut out = http::Response::new(PieceReader {
+            body: response.body,
+            current: Bytes::new(),
+        });
+        *out.status_mut() = http::StatusCode::from_u16(response.status)
+            .map_err(|e| kubewire::Error::Protocol(e.to_string()))?;
+        *out.headers_mut() = response.headers;
+        Ok(out)
+    }
+}

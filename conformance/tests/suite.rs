@@ -13,6 +13,11 @@ fn sans_io_every_chunking() {
     assert_clean(run_sans_io(&scenarios::all()));
 }
 
+#[test]
+fn facade_sans_io_every_chunking() {
+    assert_clean(kubewire_conformance::facade::run_facade_sans_io());
+}
+
 conformance_suite!(wire, |base: &str| {
     Box::new(WireDriver::new(base).expect("loopback base URL")) as Box<dyn Driver>
 });
@@ -30,6 +35,11 @@ fn every_fixture_has_a_scenario_or_a_named_owner() {
     let used: BTreeSet<String> = scenarios::all()
         .iter()
         .flat_map(|s| s.fixtures.iter().map(|f| f.to_string()))
+        .chain(
+            kubewire_conformance::facade::fixtures()
+                .into_iter()
+                .map(str::to_string),
+        )
         .collect();
     let pending: BTreeSet<String> = PENDING.iter().map(|(f, _)| f.to_string()).collect();
     assert!(
@@ -40,6 +50,6 @@ fn every_fixture_has_a_scenario_or_a_named_owner() {
     let covered: BTreeSet<String> = used.union(&pending).cloned().collect();
     assert_eq!(
         covered, corpus,
-        "scenarios + PENDING must name exactly the corpus"
+        "scenarios, the facade suite and PENDING must name exactly the corpus"
     );
 }
