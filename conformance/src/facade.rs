@@ -320,7 +320,7 @@ pub fn run_facade_sans_io() -> Vec<String> {
     for chunking in Chunking::SANS_IO {
         failures.extend(run_facade_with::<SansIoTransport>(
             &format!("sans-io {chunking:?}"),
-            &|fixtures| {
+            &move |fixtures| {
                 let transport = SansIoTransport::new(SansIoDriver::new(fixtures, chunking));
                 let report = transport.reporter();
                 let cluster = Cluster::with_transport(Config::default(), transport);
