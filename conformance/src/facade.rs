@@ -129,7 +129,16 @@ fn next_timeout<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
         "next_timeout does not block beyond its timeout"
     );
     assert!(started.elapsed() < Duration::from_secs(10));
-    w.close();
+    // A stop handle ends the iteration from another thread while it waits.
+    let stop = w.stop_handle();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        stop.stop();
+    });
+    let waiting = Instant::now();
+    assert!(w.next().is_none(), "iteration ends once stopped");
+    assert!(waiting.elapsed() < Duration::from_secs(3));
+    stopper.join().expect("stopper");
 }
 
 fn fallback<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {

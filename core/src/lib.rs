@@ -58,7 +58,7 @@ pub use client::cluster::Cluster;
 pub use client::proxy::ClusterProxy;
 pub use client::transport::{Connect, RequestKind, Transport, TransportOptions};
 pub use client::view::{ClusterView, Pages};
-pub use client::watch::{ViewEvent, WatchIter};
+pub use client::watch::{StopHandle, ViewEvent, WatchIter};
 pub use config::{
     Auth, ClientCertificate, Config, Credentials, DEFAULT_BASE_URL, DEFAULT_USER_AGENT,
     SERVICE_ACCOUNT_DIR,

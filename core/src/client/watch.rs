@@ -7,6 +7,8 @@
 
 use std::collections::VecDeque;
 use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
@@ -50,7 +52,32 @@ pub struct WatchIter<T: Transport, I> {
     watcher: Watcher,
     rx: Option<Receiver<Msg>>,
     ready: VecDeque<Result<ViewEvent<T, I>>>,
+    stopped: Arc<AtomicBool>,
 }
+
+/// Ends a watch from another thread: the watch's iteration ends within a
+/// fraction of a second, even while it waits for the server.
+///
+/// ```no_run
+/// # fn demo(cluster: kubewire::Cluster<impl kubewire::Transport + std::fmt::Debug>) -> kubewire::Result<()> {
+/// let mut watch = cluster.pods().watch()?;
+/// let stop = watch.stop_handle();
+/// std::thread::spawn(move || { std::thread::sleep(std::time::Duration::from_secs(60)); stop.stop(); });
+/// for event in &mut watch { let _ = event?; }   // ends after a minute
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct StopHandle(Arc<AtomicBool>);
+
+impl StopHandle {
+    /// Ends the watch.
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// How often a blocked watch looks at its stop handle.
+const STOP_POLL: Duration = Duration::from_millis(100);
 
 impl std::fmt::Debug for Msg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -94,7 +121,13 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> WatchIter<T, I> {
             watcher,
             rx: None,
             ready: VecDeque::new(),
+            stopped: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// A handle that ends this watch from another thread.
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle(self.stopped.clone())
     }
 
     /// The resourceVersion a resume would start from.
@@ -133,6 +166,9 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> WatchIter<T, I> {
     /// Runs the watcher until an event is ready or `deadline` passes.
     fn step(&mut self, deadline: Option<Instant>) -> Option<Result<ViewEvent<T, I>>> {
         loop {
+            if self.stopped.load(Ordering::Relaxed) {
+                self.close();
+            }
             self.collect_events();
             if let Some(ready) = self.ready.pop_front() {
                 return Some(ready);
@@ -172,18 +208,19 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> WatchIter<T, I> {
                     None => {
                         let at = self.watcher.poll_timeout()?;
                         let until = deadline.map_or(at, |d| d.min(at));
-                        std::thread::sleep(until.saturating_duration_since(now));
+                        std::thread::sleep(until.saturating_duration_since(now).min(STOP_POLL));
                     }
                 }
                 continue;
             };
-            let msg = match deadline {
-                Some(d) => match rx.recv_timeout(d.saturating_duration_since(now)) {
-                    Ok(m) => m,
-                    Err(RecvTimeoutError::Timeout) => return None,
-                    Err(RecvTimeoutError::Disconnected) => Msg::End(false),
-                },
-                None => rx.recv().unwrap_or(Msg::End(false)),
+            let wait = deadline.map_or(STOP_POLL, |d| {
+                d.saturating_duration_since(now).min(STOP_POLL)
+            });
+            let msg = match rx.recv_timeout(wait) {
+                Ok(m) => m,
+                // Look at the stop handle and the deadline again.
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => Msg::End(false),
             };
             let now = Instant::now();
             match msg {
