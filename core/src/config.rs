@@ -23,9 +23,9 @@ pub const DEFAULT_USER_AGENT: &str = concat!("kubewire/", env!("CARGO_PKG_VERSIO
 /// use kubewire::Config;
 /// let a = Config::new("http://localhost:8001").unwrap();
 /// let b = Config::new("http://localhost:8001/api").unwrap(); // the seed's form
-/// assert_eq!(a.url("/api/v1/pods", ""), b.url("/api/v1/pods", ""));
+/// assert_eq!(a.url("/api/v1/pods", "").unwrap(), b.url("/api/v1/pods", "").unwrap());
 /// let c = Config::new("https://rancher.example/k8s/clusters/c-1/").unwrap();
-/// assert_eq!(c.url("/api/v1/pods", "limit=1").to_string(),
+/// assert_eq!(c.url("/api/v1/pods", "limit=1").unwrap().to_string(),
 ///            "https://rancher.example/k8s/clusters/c-1/api/v1/pods?limit=1");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -215,8 +215,9 @@ impl Config {
         self.scheme == "https"
     }
 
-    /// The full URL of an (already encoded) absolute `path` and `query`.
-    pub fn url(&self, path: &str, query: &str) -> Uri {
+    /// The full URL of an (already encoded) absolute `path` and `query`;
+    /// an error (never a different URL) when they do not form one.
+    pub fn url(&self, path: &str, query: &str) -> Result<Uri> {
         let mut s = format!(
             "{}://{}{}{}",
             self.scheme, self.authority, self.path_prefix, path
@@ -225,10 +226,8 @@ impl Config {
             s.push('?');
             s.push_str(query);
         }
-        // Every component was validated or percent-encoded before; a parse
-        // failure would be a bug in this crate, surfaced as a bad request URL.
         s.parse()
-            .unwrap_or_else(|_| Uri::from_static("http://invalid./"))
+            .map_err(|e| Error::InvalidInput(format!("{s:?} is not a valid URL: {e}")))
     }
 }
 

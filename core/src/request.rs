@@ -21,7 +21,7 @@ pub(crate) fn build(
     query: &Query,
     body: Option<(Vec<u8>, &str)>,
 ) -> Result<Request<Bytes>> {
-    let uri = config.url(path, &query.render());
+    let uri = config.url(path, &query.render())?;
     let mut builder = Request::builder()
         .method(method)
         .uri(uri)

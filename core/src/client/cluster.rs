@@ -271,11 +271,7 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
         };
         let last = candidates.len().saturating_sub(1);
         for (n, index) in candidates.into_iter().enumerate() {
-            let at = if index == 0 && view.api_paths().len() <= 1 {
-                view.clone()
-            } else {
-                view.clone().at_api_path(index)?
-            };
+            let at = view.clone().at_api_path(index)?;
             let response = self.execute(build(&at)?)?;
             let not_served = response.status() == 404
                 && response::error_from_response(404, response.headers(), response.body())
