@@ -340,13 +340,105 @@ pub fn run_facade_sans_io() -> Vec<String> {
     failures
 }
 
-/// Runs the facade suite for a transport: one line per transport.
+/// Runs the facade suite and the TLS checks for a transport: one line per
+/// transport.
 #[macro_export]
 macro_rules! facade_suite {
     ($name:ident, $transport:ty) => {
         #[test]
         fn $name() {
-            $crate::assert_clean($crate::facade::run_facade::<$transport>(stringify!($name)));
+            let mut failures = $crate::facade::run_facade::<$transport>(stringify!($name));
+            failures.extend($crate::facade::run_tls::<$transport>(stringify!($name)));
+            $crate::assert_clean(failures);
         }
     };
+}
+
+/// TLS over transport `T`: in-memory PEM from a kubeconfig reaches a
+/// server that requires a client certificate; a wrong CA, a key that does
+/// not match its certificate and a missing client certificate are errors.
+pub fn run_tls<T: Connect + std::fmt::Debug>(name: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let mut failures = Vec::new();
+    let pki = match crate::tls::TestPki::new() {
+        Ok(p) => p,
+        Err(e) => return vec![format!("tls [{name}]: cannot make test certificates: {e}")],
+    };
+    let server = ReplayServer::start(vec![corpus_fixture("pod-fetch-running")]).expect("server");
+    let front = crate::tls::TlsFront::start(&pki, server.addr()).expect("tls front");
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let kubeconfig = format!(
+        "clusters:\n- name: test\n  cluster:\n    server: {}\n    certificate-authority-data: {}\nusers:\n- name: me\n  user:\n    client-certificate-data: {}\n    client-key-data: {}\ncontexts:\n- name: test\n  context: {{cluster: test, user: me, namespace: demo}}\ncurrent-context: test\n",
+        front.base_url(),
+        b64(&pki.ca),
+        b64(&pki.client_cert),
+        b64(&pki.client_key)
+    );
+    let path =
+        std::env::temp_dir().join(format!("kubewire-tls-{}-{name}.yaml", std::process::id()));
+    std::fs::write(&path, kubeconfig).expect("kubeconfig");
+    let config = Config::from_kubeconfig(std::slice::from_ref(&path), None);
+    let _ = std::fs::remove_file(&path);
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => return vec![format!("tls [{name}]: kubeconfig: {e}")],
+    };
+    let attempt = |config: Config| {
+        Cluster::<T>::from_config(config).and_then(|c| {
+            c.pods()
+                .fetch("web-0", Some("demo"))
+                .map(|p| p.meta().name().to_string())
+        })
+    };
+    let mut wrong_ca = config.clone();
+    wrong_ca.credentials.certificate_authority = Some(pki.other_ca.clone());
+    let mut stray_key = config.clone();
+    if let Some(cert) = &mut stray_key.credentials.client_certificate {
+        cert.key_pem = kubewire::Sensitive::new(pki.stray_key.clone());
+    }
+    let mut anonymous = config.clone();
+    anonymous.credentials.client_certificate = None;
+    for (case, config) in [
+        ("wrong CA", wrong_ca),
+        ("key not matching its certificate", stray_key),
+    ] {
+        match attempt(config) {
+            Err(Error::Transport {
+                kind: TransportErrorKind::Tls,
+                ..
+            }) => {}
+            other => failures.push(format!(
+                "tls [{name}] {case}: expected a TLS error, got {other:?}"
+            )),
+        }
+    }
+    match attempt(anonymous) {
+        Err(Error::Transport { .. }) => {}
+        other => failures.push(format!(
+            "tls [{name}] no client certificate: expected a transport error, got {other:?}"
+        )),
+    }
+    match attempt(config.clone()) {
+        Ok(pod) if pod == "web-0" => {}
+        other => failures.push(format!(
+            "tls [{name}] mutual TLS from kubeconfig PEM: {other:?}"
+        )),
+    }
+    if config.default_namespace != "demo" {
+        failures.push(format!(
+            "tls [{name}]: the kubeconfig's namespace was not taken"
+        ));
+    }
+    match Cluster::<T>::from_config(config)
+        .and_then(|c| c.pods().fetch("nope-0", Some("demo")).map(|_| ()))
+    {
+        Err(Error::NotFound(_)) => {}
+        other => failures.push(format!("tls [{name}] a 404 over TLS: {other:?}")),
+    }
+    drop(front);
+    let report = server.stop();
+    if !report.is_clean() {
+        failures.push(format!("tls [{name}]: replay not clean\n{report}"));
+    }
+    failures
 }

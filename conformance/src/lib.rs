@@ -49,6 +49,7 @@ pub mod scenarios;
 pub mod script;
 pub mod server;
 pub mod suite;
+pub mod tls;
 pub mod transport_driver;
 pub mod wire_client;
 
