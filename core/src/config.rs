@@ -4,6 +4,7 @@ use http::Uri;
 
 use crate::error::{Error, Result};
 use crate::sensitive::Sensitive;
+use crate::token::DynamicToken;
 
 /// The base URL `kubectl proxy` serves, the seed library's default.
 pub const DEFAULT_BASE_URL: &str = "http://localhost:8001/";
@@ -171,9 +172,8 @@ impl Config {
             host
         };
         let mut config = Config::new(&format!("https://{host}:{port}"))?;
-        let token = read("token")?;
-        let token = String::from_utf8_lossy(&token).trim().to_string();
-        config.credentials.auth = Auth::Bearer(Sensitive::new(token));
+        // Service-account tokens rotate: re-read whenever the file changes.
+        config.credentials.auth = Auth::Dynamic(DynamicToken::from_file(token_path)?);
         config.credentials.certificate_authority = Some(read("ca.crt")?);
         if let Ok(ns) = read("namespace") {
             let ns = String::from_utf8_lossy(&ns).trim().to_string();
@@ -263,6 +263,53 @@ pub enum Auth {
         /// The password.
         password: Sensitive,
     },
+    /// `Authorization: Bearer <token>` with a token that rotates (a token
+    /// file) or expires (an exec plugin); see [`Credentials::refresh`].
+    Dynamic(DynamicToken),
+}
+
+impl Credentials {
+    /// Brings changing credentials up to date at `now` (re-reads a rotated
+    /// token file, re-runs an exec plugin whose token expired). The
+    /// blocking facade calls it before every request; sans-IO users call
+    /// it themselves, then [`Credentials::authorization`].
+    pub fn refresh(&self, now: std::time::SystemTime) -> Result<()> {
+        match &self.auth {
+            Auth::Dynamic(token) => token.refresh(now),
+            _ => Ok(()),
+        }
+    }
+
+    /// The `Authorization` header these credentials send, marked sensitive
+    /// so `Debug` hides it.
+    pub fn authorization(&self) -> Result<Option<http::HeaderValue>> {
+        use base64::Engine as _;
+        let raw = match &self.auth {
+            Auth::None => return Ok(None),
+            Auth::Bearer(token) => [b"Bearer ".as_slice(), token.expose()].concat(),
+            Auth::Dynamic(token) => {
+                let token = token.current().ok_or_else(|| {
+                    Error::InvalidInput(
+                        "the credentials were never loaded: call Credentials::refresh".into(),
+                    )
+                })?;
+                [b"Bearer ".as_slice(), token.expose()].concat()
+            }
+            Auth::Basic { username, password } => {
+                let pair = [format!("{username}:").as_bytes(), password.expose()].concat();
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                )
+                .into_bytes()
+            }
+        };
+        let mut value = http::HeaderValue::from_bytes(&raw).map_err(|_| {
+            Error::InvalidInput("credentials hold characters not allowed in a header".to_string())
+        })?;
+        value.set_sensitive(true);
+        Ok(Some(value))
+    }
 }
 
 /// A TLS client certificate.

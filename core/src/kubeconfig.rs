@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::config::{Auth, ClientCertificate, Config};
 use crate::error::{Error, Result};
 use crate::sensitive::Sensitive;
+use crate::token::{DynamicToken, ExecSpec};
 
 #[derive(Deserialize, Default)]
 struct File {
@@ -261,14 +262,10 @@ fn apply_user(config: &mut Config, user: &Sourced<UserEntry>, name: &str) -> Res
     if let Some(token) = u.token.as_deref().filter(|t| !t.is_empty()) {
         config.credentials.auth = Auth::Bearer(Sensitive::new(token));
     } else if let Some(file) = &u.token_file {
-        let path = user.dir.join(file);
-        let token = std::fs::read_to_string(&path).map_err(|e| {
-            Error::InvalidInput(format!(
-                "kubeconfig: user {name:?} tokenFile {}: {e}",
-                path.display()
-            ))
+        let token = DynamicToken::from_file(user.dir.join(file)).map_err(|e| {
+            Error::InvalidInput(format!("kubeconfig: user {name:?} tokenFile: {e}"))
         })?;
-        config.credentials.auth = Auth::Bearer(Sensitive::new(token.trim()));
+        config.credentials.auth = Auth::Dynamic(token);
     } else if let (Some(username), Some(password)) = (&u.username, &u.password) {
         config.credentials.auth = Auth::Basic {
             username: username.clone(),
@@ -280,28 +277,8 @@ fn apply_user(config: &mut Config, user: &Sourced<UserEntry>, name: &str) -> Res
     Ok(())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ExecCredential {
-    #[serde(default)]
-    api_version: String,
-    #[serde(default)]
-    status: Option<ExecStatus>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ExecStatus {
-    #[serde(default)]
-    token: Option<String>,
-    #[serde(default)]
-    client_certificate_data: Option<String>,
-    #[serde(default)]
-    client_key_data: Option<String>,
-}
-
-/// Runs an exec credential plugin (client.authentication.k8s.io v1 or
-/// v1beta1) once and applies what it prints.
+/// Runs an exec credential plugin now (failing early on a broken one) and
+/// keeps it to refresh the token when it expires.
 fn run_exec(config: &mut Config, exec: &ExecEntry, user: &str) -> Result<()> {
     let api_version = exec
         .api_version
@@ -315,44 +292,23 @@ fn run_exec(config: &mut Config, exec: &ExecEntry, user: &str) -> Result<()> {
             "kubeconfig: user {user:?} exec apiVersion {api_version:?} is not supported"
         )));
     }
-    let info = serde_json::json!({"apiVersion": api_version, "kind": "ExecCredential", "spec": {"interactive": false}});
-    let mut cmd = std::process::Command::new(&exec.command);
-    cmd.args(&exec.args)
-        .env("KUBERNETES_EXEC_INFO", info.to_string())
-        .stdin(std::process::Stdio::null());
-    for e in exec.env.iter().flatten() {
-        cmd.env(&e.name, &e.value);
+    let spec = ExecSpec {
+        user: user.to_string(),
+        command: exec.command.clone(),
+        args: exec.args.clone(),
+        env: exec
+            .env
+            .iter()
+            .flatten()
+            .map(|e| (e.name.clone(), e.value.clone()))
+            .collect(),
+        api_version,
+    };
+    let (token, out) = DynamicToken::from_exec(spec)?;
+    if out.token.is_some() {
+        config.credentials.auth = Auth::Dynamic(token);
     }
-    let out = cmd.output().map_err(|e| {
-        Error::InvalidInput(format!(
-            "kubeconfig: user {user:?} exec {:?}: {e}",
-            exec.command
-        ))
-    })?;
-    if !out.status.success() {
-        return Err(Error::InvalidInput(format!(
-            "kubeconfig: user {user:?} exec {:?} failed ({}): {}",
-            exec.command,
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
-    }
-    let cred: ExecCredential = serde_json::from_slice(&out.stdout).map_err(|e| {
-        Error::InvalidInput(format!(
-            "kubeconfig: user {user:?} exec {:?} printed no ExecCredential: {e}",
-            exec.command
-        ))
-    })?;
-    let status = cred.status.ok_or_else(|| {
-        Error::InvalidInput(format!(
-            "kubeconfig: user {user:?} exec {:?}: the ExecCredential ({}) has no status",
-            exec.command, cred.api_version
-        ))
-    })?;
-    if let Some(token) = status.token {
-        config.credentials.auth = Auth::Bearer(Sensitive::new(token));
-    }
-    if let (Some(cert), Some(key)) = (status.client_certificate_data, status.client_key_data) {
+    if let Some((cert, key)) = out.client_certificate {
         config.credentials.client_certificate = Some(ClientCertificate {
             certificate_pem: cert.into_bytes(),
             key_pem: Sensitive::new(key),

@@ -50,6 +50,7 @@ mod selector;
 mod sensitive;
 mod status;
 mod time;
+mod token;
 mod view;
 mod watch;
 
@@ -95,6 +96,7 @@ pub use selector::Selector;
 pub use sensitive::Sensitive;
 pub use status::{Status, StatusCause, StatusDetails, StatusListMeta};
 pub use time::Timestamp;
+pub use token::DynamicToken;
 pub use view::{View, ViewItem};
 pub use watch::backoff::Backoff;
 pub use watch::decoder::WatchDecoder;

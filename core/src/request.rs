@@ -1,12 +1,11 @@
 //! Assembling one `http::Request` from a method, an encoded path, a query
 //! and an optional body, with the headers every request carries.
 
-use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use http::{Method, Request};
 
-use crate::config::{Auth, Config};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::query::Query;
 
@@ -27,7 +26,7 @@ pub(crate) fn build(
         .uri(uri)
         .header(ACCEPT, JSON)
         .header(USER_AGENT, header_value(&config.user_agent, "user agent")?);
-    if let Some(auth) = authorization(&config.credentials.auth)? {
+    if let Some(auth) = config.credentials.authorization()? {
         builder = builder.header(AUTHORIZATION, auth);
     }
     let body = match body {
@@ -47,35 +46,10 @@ fn header_value(value: &str, what: &str) -> Result<HeaderValue> {
         .map_err(|_| Error::InvalidInput(format!("{what} {value:?} is not a valid header value")))
 }
 
-/// The `Authorization` header, marked sensitive so `Debug` hides it.
-fn authorization(auth: &Auth) -> Result<Option<HeaderValue>> {
-    let raw = match auth {
-        Auth::None => return Ok(None),
-        Auth::Bearer(token) => {
-            let mut v = b"Bearer ".to_vec();
-            v.extend_from_slice(token.expose());
-            v
-        }
-        Auth::Basic { username, password } => {
-            let mut pair = format!("{username}:").into_bytes();
-            pair.extend_from_slice(password.expose());
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(pair)
-            )
-            .into_bytes()
-        }
-    };
-    let mut value = HeaderValue::from_bytes(&raw).map_err(|_| {
-        Error::InvalidInput("credentials hold characters not allowed in a header".to_string())
-    })?;
-    value.set_sensitive(true);
-    Ok(Some(value))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Auth;
     use crate::sensitive::Sensitive;
 
     #[test]

@@ -6,6 +6,17 @@ use kubewire::{Auth, Config, Error};
 
 struct TempDir(PathBuf);
 
+fn bearer(config: &Config) -> String {
+    config
+        .credentials
+        .authorization()
+        .unwrap()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
 impl TempDir {
     fn new(name: &str) -> TempDir {
         let dir = std::env::temp_dir().join(format!("kubewire-kc-{}-{name}", std::process::id()));
@@ -52,10 +63,14 @@ fn merges_files_like_kubectl_and_resolves_relative_paths() {
         config.credentials.certificate_authority.as_deref(),
         Some(CA.as_bytes())
     );
-    assert_eq!(
-        config.credentials.auth,
-        Auth::Bearer(kubewire::Sensitive::new("tok-from-file"))
-    );
+    assert_eq!(bearer(&config), "Bearer tok-from-file");
+    // The token file rotates: the next refresh reads the new token.
+    dir.write("token", "rotated-token-2\n");
+    config
+        .credentials
+        .refresh(std::time::SystemTime::now())
+        .unwrap();
+    assert_eq!(bearer(&config), "Bearer rotated-token-2");
     let b = Config::from_kubeconfig(&[first, second], Some("b")).unwrap();
     assert_eq!(b.base_url(), "https://10.0.0.2:6443/k8s/clusters/x/");
     assert!(b.credentials.insecure_skip_verify);
@@ -151,9 +166,49 @@ fn exec_plugins() {
     };
     let path = dir.write("ok", &kubeconfig(&good));
     let config = Config::from_kubeconfig(&[path], None).unwrap();
+    assert_eq!(bearer(&config), "Bearer exec-tok");
+    // The token is cached until it expires: a counting plugin shows how often it ran.
+    let counter = dir.0.join("runs");
+    let counting = |name: &str, expiry: &str| {
+        script(
+            name,
+            &format!(
+                "n=$(($(cat {c} 2>/dev/null || echo 0) + 1)); echo $n > {c}; echo '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"run-'$n'\",\"expirationTimestamp\":\"{expiry}\"}}}}'",
+                c = counter.display()
+            ),
+        )
+    };
+    let now = std::time::SystemTime::now();
+    let lasting = Config::from_kubeconfig(
+        &[dir.write(
+            "l",
+            &kubeconfig(&counting("lasting", "2099-01-01T00:00:00Z")),
+        )],
+        None,
+    )
+    .unwrap();
+    lasting.credentials.refresh(now).unwrap();
+    lasting.credentials.refresh(now).unwrap();
     assert_eq!(
-        config.credentials.auth,
-        Auth::Bearer(kubewire::Sensitive::new("exec-tok"))
+        bearer(&lasting),
+        "Bearer run-1",
+        "a valid token is not fetched again"
+    );
+    std::fs::remove_file(&counter).unwrap();
+    let expired = Config::from_kubeconfig(
+        &[dir.write(
+            "e",
+            &kubeconfig(&counting("expired", "2000-01-01T00:00:00Z")),
+        )],
+        None,
+    )
+    .unwrap();
+    assert_eq!(bearer(&expired), "Bearer run-1");
+    expired.credentials.refresh(now).unwrap();
+    assert_eq!(
+        bearer(&expired),
+        "Bearer run-2",
+        "an expired token is fetched again"
     );
     let msg = Config::from_kubeconfig(&[dir.write("f", &kubeconfig(&failing))], None)
         .unwrap_err()

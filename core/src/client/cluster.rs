@@ -232,7 +232,21 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
         }
     }
 
+    /// Refreshes changing credentials and puts the current token on the
+    /// request (built earlier, perhaps with an older one).
+    fn authorize(&self, mut request: Request<Bytes>) -> Result<Request<Bytes>> {
+        let credentials = &self.inner.config.credentials;
+        credentials.refresh(std::time::SystemTime::now())?;
+        if let Some(value) = credentials.authorization()? {
+            request
+                .headers_mut()
+                .insert(http::header::AUTHORIZATION, value);
+        }
+        Ok(request)
+    }
+
     fn execute_once(&self, request: Request<Bytes>) -> Result<http::Response<Bytes>> {
+        let request = self.authorize(request)?;
         let (parts, mut body) = self
             .inner
             .transport
@@ -327,6 +341,8 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
 
     /// Opens a long-lived answer (watch, followed log).
     pub(crate) fn open_stream(&self, request: Request<Bytes>) -> Result<http::Response<T::Body>> {
-        self.inner.transport.send(request, RequestKind::Stream)
+        self.inner
+            .transport
+            .send(self.authorize(request)?, RequestKind::Stream)
     }
 }

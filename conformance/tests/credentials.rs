@@ -1,0 +1,37 @@
+//! The facade puts fresh credentials on every request: a rotated token file
+//! is read again before the next request.
+
+use kubewire::{Auth, Cluster, Config, DynamicToken};
+use kubewire_conformance::{Chunking, Fixture, SansIoDriver, SansIoTransport};
+
+#[test]
+fn a_rotated_token_file_is_sent_on_the_next_request() {
+    let fixture = Fixture::parse(
+        br#"{"format": 1, "name": "rotation", "description": "two requests, each with the token current at the time", "source": "handwritten", "exchanges": [
+          {"request": {"method": "GET", "path": "/version", "headers": {"authorization": "Bearer first-token"}}, "response": {"status": 200, "body": {"gitVersion": "v1.36.2"}}},
+          {"request": {"method": "GET", "path": "/version", "headers": {"authorization": "Bearer second-token-rotated"}}, "response": {"status": 200, "body": {"gitVersion": "v1.36.2"}}}]}"#,
+        std::path::Path::new("<inline>"),
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("kubewire-rotation-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let token_path = dir.join("token");
+    std::fs::write(&token_path, "first-token\n").unwrap();
+    let mut config = Config::default();
+    config.credentials.auth = Auth::Dynamic(DynamicToken::from_file(&token_path).unwrap());
+    let transport = SansIoTransport::new(SansIoDriver::new(vec![fixture], Chunking::Recorded));
+    let report = transport.reporter();
+    let cluster = Cluster::with_transport(config, transport);
+    assert_eq!(
+        cluster.proxy().get(&["version"], &[]).unwrap()["gitVersion"],
+        "v1.36.2"
+    );
+    std::fs::write(&token_path, "second-token-rotated\n").unwrap();
+    assert_eq!(
+        cluster.proxy().get(&["version"], &[]).unwrap()["gitVersion"],
+        "v1.36.2"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    let report = report();
+    assert!(report.is_clean(), "{report}");
+}
