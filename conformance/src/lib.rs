@@ -34,6 +34,7 @@
 //! server.finish().unwrap(); // Err describes any mismatch or unconsumed exchange
 //! ```
 
+pub mod async_support;
 pub mod chunking;
 pub mod driver;
 pub mod facade;

@@ -54,6 +54,8 @@ mod token;
 mod view;
 mod watch;
 
+pub use client::async_cluster::{AsyncCluster, AsyncEvent, AsyncView, AsyncWatch};
+pub use client::async_transport::{AsyncConnect, AsyncTransport, BoxFuture};
 pub use client::bound::{Bound, BoundLabels};
 pub use client::cluster::Cluster;
 pub use client::proxy::ClusterProxy;

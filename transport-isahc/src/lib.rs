@@ -23,6 +23,10 @@ use kubewire::{Config, Error, RequestKind, Result, TransportErrorKind, Transport
 /// A kubewire cluster over isahc.
 pub type Cluster = kubewire::Cluster<IsahcTransport>;
 
+/// An async kubewire cluster over isahc: runs on any executor (libcurl's
+/// own thread drives the IO); watches are `futures_core::Stream`s.
+pub type AsyncCluster = kubewire::AsyncCluster<IsahcTransport>;
+
 /// The isahc transport: one client for ordinary requests (with the request
 /// timeout) and one for streams (without), each pooling its connections.
 #[derive(Clone, Debug)]
@@ -121,5 +125,29 @@ impl kubewire::Transport for IsahcTransport {
             _ => &self.requests,
         };
         client.send(request).map_err(transport_error)
+    }
+}
+
+impl kubewire::AsyncConnect for IsahcTransport {
+    fn connect(config: &Config, options: &TransportOptions) -> Result<IsahcTransport> {
+        IsahcTransport::new(config, options)
+    }
+}
+
+impl kubewire::AsyncTransport for IsahcTransport {
+    type Body = isahc::AsyncBody;
+
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+        kind: RequestKind,
+    ) -> kubewire::BoxFuture<'_, Result<http::Response<isahc::AsyncBody>>> {
+        let (parts, body) = request.into_parts();
+        let request = http::Request::from_parts(parts, body.to_vec());
+        let client = match kind {
+            RequestKind::Stream => &self.streams,
+            _ => &self.requests,
+        };
+        Box::pin(async move { client.send_async(request).await.map_err(transport_error) })
     }
 }

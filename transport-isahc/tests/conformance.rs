@@ -14,3 +14,19 @@ conformance_suite!(isahc, |base: &str| {
 });
 
 facade_suite!(isahc_facade, IsahcTransport);
+
+conformance_suite!(isahc_async, |base: &str| {
+    let driver = kubewire_conformance::async_support::AsyncTransportDriver::new(
+        "isahc-async",
+        base,
+        |config| IsahcTransport::new(config, &TransportOptions::default()),
+    );
+    Box::new(driver) as Box<dyn Driver>
+});
+
+#[test]
+fn isahc_async_facade() {
+    kubewire_conformance::assert_clean(kubewire_conformance::async_support::run_async_facade::<
+        IsahcTransport,
+    >("isahc-async"));
+}

@@ -1,12 +1,12 @@
 //! The blocking facade: a cluster over any [`Transport`].
 
-use std::collections::HashMap;
 use std::io::Read;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::Request;
 
+use crate::client::api_paths::{ApiPathMemory, authorize, not_served};
 use crate::client::proxy::ClusterProxy;
 use crate::client::transport::{Connect, RequestKind, Transport, TransportOptions};
 use crate::client::view::ClusterView;
@@ -48,8 +48,7 @@ impl<T: Transport> Clone for Cluster<T> {
 struct Inner<T> {
     config: Arc<Config>,
     transport: T,
-    /// Per resource, the index in `api_paths` found to be served.
-    api_paths: Mutex<HashMap<String, usize>>,
+    api_paths: ApiPathMemory,
     retry: RetryPolicy,
     page_size: Option<u32>,
 }
@@ -88,7 +87,7 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
             inner: Arc::new(Inner {
                 config: Arc::new(config),
                 transport,
-                api_paths: Mutex::new(HashMap::new()),
+                api_paths: ApiPathMemory::default(),
                 retry: RetryPolicy::default(),
                 page_size: Some(crate::params::ListParams::DEFAULT_LIMIT),
             }),
@@ -232,21 +231,8 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
         }
     }
 
-    /// Refreshes changing credentials and puts the current token on the
-    /// request (built earlier, perhaps with an older one).
-    fn authorize(&self, mut request: Request<Bytes>) -> Result<Request<Bytes>> {
-        let credentials = &self.inner.config.credentials;
-        credentials.refresh(std::time::SystemTime::now())?;
-        if let Some(value) = credentials.authorization()? {
-            request
-                .headers_mut()
-                .insert(http::header::AUTHORIZATION, value);
-        }
-        Ok(request)
-    }
-
     fn execute_once(&self, request: Request<Bytes>) -> Result<http::Response<Bytes>> {
-        let request = self.authorize(request)?;
+        let request = authorize(&self.inner.config, request)?;
         let (parts, mut body) = self
             .inner
             .transport
@@ -271,35 +257,17 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
         view: &View<I>,
         build: impl Fn(&View<I>) -> Result<Request<Bytes>>,
     ) -> Result<(View<I>, http::Response<Bytes>)> {
-        let key = format!("{}/{}", view.api_resource().kind(), view.resource());
-        let known = self
-            .inner
-            .api_paths
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            .copied();
-        let candidates: Vec<usize> = match known {
-            Some(i) => vec![i],
-            None => (0..view.api_paths().len()).collect(),
-        };
+        let candidates = self.inner.api_paths.candidates(view);
         let last = candidates.len().saturating_sub(1);
         for (n, index) in candidates.into_iter().enumerate() {
             let at = view.clone().at_api_path(index)?;
             let response = self.execute(build(&at)?)?;
-            let not_served = response.status() == 404
-                && response::error_from_response(404, response.headers(), response.body())
-                    .api()
-                    .is_some_and(|e| e.is_not_served());
-            if not_served && n < last {
+            let unserved = not_served(&response);
+            if unserved && n < last {
                 continue;
             }
-            if !not_served {
-                self.inner
-                    .api_paths
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(key, index);
+            if !unserved {
+                self.inner.api_paths.remember(view, index);
             }
             return Ok((at, response));
         }
@@ -308,17 +276,7 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
 
     /// The view at the API path already found to serve it (or the newest).
     pub(crate) fn resolved<I: ViewItem>(&self, view: &View<I>) -> Result<View<I>> {
-        let key = format!("{}/{}", view.api_resource().kind(), view.resource());
-        match self
-            .inner
-            .api_paths
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-        {
-            Some(&i) if i > 0 => view.clone().at_api_path(i),
-            _ => Ok(view.clone()),
-        }
+        self.inner.api_paths.resolved(view)
     }
 
     /// Deletes one object of `view`, hiding the `409 Conflict` older
@@ -343,6 +301,6 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
     pub(crate) fn open_stream(&self, request: Request<Bytes>) -> Result<http::Response<T::Body>> {
         self.inner
             .transport
-            .send(self.authorize(request)?, RequestKind::Stream)
+            .send(authorize(&self.inner.config, request)?, RequestKind::Stream)
     }
 }

@@ -2,8 +2,12 @@
 //! items, watches. All protocol behaviour is here; transports only move
 //! bytes.
 
+pub(crate) mod api_paths;
+pub(crate) mod async_cluster;
+pub(crate) mod async_transport;
 pub(crate) mod bound;
 pub(crate) mod cluster;
+pub(crate) mod delay;
 pub(crate) mod proxy;
 pub(crate) mod transport;
 pub(crate) mod view;

@@ -1,0 +1,276 @@
+//! Running async transports and the async facade from the suite: a tiny
+//! `block_on` (no runtime), the async transport as a scenario driver, and
+//! the async facade checks.
+
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::Thread;
+
+use bytes::Bytes;
+use futures_core::Stream;
+use futures_io::AsyncRead;
+use kubewire::{
+    ApiResource, AsyncCluster, AsyncConnect, AsyncTransport, Config, RequestKind, View,
+    WatchEventType, WatchStart, WatcherOptions,
+};
+
+use crate::driver::{Body, BodyError, Driver, Response};
+use crate::server::{ReplayServer, ServeOptions};
+use crate::suite::corpus_fixture;
+
+struct ThreadWaker(Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Runs a future to completion on this thread (any executor would do:
+/// the async transports bring their own IO threads).
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        match future.as_mut().poll(&mut cx) {
+            Poll::Ready(v) => return v,
+            Poll::Pending => std::thread::park(),
+        }
+    }
+}
+
+/// The next item of a stream, blocking.
+pub fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+    block_on(poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)))
+}
+
+/// Drives scenarios through an async transport.
+#[derive(Debug)]
+pub struct AsyncTransportDriver<T> {
+    name: String,
+    config: Arc<Config>,
+    transport: Arc<T>,
+}
+
+impl<T: AsyncTransport> AsyncTransportDriver<T> {
+    /// A driver for the replay server at `base_url`.
+    pub fn new(
+        name: &str,
+        base_url: &str,
+        make: impl FnOnce(&Config) -> kubewire::Result<T>,
+    ) -> AsyncTransportDriver<T> {
+        let config = Config::new(base_url).expect("the replay server's URL is valid");
+        let transport = make(&config).expect("the transport builds");
+        AsyncTransportDriver {
+            name: name.to_string(),
+            config: Arc::new(config),
+            transport: Arc::new(transport),
+        }
+    }
+}
+
+struct AsyncPieces<B> {
+    body: B,
+    done: bool,
+}
+
+impl<B: AsyncRead + Unpin> Iterator for AsyncPieces<B> {
+    type Item = Result<Bytes, BodyError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let mut buf = vec![0u8; 64 * 1024];
+        match block_on(poll_fn(|cx| {
+            Pin::new(&mut self.body).poll_read(cx, &mut buf)
+        })) {
+            Ok(0) => {
+                self.done = true;
+                None
+            }
+            Ok(n) => {
+                buf.truncate(n);
+                Some(Ok(Bytes::from(buf)))
+            }
+            Err(_) => {
+                self.done = true;
+                Some(Err(BodyError::Cut))
+            }
+        }
+    }
+}
+
+impl<T: AsyncTransport> Driver for AsyncTransportDriver<T> {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn config(&self) -> Arc<Config> {
+        self.config.clone()
+    }
+
+    /// Like libcurl's blocking API, isahc's async answer arrives with the
+    /// first body byte.
+    fn head_before_body(&self) -> bool {
+        false
+    }
+
+    fn send(&mut self, request: http::Request<Bytes>) -> Result<Response, String> {
+        let watch = request
+            .uri()
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p == "watch=true"));
+        let kind = if watch {
+            RequestKind::Stream
+        } else {
+            RequestKind::Normal
+        };
+        let transport = self.transport.clone();
+        let response = block_on(transport.send(request, kind)).map_err(|e| e.to_string())?;
+        let (parts, body) = response.into_parts();
+        Ok(Response {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body: Body::new(AsyncPieces { body, done: false }),
+        })
+    }
+}
+
+fn async_quickstart<T: AsyncConnect + std::fmt::Debug>(cluster: &AsyncCluster<T>) {
+    let namespaces = block_on(cluster.namespaces().list()).expect("namespaces");
+    let names: Vec<&str> = namespaces.iter().map(|n| n.meta().name()).collect();
+    assert_eq!(
+        names,
+        [
+            "default",
+            "demo",
+            "kube-node-lease",
+            "kube-public",
+            "kube-system"
+        ]
+    );
+    let replicasets = cluster.replicasets();
+    let rs = block_on(replicasets.fetch("auth-v3", Some("demo"))).expect("auth-v3");
+    assert_eq!(rs.observed_replicas().expect("observed"), 2);
+    let rs2 = block_on(replicasets.set_label(&rs, "mylabel", Some("value"))).expect("labelled");
+    assert_ne!(rs.meta().version(), rs2.meta().version());
+    let web = cluster
+        .pods()
+        .namespace("demo")
+        .expect("ns")
+        .filter(Some("app=web"), None)
+        .expect("filter");
+    let names: Vec<String> = block_on(web.list())
+        .expect("web")
+        .iter()
+        .map(|p| p.meta().name().to_string())
+        .collect();
+    assert_eq!(names, ["web-0", "web-1"]);
+    let mut stream = cluster
+        .pods()
+        .namespace("demo")
+        .expect("ns")
+        .watch()
+        .expect("watch from now");
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let event = next(&mut stream).expect("an event").expect("no error");
+        seen.push(format!("{} {}", event.evtype, event.item.meta().version()));
+    }
+    assert_eq!(seen, ["ADDED 7771", "MODIFIED 7772", "MODIFIED 7773"]);
+    stream.close();
+}
+
+fn async_watch<T: AsyncConnect + std::fmt::Debug>(cluster: &AsyncCluster<T>) {
+    let mut options = WatcherOptions::default();
+    options.start = WatchStart::Version("7800".into());
+    let mut stream = cluster
+        .pods()
+        .namespace("demo")
+        .expect("ns")
+        .watch_with(options)
+        .expect("watch");
+    let mut types = Vec::new();
+    while types.len() < 3 {
+        let event = next(&mut stream).expect("an event").expect("no error");
+        types.push((event.evtype, event.item.meta().version().to_string()));
+    }
+    assert_eq!(
+        types,
+        [
+            (WatchEventType::Added, "7801".into()),
+            (WatchEventType::Modified, "7802".into()),
+            (WatchEventType::Modified, "7803".into())
+        ]
+    );
+    stream.close();
+    assert!(next(&mut stream).is_none(), "the stream ends once closed");
+}
+
+fn async_fallback<T: AsyncConnect + std::fmt::Debug>(cluster: &AsyncCluster<T>) {
+    let resource =
+        ApiResource::new("apps", "v2", "Deployment", "deployments", true).expect("valid");
+    let view = View::dynamic(cluster.config().clone(), resource)
+        .with_api_paths(vec!["apis/apps/v2".into(), "apis/apps/v1".into()])
+        .expect("paths")
+        .namespace("demo")
+        .expect("ns");
+    let items = block_on(cluster.view_of(view).list()).expect("apps/v1 answers");
+    assert!(!items.is_empty() && items.iter().all(|d| d.api_version() == "apps/v1"));
+}
+
+/// Async facade checks over transport `T`; returns the failures.
+pub fn run_async_facade<T: AsyncConnect + std::fmt::Debug>(name: &str) -> Vec<String> {
+    type AsyncCheck<T> = (
+        &'static str,
+        &'static [&'static str],
+        fn(&AsyncCluster<T>),
+        bool,
+    );
+    let checks: Vec<AsyncCheck<T>> = vec![
+        (
+            "async-quickstart",
+            &["seed-quickstart"],
+            async_quickstart::<T>,
+            true,
+        ),
+        ("async-watch", &["pods-watch"], async_watch::<T>, true),
+        (
+            "async-fallback",
+            &["api-fallback"],
+            async_fallback::<T>,
+            true,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (check, fixtures, run, all_consumed) in checks {
+        let server = ReplayServer::start_with(
+            fixtures.iter().map(|f| corpus_fixture(f)).collect(),
+            ServeOptions::default(),
+        )
+        .expect("server");
+        let cluster = AsyncCluster::<T>::new(&server.base_url()).expect("cluster");
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&cluster)));
+        drop(cluster);
+        let report = server.stop();
+        let clean = report.failures.is_empty() && (!all_consumed || report.unconsumed.is_empty());
+        match outcome {
+            Ok(()) if clean => {}
+            Ok(()) => failures.push(format!(
+                "async {check} [{name}]: replay not clean\n{report}"
+            )),
+            Err(p) => failures.push(format!(
+                "async {check} [{name}]: {}\n{report}",
+                p.downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default()
+            )),
+        }
+    }
+    failures
+}
