@@ -234,6 +234,40 @@ fn create<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     assert!(matches!(err, Error::Namespace(_)), "{err}");
 }
 
+fn logs<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let pods = cluster.pods();
+    let mut params = kubewire::LogParams::default();
+    params.container = Some("nginx".into());
+    params.tail_lines = Some(3);
+    let lines = pods.logs("web-0", Some("demo"), &params).expect("logs");
+    assert_eq!(
+        lines.last().map(|l| l.text.as_str()),
+        Some("last line without newline")
+    );
+    let mut params = kubewire::LogParams::default();
+    params.container = Some("nginx".into());
+    params.timestamps = true;
+    let lines = pods.logs("web-0", Some("demo"), &params).expect("logs");
+    assert!(lines.iter().all(|l| l.timestamp.is_some()), "{lines:?}");
+    let mut params = kubewire::LogParams::default();
+    params.container = Some("nginx".into());
+    let followed: Vec<String> = pods
+        .follow_logs("web-0", Some("demo"), &params)
+        .expect("follow")
+        .map(|l| l.map(|l| l.text))
+        .collect::<kubewire::Result<_>>()
+        .expect("lines");
+    assert_eq!(
+        followed,
+        [
+            "nginx: starting",
+            "nginx: listening on :80",
+            "GET /healthz 200",
+            "GET /healthz 200"
+        ]
+    );
+}
+
 /// Every facade check, with the fixtures each replays.
 fn checks<T: Transport + std::fmt::Debug>() -> Vec<Check<T>> {
     vec![
@@ -253,6 +287,7 @@ fn checks<T: Transport + std::fmt::Debug>() -> Vec<Check<T>> {
         ),
         ("proxy-discovery", &["discovery"], discovery_proxy::<T>),
         ("create", &["writes-create-replace"], create::<T>),
+        ("logs", &["pod-logs"], logs::<T>),
     ]
 }
 

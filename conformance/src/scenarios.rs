@@ -207,6 +207,12 @@ pub fn all() -> Vec<Scenario> {
             run: seed_quickstart,
             needs_head_before_body: false,
         },
+        Scenario {
+            name: "pod-logs",
+            fixtures: &["pod-logs"],
+            run: pod_logs,
+            needs_head_before_body: false,
+        },
     ]
 }
 
@@ -1152,4 +1158,48 @@ fn seed_quickstart(cx: &mut Ctx<'_>) {
         ]
     );
     assert!(trace.requests[1].contains("resourceVersion=7770"));
+}
+
+fn pod_logs(cx: &mut Ctx<'_>) {
+    let pods = cx.endpoint(Kind::Pod, Some("demo"));
+    let mut params = LogParams::default();
+    params.container = Some("nginx".into());
+    params.tail_lines = Some(3);
+    let body = cx.send(pods.logs("web-0", &params));
+    let mut decoder = kubewire::LineDecoder::new(false);
+    let mut lines = decoder.feed(body.body());
+    lines.extend(decoder.finish());
+    let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(texts, ["line one", "line two", "last line without newline"]);
+    let mut params = LogParams::default();
+    params.container = Some("nginx".into());
+    params.timestamps = true;
+    let body = cx.send(pods.logs("web-0", &params));
+    let mut decoder = kubewire::LineDecoder::new(true);
+    let lines = decoder.feed(body.body());
+    assert_eq!(lines[0].text, "ready to serve \u{2713}");
+    assert_eq!(
+        lines[0].timestamp.map(|t| t.subsec_nanos()),
+        Some(123_456_789)
+    );
+    assert_eq!(lines[1].text, "GET / 200");
+    // Followed: read piece by piece as the chunks arrive.
+    let mut params = LogParams::default();
+    params.container = Some("nginx".into());
+    params.follow = true;
+    let request = pods.logs("web-0", &params).expect("request");
+    let response = cx.send(Ok(request));
+    let mut decoder = kubewire::LineDecoder::new(false);
+    let mut lines = decoder.feed(response.body());
+    lines.extend(decoder.finish());
+    let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "nginx: starting",
+            "nginx: listening on :80",
+            "GET /healthz 200",
+            "GET /healthz 200"
+        ]
+    );
 }

@@ -33,6 +33,7 @@ mod items;
 mod kind;
 mod kubeconfig;
 mod list;
+mod logs;
 mod manifest;
 mod meta;
 mod pager;
@@ -60,7 +61,7 @@ pub use client::bound::{Bound, BoundLabels};
 pub use client::cluster::Cluster;
 pub use client::proxy::ClusterProxy;
 pub use client::transport::{Connect, RequestKind, Transport, TransportOptions};
-pub use client::view::{ClusterView, Pages};
+pub use client::view::{ClusterView, LogLines, Pages};
 pub use client::watch::{StopHandle, ViewEvent, WatchIter};
 pub use config::{
     Auth, ClientCertificate, Config, Credentials, DEFAULT_BASE_URL, DEFAULT_USER_AGENT,
@@ -78,6 +79,7 @@ pub use items::typed::TypedItem;
 pub use items::workloads::{DaemonSet, Deployment, ReplicaSet, ReplicationController};
 pub use kind::Kind;
 pub use list::ItemList;
+pub use logs::{LineDecoder, LogLine};
 pub use manifest::Manifest;
 pub use meta::{Labels, ObjectMeta, OwnerReference};
 pub use pager::{MAX_RESTARTS, PageOutcome, Pager};

@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::item::Item;
 use crate::pager::{PageOutcome, Pager};
 use crate::params::WriteParams;
+use crate::response;
 use crate::selector::Selector;
 use crate::view::{View, ViewItem};
 use crate::watch::watcher::WatcherOptions;
@@ -143,6 +144,96 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> ClusterView<T, I> {
     pub fn delete(&self, name: &str, namespace: Option<&str>) -> Result<()> {
         self.cluster
             .delete_in(&self.cluster.resolved(&self.view)?, name, namespace)
+    }
+}
+
+impl<T: Transport + std::fmt::Debug> ClusterView<T, crate::items::pod::Pod> {
+    /// A pod's log as lines (`params.follow` is ignored here: see
+    /// [`ClusterView::follow_logs`]). A pod with no node yet has none.
+    pub fn logs(
+        &self,
+        name: &str,
+        namespace: Option<&str>,
+        params: &crate::params::LogParams,
+    ) -> Result<Vec<crate::logs::LogLine>> {
+        let mut params = params.clone();
+        params.follow = false;
+        let answer = self
+            .cluster
+            .execute(self.view.object_endpoint(namespace)?.logs(name, &params)?)?;
+        response::check_status(answer.status().as_u16(), answer.headers(), answer.body())?;
+        let mut decoder = crate::logs::LineDecoder::new(params.timestamps);
+        let mut lines = decoder.feed(answer.body());
+        lines.extend(decoder.finish());
+        Ok(lines)
+    }
+
+    /// Follows a pod's log: an iterator of lines as the container writes
+    /// them, ending when the server ends the stream.
+    pub fn follow_logs(
+        &self,
+        name: &str,
+        namespace: Option<&str>,
+        params: &crate::params::LogParams,
+    ) -> Result<LogLines<T::Body>> {
+        let mut params = params.clone();
+        params.follow = true;
+        let answer = self
+            .cluster
+            .open_stream(self.view.object_endpoint(namespace)?.logs(name, &params)?)?;
+        let (parts, mut body) = answer.into_parts();
+        let status = parts.status.as_u16();
+        if !(200..300).contains(&status) {
+            let mut text = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut body, &mut text);
+            return Err(response::error_from_response(status, &parts.headers, &text));
+        }
+        Ok(LogLines {
+            body,
+            decoder: crate::logs::LineDecoder::new(params.timestamps),
+            ready: VecDeque::new(),
+            done: false,
+        })
+    }
+}
+
+/// The lines of a followed log, read as they arrive.
+#[derive(Debug)]
+pub struct LogLines<B> {
+    body: B,
+    decoder: crate::logs::LineDecoder,
+    ready: VecDeque<crate::logs::LogLine>,
+    done: bool,
+}
+
+impl<B: std::io::Read> Iterator for LogLines<B> {
+    type Item = Result<crate::logs::LogLine>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            if let Some(line) = self.ready.pop_front() {
+                return Some(Ok(line));
+            }
+            if self.done {
+                return None;
+            }
+            match self.body.read(&mut buf) {
+                Ok(0) => {
+                    self.done = true;
+                    self.ready.extend(self.decoder.finish());
+                }
+                Ok(n) => self.ready.extend(self.decoder.feed(&buf[..n])),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(crate::error::Error::Transport {
+                        kind: crate::error::TransportErrorKind::Io,
+                        message: format!("log stream: {e}"),
+                    }));
+                }
+            }
+        }
     }
 }
 
