@@ -268,6 +268,46 @@ fn logs<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     );
 }
 
+fn pod_at(name: &str, version: &str) -> kubewire::Pod {
+    let json = format!(
+        r#"{{"kind":"Pod","apiVersion":"v1","metadata":{{"name":"{name}","namespace":"demo","resourceVersion":"{version}"}},"status":{{"phase":"Pending"}}}}"#
+    );
+    kubewire::TypedItem::from_item(kubewire::decode_item(bytes::Bytes::from(json)).expect("pod"))
+        .expect("a Pod")
+}
+
+fn wait_ready<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let pod = cluster.pods().bind(pod_at("db-0", "7729"));
+    let ready = pod
+        .wait(&["Ready"], &[], Duration::from_secs(10))
+        .expect("ready");
+    assert_eq!(ready.meta().version(), "7877");
+}
+
+fn wait_raises<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let pod = cluster.pods().bind(pod_at("db-0", "7729"));
+    let err = pod
+        .wait(&["ContainersReady"], &["Ready"], Duration::from_secs(10))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Wait(kubewire::WaitFailure::Raised { ref condition, .. }) if condition == "Ready"),
+        "{err}"
+    );
+}
+
+fn wait_times_out<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let pod = cluster.pods().bind(pod_at("db-0", "7729"));
+    let started = Instant::now();
+    let err = pod
+        .wait(&["Initialized"], &[], Duration::from_millis(500))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Wait(kubewire::WaitFailure::TimedOut { .. })),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
 /// Every facade check, with the fixtures each replays.
 fn checks<T: Transport + std::fmt::Debug>() -> Vec<Check<T>> {
     vec![
@@ -288,6 +328,9 @@ fn checks<T: Transport + std::fmt::Debug>() -> Vec<Check<T>> {
         ("proxy-discovery", &["discovery"], discovery_proxy::<T>),
         ("create", &["writes-create-replace"], create::<T>),
         ("logs", &["pod-logs"], logs::<T>),
+        ("wait-ready", &["wait-pod-ready"], wait_ready::<T>),
+        ("wait-raises", &["wait-pod-ready"], wait_raises::<T>),
+        ("wait-times-out", &["wait-pod-ready"], wait_times_out::<T>),
     ]
 }
 

@@ -68,6 +68,9 @@ pub enum Error {
         /// The transport's description.
         message: String,
     },
+    /// A wait for a condition ended without it.
+    #[error("wait: {0}")]
+    Wait(WaitFailure),
     /// A multi-step protocol could not finish (e.g. a list kept expiring).
     #[error("protocol error: {0}")]
     Protocol(String),
@@ -91,6 +94,41 @@ impl Error {
         Error::Decode {
             expected,
             message: err.to_string(),
+        }
+    }
+}
+
+/// Why a wait for a condition failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitFailure {
+    /// The object was deleted.
+    Deleted {
+        /// Its name.
+        name: String,
+    },
+    /// A condition the caller said to fail on became `True`.
+    Raised {
+        /// The condition type.
+        condition: String,
+        /// Its reason and message, as the server put them.
+        reason: String,
+    },
+    /// The time ran out.
+    TimedOut {
+        /// How long was waited.
+        after: std::time::Duration,
+    },
+}
+
+impl fmt::Display for WaitFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitFailure::Deleted { name } => write!(f, "{name} was deleted"),
+            WaitFailure::Raised { condition, reason } => {
+                write!(f, "condition {condition} became True ({reason})")
+            }
+            WaitFailure::TimedOut { after } => write!(f, "timed out after {after:?}"),
         }
     }
 }

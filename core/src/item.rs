@@ -182,6 +182,40 @@ impl Item {
         Ok(link)
     }
 
+    /// `status.conditions` as (type, status, reason and message) — empty
+    /// when there are none.
+    pub fn conditions(&self) -> Vec<(String, String, String)> {
+        #[derive(Deserialize, Default)]
+        struct Cond {
+            #[serde(default, rename = "type")]
+            kind: String,
+            #[serde(default)]
+            status: String,
+            #[serde(default)]
+            reason: String,
+            #[serde(default)]
+            message: String,
+        }
+        #[derive(Deserialize, Default)]
+        struct St {
+            #[serde(default)]
+            conditions: Option<Vec<Cond>>,
+        }
+        #[derive(Deserialize)]
+        struct Obj {
+            #[serde(default)]
+            status: Option<St>,
+        }
+        serde_json::from_slice::<Obj>(&self.raw)
+            .ok()
+            .and_then(|o| o.status)
+            .and_then(|s| s.conditions)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| (c.kind, c.status, format!("{}: {}", c.reason, c.message)))
+            .collect()
+    }
+
     /// `apiVersion` (taken from the list for list items).
     pub fn api_version(&self) -> &str {
         &self.api_version

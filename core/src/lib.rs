@@ -68,7 +68,7 @@ pub use config::{
     SERVICE_ACCOUNT_DIR,
 };
 pub use endpoint::{Endpoint, Scope};
-pub use error::{ApiError, Error, ErrorBody, Result, TransportErrorKind};
+pub use error::{ApiError, Error, ErrorBody, Result, TransportErrorKind, WaitFailure};
 pub use item::Item;
 pub use items::namespace::{Namespace, NamespacePhase};
 pub use items::node::{AddressType, Capacity, ConditionStatus, Node, NodeCondition};

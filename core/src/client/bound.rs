@@ -11,11 +11,21 @@ use crate::watch::watcher::WatcherOptions;
 
 /// An item that knows its cluster. Derefs to the item (`Pod`, `Node`, ...,
 /// or [`Item`]); methods that change it return the new revision.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Bound<T: Transport, I> {
     cluster: Cluster<T>,
     view: View<I>,
     item: I,
+}
+
+impl<T: Transport, I: Clone> Clone for Bound<T, I> {
+    fn clone(&self) -> Self {
+        Bound {
+            cluster: self.cluster.clone(),
+            view: self.view.clone(),
+            item: self.item.clone(),
+        }
+    }
 }
 
 impl<T: Transport, I> Deref for Bound<T, I> {
@@ -77,6 +87,60 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> Bound<T, I> {
             self.view.clone(),
             watcher,
         ))
+    }
+
+    /// Waits until a condition of one of `for_conditions` is `True` and
+    /// returns that revision. Fails early when a condition of
+    /// `raise_for` becomes `True` or the object is deleted, and when
+    /// `timeout` passes (distinct [`crate::WaitFailure`]s).
+    pub fn wait(
+        &self,
+        for_conditions: &[&str],
+        raise_for: &[&str],
+        timeout: std::time::Duration,
+    ) -> Result<Bound<T, I>> {
+        use crate::error::{Error, WaitFailure};
+        use crate::watch::event::WatchEventType;
+        let check = |item: &crate::item::Item| -> Result<bool> {
+            for (kind, status, reason) in item.conditions() {
+                if status == "True" && raise_for.contains(&kind.as_str()) {
+                    return Err(Error::Wait(WaitFailure::Raised {
+                        condition: kind,
+                        reason,
+                    }));
+                }
+            }
+            Ok(item.conditions().iter().any(|(kind, status, _)| {
+                status == "True" && for_conditions.contains(&kind.as_str())
+            }))
+        };
+        if check(self.item.as_item())? {
+            return Ok(self.clone());
+        }
+        let deadline = std::time::Instant::now() + timeout;
+        let mut watch = self.watch()?;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let Some(event) = watch.next_timeout(left)? else {
+                watch.close();
+                return Err(Error::Wait(WaitFailure::TimedOut { after: timeout }));
+            };
+            match event.evtype {
+                WatchEventType::Deleted => {
+                    watch.close();
+                    return Err(Error::Wait(WaitFailure::Deleted {
+                        name: self.item.as_item().meta().name().to_string(),
+                    }));
+                }
+                WatchEventType::Added | WatchEventType::Modified => {
+                    if check(event.item.as_item())? {
+                        watch.close();
+                        return Ok(event.item);
+                    }
+                }
+                _ => {}
+            }
+        }
     }
 
     /// The labels, with `set` and `delete` that write to the server.

@@ -77,10 +77,6 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> ClusterView<T, I> {
         self
     }
 
-    fn bind(&self, item: I) -> Bound<T, I> {
-        Bound::new(self.cluster.clone(), self.view.clone(), item)
-    }
-
     /// Fetches one object; a missing one is [`crate::Error::NotFound`].
     /// The namespace rules of the seed apply (no silent default namespace).
     pub fn fetch(&self, name: &str, namespace: Option<&str>) -> Result<Bound<T, I>> {
@@ -110,6 +106,12 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> ClusterView<T, I> {
     /// Every item of the view.
     pub fn list(&self) -> Result<Vec<Bound<T, I>>> {
         self.iter()?.collect()
+    }
+
+    /// Binds an item (decoded elsewhere, e.g. from a watch event) to this
+    /// view's cluster.
+    pub fn bind(&self, item: I) -> Bound<T, I> {
+        Bound::new(self.cluster.clone(), self.view.clone(), item)
     }
 
     /// Watches the view from now (list for the version, then watch).
