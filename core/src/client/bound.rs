@@ -132,11 +132,11 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> Bound<T, I> {
                         name: self.item.as_item().meta().name().to_string(),
                     }));
                 }
-                WatchEventType::Added | WatchEventType::Modified => {
-                    if check(event.item.as_item())? {
-                        watch.close();
-                        return Ok(event.item);
-                    }
+                WatchEventType::Added | WatchEventType::Modified
+                    if check(event.item.as_item())? =>
+                {
+                    watch.close();
+                    return Ok(event.item);
                 }
                 _ => {}
             }
