@@ -268,6 +268,22 @@ fn logs<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     );
 }
 
+fn proxy_watch<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let events = cluster
+        .proxy()
+        .watch(
+            &["api/v1", "namespaces", "demo", "pods"],
+            &[("resourceVersion", "7800"), ("allowWatchBookmarks", "true")],
+        )
+        .expect("watch");
+    let versions: Vec<String> = events
+        .take(3)
+        .map(|e| e.map(|e| e.item.meta().version().to_string()))
+        .collect::<kubewire::Result<_>>()
+        .expect("events");
+    assert_eq!(versions, ["7801", "7802", "7803"]);
+}
+
 fn pod_at(name: &str, version: &str) -> kubewire::Pod {
     let json = format!(
         r#"{{"kind":"Pod","apiVersion":"v1","metadata":{{"name":"{name}","namespace":"demo","resourceVersion":"{version}"}},"status":{{"phase":"Pending"}}}}"#
@@ -329,6 +345,7 @@ fn checks<T: Transport + std::fmt::Debug>() -> Vec<Check<T>> {
         ("create", &["writes-create-replace"], create::<T>),
         ("logs", &["pod-logs"], logs::<T>),
         ("wait-ready", &["wait-pod-ready"], wait_ready::<T>),
+        ("proxy-watch", &["pods-watch"], proxy_watch::<T>),
         ("wait-raises", &["wait-pod-ready"], wait_raises::<T>),
         ("wait-times-out", &["wait-pod-ready"], wait_times_out::<T>),
     ]

@@ -59,7 +59,7 @@ pub use client::async_cluster::{AsyncCluster, AsyncEvent, AsyncView, AsyncWatch}
 pub use client::async_transport::{AsyncConnect, AsyncTransport, BoxFuture};
 pub use client::bound::{Bound, BoundLabels};
 pub use client::cluster::Cluster;
-pub use client::proxy::ClusterProxy;
+pub use client::proxy::{ClusterProxy, ProxyWatch};
 pub use client::transport::{Connect, RequestKind, Transport, TransportOptions};
 pub use client::view::{ClusterView, LogLines, Pages};
 pub use client::watch::{StopHandle, ViewEvent, WatchIter};

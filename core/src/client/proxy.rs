@@ -65,8 +65,73 @@ impl<T: Transport + std::fmt::Debug> ClusterProxy<T> {
         self.run(self.proxy.patch(components, query, patch))
     }
 
+    /// `GET` with `watch=true`: the raw watch events of any path, decoded
+    /// as they arrive (no resume: see the views' `watch` for that).
+    pub fn watch(
+        &self,
+        components: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<ProxyWatch<T::Body>> {
+        let answer = self
+            .cluster
+            .open_stream(self.proxy.watch(components, query)?)?;
+        let (parts, mut body) = answer.into_parts();
+        let status = parts.status.as_u16();
+        if !(200..300).contains(&status) {
+            let mut text = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut body, &mut text);
+            return Err(response::error_from_response(status, &parts.headers, &text));
+        }
+        Ok(ProxyWatch {
+            body,
+            decoder: crate::watch::decoder::WatchDecoder::new(),
+            done: false,
+        })
+    }
+
     /// `DELETE`.
     pub fn delete(&self, components: &[&str], query: &[(&str, &str)]) -> Result<serde_json::Value> {
         self.run(self.proxy.delete(components, query))
+    }
+}
+
+/// Raw watch events from [`ClusterProxy::watch`], ending with the stream.
+#[derive(Debug)]
+pub struct ProxyWatch<B> {
+    body: B,
+    decoder: crate::watch::decoder::WatchDecoder,
+    done: bool,
+}
+
+impl<B: std::io::Read> Iterator for ProxyWatch<B> {
+    type Item = Result<crate::watch::event::WatchEvent>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            if let Some(event) = self.decoder.next_event() {
+                return Some(event);
+            }
+            if self.done {
+                return None;
+            }
+            match self.body.read(&mut buf) {
+                Ok(0) => {
+                    self.done = true;
+                    if let Some(last) = self.decoder.finish() {
+                        return Some(last);
+                    }
+                }
+                Ok(n) => self.decoder.feed(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(crate::error::Error::Transport {
+                        kind: crate::error::TransportErrorKind::Io,
+                        message: format!("watch stream: {e}"),
+                    }));
+                }
+            }
+        }
     }
 }
