@@ -284,6 +284,16 @@ fn proxy_watch<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     assert_eq!(versions, ["7801", "7802", "7803"]);
 }
 
+fn create_seed_kind<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let created = cluster
+        .create(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}}), None)
+        .expect("created");
+    let kubewire::AnyItem::Namespace(ns) = created else {
+        panic!("the item of the right kind, got {created:?}")
+    };
+    assert_eq!(ns.phase().expect("phase"), kubewire::NamespacePhase::Active);
+}
+
 fn pod_at(name: &str, version: &str) -> kubewire::Pod {
     let json = format!(
         r#"{{"kind":"Pod","apiVersion":"v1","metadata":{{"name":"{name}","namespace":"demo","resourceVersion":"{version}"}},"status":{{"phase":"Pending"}}}}"#
@@ -346,6 +356,11 @@ fn checks<T: Transport + std::fmt::Debug>() -> Vec<Check<T>> {
         ("logs", &["pod-logs"], logs::<T>),
         ("wait-ready", &["wait-pod-ready"], wait_ready::<T>),
         ("proxy-watch", &["pods-watch"], proxy_watch::<T>),
+        (
+            "create-seed-kind",
+            &["namespace-create"],
+            create_seed_kind::<T>,
+        ),
         ("wait-raises", &["wait-pod-ready"], wait_raises::<T>),
         ("wait-times-out", &["wait-pod-ready"], wait_times_out::<T>),
     ]

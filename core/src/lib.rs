@@ -70,6 +70,7 @@ pub use config::{
 pub use endpoint::{Endpoint, Scope};
 pub use error::{ApiError, Error, ErrorBody, Result, TransportErrorKind, WaitFailure};
 pub use item::Item;
+pub use items::any::AnyItem;
 pub use items::namespace::{Namespace, NamespacePhase};
 pub use items::node::{AddressType, Capacity, ConditionStatus, Node, NodeCondition};
 pub use items::pod::{Container, ContainerState, Pod, PodPhase};

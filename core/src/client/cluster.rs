@@ -167,7 +167,11 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
     /// namespace: the argument, else `metadata.namespace`, else the default;
     /// an argument contradicting the manifest is an error). Other kinds go
     /// through [`Cluster::resource`]`(..).create(..)`.
-    pub fn create(&self, manifest: serde_json::Value, namespace: Option<&str>) -> Result<Item> {
+    pub fn create(
+        &self,
+        manifest: serde_json::Value,
+        namespace: Option<&str>,
+    ) -> Result<crate::items::any::AnyItem> {
         let parsed = Manifest::new(manifest)?;
         let kind = parsed.seed_kind().ok_or_else(|| {
             Error::InvalidInput(format!(
@@ -199,7 +203,7 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
             namespace,
             &WriteParams::default(),
         )?;
-        response::item_from_response(self.execute(request)?)
+        crate::items::any::AnyItem::from_item(response::item_from_response(self.execute(request)?)?)
     }
 
     /// Releases what the cluster holds. Transports close their idle

@@ -1,5 +1,6 @@
 //! Typed items for the seed's kinds, with their status accessors.
 
+pub(crate) mod any;
 pub(crate) mod fields;
 pub(crate) mod namespace;
 pub(crate) mod node;
