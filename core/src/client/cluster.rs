@@ -301,6 +301,19 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
         response::check_status(status, answer.headers(), answer.body())
     }
 
+    /// Opens a long-lived answer and returns its body; a non-2xx answer is
+    /// read whole and returned as the error.
+    pub(crate) fn open_body(&self, request: Request<Bytes>) -> Result<T::Body> {
+        let (parts, mut body) = self.open_stream(request)?.into_parts();
+        let status = parts.status.as_u16();
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        let mut text = Vec::new();
+        let _ = body.read_to_end(&mut text);
+        Err(response::error_from_response(status, &parts.headers, &text))
+    }
+
     /// Opens a long-lived answer (watch, followed log).
     pub(crate) fn open_stream(&self, request: Request<Bytes>) -> Result<http::Response<T::Body>> {
         self.inner

@@ -72,16 +72,9 @@ impl<T: Transport + std::fmt::Debug> ClusterProxy<T> {
         components: &[&str],
         query: &[(&str, &str)],
     ) -> Result<ProxyWatch<T::Body>> {
-        let answer = self
+        let body = self
             .cluster
-            .open_stream(self.proxy.watch(components, query)?)?;
-        let (parts, mut body) = answer.into_parts();
-        let status = parts.status.as_u16();
-        if !(200..300).contains(&status) {
-            let mut text = Vec::new();
-            let _ = std::io::Read::read_to_end(&mut body, &mut text);
-            return Err(response::error_from_response(status, &parts.headers, &text));
-        }
+            .open_body(self.proxy.watch(components, query)?)?;
         Ok(ProxyWatch {
             body,
             decoder: crate::watch::decoder::WatchDecoder::new(),

@@ -180,16 +180,9 @@ impl<T: Transport + std::fmt::Debug> ClusterView<T, crate::items::pod::Pod> {
     ) -> Result<LogLines<T::Body>> {
         let mut params = params.clone();
         params.follow = true;
-        let answer = self
+        let body = self
             .cluster
-            .open_stream(self.view.object_endpoint(namespace)?.logs(name, &params)?)?;
-        let (parts, mut body) = answer.into_parts();
-        let status = parts.status.as_u16();
-        if !(200..300).contains(&status) {
-            let mut text = Vec::new();
-            let _ = std::io::Read::read_to_end(&mut body, &mut text);
-            return Err(response::error_from_response(status, &parts.headers, &text));
-        }
+            .open_body(self.view.object_endpoint(namespace)?.logs(name, &params)?)?;
         Ok(LogLines {
             body,
             decoder: crate::logs::LineDecoder::new(params.timestamps),
