@@ -119,6 +119,12 @@ impl<T: AsyncTransport> Driver for AsyncTransportDriver<T> {
         false
     }
 
+    fn send_detached(&mut self, request: http::Request<Bytes>) -> Result<(), String> {
+        let transport = self.transport.clone();
+        std::thread::spawn(move || drop(block_on(transport.send(request, RequestKind::Stream))));
+        Ok(())
+    }
+
     fn send(&mut self, request: http::Request<Bytes>) -> Result<Response, String> {
         let watch = request
             .uri()

@@ -102,6 +102,13 @@ pub trait Driver {
     fn head_before_body(&self) -> bool {
         true
     }
+
+    /// Sends a request whose answer the scenario will not read (the last
+    /// request of a watch that then idles). Drivers that cannot see a head
+    /// before the first body byte send it without waiting for the answer.
+    fn send_detached(&mut self, request: http::Request<Bytes>) -> Result<(), String> {
+        self.send(request).map(drop)
+    }
 }
 
 /// Makes a driver for a replay server's base URL: how a transport joins the

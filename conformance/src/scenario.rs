@@ -19,10 +19,6 @@ pub struct Scenario {
     pub fixtures: &'static [&'static str],
     /// Drives the client and asserts what it observed (panics on failure).
     pub run: fn(&mut Ctx<'_>),
-    /// The scenario must see the head of a response that then sends
-    /// nothing (an idle watch): drivers that answer only at the first body
-    /// byte skip it, and say so.
-    pub needs_head_before_body: bool,
 }
 
 /// The client side of a scenario: builds requests with the core, sends
@@ -41,11 +37,6 @@ impl std::fmt::Debug for Ctx<'_> {
 }
 
 impl<'a> Ctx<'a> {
-    /// True when the driver can observe a head before any body byte.
-    pub fn head_before_body(&self) -> bool {
-        self.driver.head_before_body()
-    }
-
     /// A context over `driver`.
     pub fn new(driver: &'a mut dyn Driver) -> Ctx<'a> {
         let config = driver.config();
@@ -208,6 +199,19 @@ impl Ctx<'_> {
                 trace.requests
             );
             trace.requests.push(request.uri().to_string());
+            if !self.driver.head_before_body() {
+                // Would seeing this answer's head end the scenario? Then it
+                // only needs the request to reach the server.
+                trace.heads += 1;
+                if stop(&trace) {
+                    let uri = request.uri().to_string();
+                    self.driver
+                        .send_detached(request)
+                        .unwrap_or_else(|e| panic!("{uri}: {e}"));
+                    return trace;
+                }
+                trace.heads -= 1;
+            }
             let what = format!("{} {}", request.method(), request.uri());
             let mut response = self
                 .driver

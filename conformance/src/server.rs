@@ -101,6 +101,16 @@ impl ReplayServer {
         lock(&self.shared.script).report()
     }
 
+    /// Waits up to `limit` for requests still on their way (sent by a
+    /// client that did not wait for the answer) to consume the remaining
+    /// required exchanges.
+    pub fn settle(&self, limit: std::time::Duration) {
+        let deadline = std::time::Instant::now() + limit;
+        while !self.report().unconsumed.is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(http1::POLL / 5);
+        }
+    }
+
     /// Stops the server (closing open connections, hanging ones included)
     /// and returns its report.
     pub fn stop(mut self) -> Report {

@@ -98,6 +98,18 @@ impl<T: Transport> Driver for TransportDriver<T> {
         self.head_before_body
     }
 
+    fn send_detached(&mut self, request: http::Request<Bytes>) -> Result<(), String> {
+        if self.head_before_body {
+            return self.send(request).map(drop);
+        }
+        // The answer comes only with a first body byte that an idle watch
+        // never sends: let a thread wait for it (it ends when the replay
+        // server closes the connection).
+        let transport = self.transport.clone();
+        std::thread::spawn(move || drop(transport.send(request, RequestKind::Stream)));
+        Ok(())
+    }
+
     fn send(&mut self, request: http::Request<Bytes>) -> Result<Response, String> {
         let watch = request
             .uri()
