@@ -16,9 +16,10 @@ use kubewire::{
     WatchEventType, WatchStart, WatcherOptions,
 };
 
-use crate::driver::{Body, BodyError, Driver, Response};
+use crate::driver::{Body, Driver, Response};
 use crate::server::{ReplayServer, ServeOptions};
 use crate::suite::corpus_fixture;
+use crate::transport_driver::Pieces;
 
 struct ThreadWaker(Thread);
 
@@ -72,35 +73,12 @@ impl<T: AsyncTransport> AsyncTransportDriver<T> {
     }
 }
 
-struct AsyncPieces<B> {
-    body: B,
-    done: bool,
-}
+/// An async body read blocking, so the shared piece reader can use it.
+struct BlockingRead<B>(B);
 
-impl<B: AsyncRead + Unpin> Iterator for AsyncPieces<B> {
-    type Item = Result<Bytes, BodyError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let mut buf = vec![0u8; 64 * 1024];
-        match block_on(poll_fn(|cx| {
-            Pin::new(&mut self.body).poll_read(cx, &mut buf)
-        })) {
-            Ok(0) => {
-                self.done = true;
-                None
-            }
-            Ok(n) => {
-                buf.truncate(n);
-                Some(Ok(Bytes::from(buf)))
-            }
-            Err(_) => {
-                self.done = true;
-                Some(Err(BodyError::Cut))
-            }
-        }
+impl<B: AsyncRead + Unpin> std::io::Read for BlockingRead<B> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        block_on(poll_fn(|cx| Pin::new(&mut self.0).poll_read(cx, buf)))
     }
 }
 
@@ -141,7 +119,7 @@ impl<T: AsyncTransport> Driver for AsyncTransportDriver<T> {
         Ok(Response {
             status: parts.status.as_u16(),
             headers: parts.headers,
-            body: Body::new(AsyncPieces { body, done: false }),
+            body: Body::new(Pieces::new(BlockingRead(body))),
         })
     }
 }
@@ -271,10 +249,7 @@ pub fn run_async_facade<T: AsyncConnect + std::fmt::Debug>(name: &str) -> Vec<St
             )),
             Err(p) => failures.push(format!(
                 "async {check} [{name}]: {}\n{report}",
-                p.downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default()
+                crate::suite::panic_text(p.as_ref())
             )),
         }
     }

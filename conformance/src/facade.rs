@@ -397,11 +397,7 @@ pub fn run_facade_with<T: Transport + std::fmt::Debug>(
                 "facade {check} [{name}]: replay not clean\n{report}"
             )),
             Err(p) => {
-                let msg = p
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
+                let msg = crate::suite::panic_text(p.as_ref());
                 failures.push(format!("facade {check} [{name}]: {msg}\n{report}"));
             }
         }

@@ -23,6 +23,15 @@ pub const HTTP_CHUNKINGS: [Chunking; 3] = [
     },
 ];
 
+/// The message a caught panic carried.
+pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "panic".into())
+}
+
 /// The project's fixture directory (`fixtures/` at the workspace top).
 pub fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
@@ -55,12 +64,7 @@ fn run_one(scenario: &Scenario, label: &str, run: &mut Harness<'_>) -> Option<St
     let report = run(fixtures, &mut |driver| {
         let mut ctx = Ctx::new(driver);
         if let Err(p) = catch_unwind(AssertUnwindSafe(|| (scenario.run)(&mut ctx))) {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "panic".into());
-            panic_message = Some(msg);
+            panic_message = Some(panic_text(p.as_ref()));
         }
     });
     match (panic_message, report.is_clean()) {

@@ -47,10 +47,16 @@ impl<T> TransportDriver<T> {
     }
 }
 
-/// Reads a transport body piece by piece.
-struct Pieces<B> {
+/// Reads a blocking body piece by piece (one read each).
+pub(crate) struct Pieces<B> {
     body: B,
     done: bool,
+}
+
+impl<B> Pieces<B> {
+    pub(crate) fn new(body: B) -> Pieces<B> {
+        Pieces { body, done: false }
+    }
 }
 
 impl<B: Read> Iterator for Pieces<B> {
@@ -128,7 +134,7 @@ impl<T: Transport> Driver for TransportDriver<T> {
         Ok(Response {
             status: parts.status.as_u16(),
             headers: parts.headers,
-            body: Body::new(Pieces { body, done: false }),
+            body: Body::new(Pieces::new(body)),
         })
     }
 }
