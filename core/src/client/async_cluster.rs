@@ -21,13 +21,7 @@ use crate::client::transport::{RequestKind, TransportOptions};
 use crate::config::Config;
 use crate::error::{Error, Result, TransportErrorKind};
 use crate::item::Item;
-use crate::items::namespace::Namespace;
-use crate::items::node::Node;
-use crate::items::pod::Pod;
-use crate::items::secret::Secret;
-use crate::items::service::Service;
 use crate::items::typed::TypedItem;
-use crate::items::workloads::{DaemonSet, Deployment, ReplicaSet, ReplicationController};
 use crate::pager::PageOutcome;
 use crate::params::{DeleteParams, WriteParams};
 use crate::resource::ApiResource;
@@ -126,42 +120,7 @@ impl<T: AsyncTransport + std::fmt::Debug> AsyncCluster<T> {
         }
     }
 
-    /// Nodes.
-    pub fn nodes(&self) -> AsyncView<T, Node> {
-        self.view()
-    }
-    /// Namespaces.
-    pub fn namespaces(&self) -> AsyncView<T, Namespace> {
-        self.view()
-    }
-    /// Pods.
-    pub fn pods(&self) -> AsyncView<T, Pod> {
-        self.view()
-    }
-    /// Services.
-    pub fn services(&self) -> AsyncView<T, Service> {
-        self.view()
-    }
-    /// Secrets.
-    pub fn secrets(&self) -> AsyncView<T, Secret> {
-        self.view()
-    }
-    /// ReplicaSets.
-    pub fn replicasets(&self) -> AsyncView<T, ReplicaSet> {
-        self.view()
-    }
-    /// ReplicationControllers.
-    pub fn replicationcontrollers(&self) -> AsyncView<T, ReplicationController> {
-        self.view()
-    }
-    /// DaemonSets.
-    pub fn daemonsets(&self) -> AsyncView<T, DaemonSet> {
-        self.view()
-    }
-    /// Deployments.
-    pub fn deployments(&self) -> AsyncView<T, Deployment> {
-        self.view()
-    }
+    crate::client::seed_views::seed_views!(AsyncView);
 
     /// Binds any view (a dynamic one with several API paths, say).
     pub fn view_of<I>(&self, view: View<I>) -> AsyncView<T, I> {

@@ -13,12 +13,6 @@ use crate::client::view::ClusterView;
 use crate::config::Config;
 use crate::error::{Error, Result, TransportErrorKind};
 use crate::item::Item;
-use crate::items::namespace::Namespace;
-use crate::items::node::Node;
-use crate::items::pod::Pod;
-use crate::items::secret::Secret;
-use crate::items::service::Service;
-use crate::items::workloads::{DaemonSet, Deployment, ReplicaSet, ReplicationController};
 use crate::manifest::Manifest;
 use crate::params::WriteParams;
 use crate::resource::ApiResource;
@@ -113,42 +107,7 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
         ClusterView::new(self.clone(), View::new(self.inner.config.clone()))
     }
 
-    /// Nodes (cluster-scoped).
-    pub fn nodes(&self) -> ClusterView<T, Node> {
-        self.view()
-    }
-    /// Namespaces (cluster-scoped).
-    pub fn namespaces(&self) -> ClusterView<T, Namespace> {
-        self.view()
-    }
-    /// Pods, in every namespace until bound to one.
-    pub fn pods(&self) -> ClusterView<T, Pod> {
-        self.view()
-    }
-    /// Services.
-    pub fn services(&self) -> ClusterView<T, Service> {
-        self.view()
-    }
-    /// Secrets.
-    pub fn secrets(&self) -> ClusterView<T, Secret> {
-        self.view()
-    }
-    /// ReplicaSets.
-    pub fn replicasets(&self) -> ClusterView<T, ReplicaSet> {
-        self.view()
-    }
-    /// ReplicationControllers.
-    pub fn replicationcontrollers(&self) -> ClusterView<T, ReplicationController> {
-        self.view()
-    }
-    /// DaemonSets.
-    pub fn daemonsets(&self) -> ClusterView<T, DaemonSet> {
-        self.view()
-    }
-    /// Deployments.
-    pub fn deployments(&self) -> ClusterView<T, Deployment> {
-        self.view()
-    }
+    crate::client::seed_views::seed_views!(ClusterView);
 
     /// Any resource, custom resources included.
     pub fn resource(&self, resource: ApiResource) -> ClusterView<T, Item> {

@@ -9,6 +9,7 @@ pub(crate) mod bound;
 pub(crate) mod cluster;
 pub(crate) mod delay;
 pub(crate) mod proxy;
+pub(crate) mod seed_views;
 pub(crate) mod transport;
 pub(crate) mod view;
 pub(crate) mod watch;
