@@ -10,7 +10,7 @@ use crate::view::{View, ViewItem};
 use crate::watch::watcher::WatcherOptions;
 
 /// An item that knows its cluster. Derefs to the item (`Pod`, `Node`, ...,
-/// or [`Item`]); methods that change it return the new revision.
+/// or [`crate::Item`]); methods that change it return the new revision.
 #[derive(Debug)]
 pub struct Bound<T: Transport, I> {
     cluster: Cluster<T>,
