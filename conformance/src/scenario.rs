@@ -122,6 +122,27 @@ impl<'a> Ctx<'a> {
         })
     }
 
+    /// Resolves `kind` in `api_version` through discovery, filling
+    /// `discovery` with what the server answers.
+    pub fn discover(
+        &mut self,
+        discovery: &mut kubewire::Discovery,
+        api_version: &str,
+        kind: &str,
+    ) -> Result<kubewire::DiscoveredResource> {
+        let mut lookup = kubewire::Lookup::new(api_version, kind)?;
+        loop {
+            match lookup.next(discovery, &self.config)? {
+                kubewire::LookupStep::Found(found) => return Ok(found),
+                kubewire::LookupStep::Send(request) => {
+                    let answer = self.send(Ok(request));
+                    lookup.handle_response(discovery, answer)?;
+                }
+                _ => unreachable!("a new kind of lookup step"),
+            }
+        }
+    }
+
     /// Lists every item of `endpoint` with the core's pager.
     pub fn list_all(
         &mut self,

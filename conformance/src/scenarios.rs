@@ -116,6 +116,11 @@ pub fn all() -> Vec<Scenario> {
             run: aggregated_discovery,
         },
         Scenario {
+            name: "discovery-refresh-on-miss",
+            fixtures: &["discovery-refresh"],
+            run: discovery_refresh,
+        },
+        Scenario {
             name: "auth-errors",
             fixtures: &["auth-errors"],
             run: auth_errors,
@@ -754,19 +759,27 @@ fn custom_resources(cx: &mut Ctx<'_>) {
         .flatten()
         .any(|c| c["type"] == "Established" && c["status"] == "True");
     assert!(established, "{conditions}");
-    let proxy = Proxy::new(cx.config());
-    let groups = cx.json(proxy.get(&["apis"], &[])).expect("groups");
-    assert!(
-        groups["groups"]
-            .as_array()
-            .expect("groups")
-            .iter()
-            .any(|g| g["name"] == "ops.example.com")
+    // Discovery finds the new group: the plain APIGroupList, then the
+    // group version's APIResourceList.
+    let mut discovery = kubewire::Discovery::default();
+    let found = cx
+        .discover(&mut discovery, "ops.example.com/v1", "Backup")
+        .expect("discovered");
+    assert_eq!(
+        (
+            found.plural(),
+            found.is_namespaced(),
+            found.subresources(),
+            found.short_names()
+        ),
+        (
+            "backups",
+            true,
+            &["status".to_string()][..],
+            &["bk".to_string()][..]
+        )
     );
-    let resources = cx
-        .json(proxy.get(&["apis/ops.example.com", "v1"], &[]))
-        .expect("resources");
-    assert_eq!(resources["resources"][0]["name"], "backups");
+    assert_eq!(found.api_resource().expect("valid"), backups());
     let backups = cx.resource(backups(), demo());
     let backup = json!({"apiVersion": "ops.example.com/v1", "kind": "Backup", "metadata": {"name": "nightly", "labels": {"tier": "db"}}, "spec": {"schedule": "0 3 * * *", "retain": 7}});
     let created = cx
@@ -800,52 +813,70 @@ fn discovery(cx: &mut Ctx<'_>) {
     let proxy = Proxy::new(cx.config());
     let version = cx.json(proxy.get(&["version"], &[])).expect("version");
     assert_eq!(version["gitVersion"], "v1.36.2");
-    let api = cx.json(proxy.get(&["api"], &[])).expect("api");
-    assert_eq!(api["versions"][0], "v1");
-    let core = cx.json(proxy.get(&["api", "v1"], &[])).expect("core");
-    assert!(
-        core["resources"]
-            .as_array()
-            .expect("list")
-            .iter()
-            .any(|r| r["name"] == "pods" && r["namespaced"] == true)
-    );
-    let groups = cx.json(proxy.get(&["apis"], &[])).expect("apis");
-    assert!(
-        groups["groups"]
-            .as_array()
-            .expect("list")
-            .iter()
-            .any(|g| g["name"] == "apps")
-    );
-    let apps = cx.json(proxy.get(&["apis/apps", "v1"], &[])).expect("apps");
-    assert!(
-        apps["resources"]
-            .as_array()
-            .expect("list")
-            .iter()
-            .any(|r| r["name"] == "deployments/scale")
-    );
+    // Plain discovery: /api lists v1, /api/v1 its resources; /apis the
+    // groups, /apis/apps/v1 theirs. Subresources attach to their parent.
+    let mut discovery = kubewire::Discovery::default();
+    let pods = cx.discover(&mut discovery, "v1", "Pod").expect("pods");
+    assert_eq!((pods.plural(), pods.is_namespaced()), ("pods", true));
+    assert!(pods.subresources().iter().any(|s| s == "log"), "{pods:?}");
+    let deployments = cx
+        .discover(&mut discovery, "apps/v1", "deploy")
+        .expect("by short name");
+    assert_eq!(deployments.kind(), "Deployment");
+    assert!(deployments.subresources().iter().any(|s| s == "scale"));
+    assert_eq!(discovery.preferred_version("apps"), Some("v1"));
+    // Now cached: no request is sent for these.
+    let nodes = cx.discover(&mut discovery, "v1", "Node").expect("cached");
+    assert!(!nodes.is_namespaced());
 }
 
 fn aggregated_discovery(cx: &mut Ctx<'_>) {
-    let proxy = Proxy::new(cx.config());
-    const ACCEPT: &str =
-        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
-    for path in ["api", "apis"] {
-        let mut req = proxy.get(&[path], &[]).expect("request");
-        req.headers_mut()
-            .insert(http::header::ACCEPT, http::HeaderValue::from_static(ACCEPT));
-        let resp = cx.send(Ok(req));
-        assert!(
-            resp.headers()["content-type"]
-                .to_str()
-                .expect("ascii")
-                .contains("as=APIGroupDiscoveryList")
-        );
-        let doc: serde_json::Value = serde_json::from_slice(resp.body()).expect("JSON");
-        assert_eq!(doc["kind"], "APIGroupDiscoveryList");
+    // One request per root holds every resource of every version.
+    let mut discovery = kubewire::Discovery::default();
+    let cms = cx
+        .discover(&mut discovery, "v1", "ConfigMap")
+        .expect("configmaps");
+    assert_eq!((cms.plural(), cms.singular()), ("configmaps", "configmap"));
+    let hpa = cx
+        .discover(&mut discovery, "autoscaling/v2", "HorizontalPodAutoscaler")
+        .expect("hpa");
+    assert_eq!(hpa.short_names(), ["hpa"]);
+    let sts = discovery
+        .find("apps/v1", "StatefulSet")
+        .expect("cached by the same answer");
+    assert_eq!(sts.subresources(), ["scale", "status"]);
+    assert!(sts.supports("deletecollection"));
+    assert_eq!(discovery.preferred_version("autoscaling"), Some("v2"));
+}
+
+fn discovery_refresh(cx: &mut Ctx<'_>) {
+    let mut discovery = kubewire::Discovery::default();
+    cx.discover(&mut discovery, "apps/v1", "Deployment")
+        .expect("deployments");
+    assert!(!discovery.lists("ops.example.com/v1"), "not yet created");
+    // The CRD was created since: the miss refreshes the cache.
+    let backups = cx
+        .discover(&mut discovery, "ops.example.com/v1", "Backup")
+        .expect("found after a refresh");
+    assert_eq!(backups.plural(), "backups");
+    // A misspelt kind: asked once more, then an error naming the near one.
+    let err = cx
+        .discover(&mut discovery, "ops.example.com/v1", "Bakup")
+        .unwrap_err();
+    match &err {
+        kubewire::Error::UnknownKind { near, .. } => {
+            assert_eq!(
+                near.first().map(String::as_str),
+                Some("ops.example.com/v1 Backup")
+            )
+        }
+        other => panic!("UnknownKind, got {other}"),
     }
+    assert!(
+        err.to_string()
+            .contains("did you mean ops.example.com/v1 Backup"),
+        "{err}"
+    );
 }
 
 fn auth_errors(cx: &mut Ctx<'_>) {

@@ -71,9 +71,28 @@ pub enum Error {
     /// A wait for a condition ended without it.
     #[error("wait: {0}")]
     Wait(WaitFailure),
+    /// Discovery found no such kind in that API version; `near` names
+    /// close ones (`apiVersion Kind`), e.g. the same kind in another version.
+    #[error("the server has no kind {kind:?} in {api_version}{}", near_text(near))]
+    UnknownKind {
+        /// The API version asked for.
+        api_version: String,
+        /// The kind asked for.
+        kind: String,
+        /// Close matches, best first (at most five).
+        near: Vec<String>,
+    },
     /// A multi-step protocol could not finish (e.g. a list kept expiring).
     #[error("protocol error: {0}")]
     Protocol(String),
+}
+
+fn near_text(near: &[String]) -> String {
+    if near.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", near.join(", "))
+    }
 }
 
 impl Error {

@@ -26,6 +26,7 @@
 
 mod client;
 mod config;
+mod discovery;
 mod endpoint;
 mod error;
 mod item;
@@ -67,6 +68,9 @@ pub use config::{
     Auth, ClientCertificate, Config, Credentials, DEFAULT_BASE_URL, DEFAULT_USER_AGENT,
     SERVICE_ACCOUNT_DIR,
 };
+pub use discovery::catalog::{Discovery, Root, RootDocument};
+pub use discovery::lookup::{AGGREGATED_ACCEPT, Lookup, LookupStep};
+pub use discovery::resource::DiscoveredResource;
 pub use endpoint::{Endpoint, Scope};
 pub use error::{ApiError, Error, ErrorBody, Result, TransportErrorKind, WaitFailure};
 pub use item::Item;

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -19,6 +19,9 @@ use crate::client::async_transport::{AsyncConnect, AsyncTransport, BoxFuture};
 use crate::client::delay::Delay;
 use crate::client::transport::{RequestKind, TransportOptions};
 use crate::config::Config;
+use crate::discovery::catalog::Discovery;
+use crate::discovery::lookup::{Lookup, LookupStep};
+use crate::discovery::resource::DiscoveredResource;
 use crate::error::{Error, Result, TransportErrorKind};
 use crate::item::Item;
 use crate::items::typed::TypedItem;
@@ -53,6 +56,7 @@ struct Inner<T> {
     transport: T,
     api_paths: ApiPathMemory,
     retry: RetryPolicy,
+    discovery: Mutex<Discovery>,
 }
 
 async fn read_all<B: AsyncRead + Unpin>(body: &mut B) -> Result<Vec<u8>> {
@@ -104,6 +108,7 @@ impl<T: AsyncTransport + std::fmt::Debug> AsyncCluster<T> {
                 transport,
                 api_paths: ApiPathMemory::default(),
                 retry: RetryPolicy::default(),
+                discovery: Mutex::default(),
             }),
         }
     }
@@ -130,8 +135,37 @@ impl<T: AsyncTransport + std::fmt::Debug> AsyncCluster<T> {
         }
     }
 
-    /// Any resource, custom resources included.
-    pub fn resource(&self, resource: ApiResource) -> AsyncView<T, Item> {
+    /// Any resource by `apiVersion` and kind, found through discovery (see
+    /// [`crate::Cluster::resource`]).
+    pub async fn resource(&self, api_version: &str, kind: &str) -> Result<AsyncView<T, Item>> {
+        Ok(self.resource_at(self.discover(api_version, kind).await?.api_resource()?))
+    }
+
+    /// What discovery says of `kind` in `api_version` (cached per cluster,
+    /// refreshed on a miss).
+    pub async fn discover(&self, api_version: &str, kind: &str) -> Result<DiscoveredResource> {
+        let mut lookup = Lookup::new(api_version, kind)?;
+        loop {
+            let step = lookup.next(&self.discovery_cache(), &self.inner.config)?;
+            match step {
+                LookupStep::Found(found) => return Ok(found),
+                LookupStep::Send(request) => {
+                    let answer = self.execute(request).await?;
+                    lookup.handle_response(&mut self.discovery_cache(), answer)?;
+                }
+            }
+        }
+    }
+
+    fn discovery_cache(&self) -> std::sync::MutexGuard<'_, Discovery> {
+        self.inner
+            .discovery
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Any resource described explicitly, without discovery.
+    pub fn resource_at(&self, resource: ApiResource) -> AsyncView<T, Item> {
         AsyncView {
             cluster: self.clone(),
             view: View::dynamic(self.inner.config.clone(), resource),

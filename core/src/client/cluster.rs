@@ -1,7 +1,7 @@
 //! The blocking facade: a cluster over any [`Transport`].
 
 use std::io::Read;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http::Request;
@@ -11,6 +11,9 @@ use crate::client::proxy::ClusterProxy;
 use crate::client::transport::{Connect, RequestKind, Transport, TransportOptions};
 use crate::client::view::ClusterView;
 use crate::config::Config;
+use crate::discovery::catalog::Discovery;
+use crate::discovery::lookup::{Lookup, LookupStep};
+use crate::discovery::resource::DiscoveredResource;
 use crate::error::{Error, Result, TransportErrorKind};
 use crate::item::Item;
 use crate::manifest::Manifest;
@@ -45,6 +48,7 @@ struct Inner<T> {
     api_paths: ApiPathMemory,
     retry: RetryPolicy,
     page_size: Option<u32>,
+    discovery: Mutex<Discovery>,
 }
 
 impl<T: Connect + std::fmt::Debug> Cluster<T> {
@@ -84,6 +88,7 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
                 api_paths: ApiPathMemory::default(),
                 retry: RetryPolicy::default(),
                 page_size: Some(crate::params::ListParams::DEFAULT_LIMIT),
+                discovery: Mutex::default(),
             }),
         }
     }
@@ -109,8 +114,42 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
 
     crate::client::seed_views::seed_views!(ClusterView);
 
-    /// Any resource, custom resources included.
-    pub fn resource(&self, resource: ApiResource) -> ClusterView<T, Item> {
+    /// Any resource by `apiVersion` and kind (kubernetes_lite's
+    /// `resource(api_version, kind)`), custom resources included: found
+    /// through discovery, cached per cluster and refreshed on a miss. A kind
+    /// the server does not serve is [`Error::UnknownKind`] naming near
+    /// matches.
+    pub fn resource(&self, api_version: &str, kind: &str) -> Result<ClusterView<T, Item>> {
+        Ok(self.resource_at(self.discover(api_version, kind)?.api_resource()?))
+    }
+
+    /// What discovery says of `kind` in `api_version`: plural, scope, verbs,
+    /// subresources (see [`Cluster::resource`]).
+    pub fn discover(&self, api_version: &str, kind: &str) -> Result<DiscoveredResource> {
+        let mut lookup = Lookup::new(api_version, kind)?;
+        loop {
+            let step = lookup.next(&self.discovery_cache(), &self.inner.config)?;
+            match step {
+                LookupStep::Found(found) => return Ok(found),
+                LookupStep::Send(request) => {
+                    let answer = self.execute(request)?;
+                    lookup.handle_response(&mut self.discovery_cache(), answer)?;
+                }
+            }
+        }
+    }
+
+    fn discovery_cache(&self) -> std::sync::MutexGuard<'_, Discovery> {
+        // The cache is consistent after every absorb: a panic elsewhere
+        // while it was held leaves nothing half-written.
+        self.inner
+            .discovery
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Any resource described explicitly, without discovery.
+    pub fn resource_at(&self, resource: ApiResource) -> ClusterView<T, Item> {
         ClusterView::new(
             self.clone(),
             View::dynamic(self.inner.config.clone(), resource),
@@ -134,7 +173,7 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
         let parsed = Manifest::new(manifest)?;
         let kind = parsed.seed_kind().ok_or_else(|| {
             Error::InvalidInput(format!(
-                "{} {} is not one of the seed's kinds; use cluster.resource(..).create(..)",
+                "{} {} is not one of the seed's kinds; use cluster.resource(api_version, kind)?.create(..)",
                 parsed.api_version(),
                 parsed.kind()
             ))
