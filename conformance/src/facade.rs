@@ -220,14 +220,11 @@ fn create<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     assert_eq!(err.api().map(|e| e.reason()), Some("AlreadyExists"));
     let err = cluster
         .create(
-            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}),
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap"}),
             Some("demo"),
         )
         .unwrap_err();
-    assert!(
-        matches!(err, Error::InvalidInput(_)),
-        "not a seed kind: {err}"
-    );
+    assert!(matches!(err, Error::InvalidInput(_)), "no name: {err}");
     let err = cluster
         .create(serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x", "namespace": "a"}}), Some("b"))
         .unwrap_err();
@@ -402,6 +399,261 @@ fn discovery_refresh<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     );
 }
 
+fn configmaps_in_demo<T: Transport + std::fmt::Debug>(
+    cluster: &Cluster<T>,
+) -> ClusterView<T, Item> {
+    cluster
+        .resource_at(ApiResource::new("", "v1", "ConfigMap", "configmaps", true).expect("valid"))
+        .namespace("demo")
+        .expect("ns")
+}
+
+fn replace_and_dry_run<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let cms = configmaps_in_demo(cluster);
+    let manifest = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"mode": "fast"}});
+    let created = cms.create(manifest.clone()).expect("created");
+    cms.create(manifest.clone()).expect_err("exists");
+    let mut bad = manifest.clone();
+    bad["metadata"]["name"] = "Bad_Name".into();
+    let err = cms.create(bad).unwrap_err();
+    assert_eq!(err.http_status(), Some(422), "{err}");
+    let mut changed = created.to_value().expect("JSON");
+    changed["data"]["mode"] = "safe".into();
+    let replaced = cms
+        .replace(changed.clone(), &kubewire::WriteParams::default())
+        .expect("replaced");
+    assert_eq!(replaced.meta().version(), "7776");
+    // The same body again carries the stale resourceVersion: 409 Conflict.
+    let err = cms
+        .replace(changed, &kubewire::WriteParams::default())
+        .unwrap_err();
+    assert_eq!(
+        (err.http_status(), err.api().map(|e| e.reason())),
+        (Some(409), Some("Conflict"))
+    );
+    assert!(err.to_string().contains("has been modified"), "{err}");
+    let mut dry = kubewire::WriteParams::default();
+    dry.dry_run = true;
+    let mut manifest = manifest;
+    manifest["metadata"]["name"] = "dry".into();
+    let answer = cms.create_with(manifest, &dry).expect("dry run");
+    assert!(answer.meta().version().is_empty(), "nothing persisted");
+}
+
+fn patch_types<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let pod = cluster.pods().bind(pod_at("web-1", "7776"));
+    let labelled = pod.labels().set("mylabel", "value").expect("set");
+    assert_eq!(labelled.labels().get("mylabel"), Some("value"));
+    let unlabelled = labelled.labels().set("mylabel", None).expect("removed");
+    assert_eq!(unlabelled.labels().get("mylabel"), None);
+    let annotated = unlabelled
+        .patch(
+            &kubewire::Patch::Json(serde_json::json!([{"op": "add", "path": "/metadata/annotations", "value": {"note": "hi"}}])),
+            &kubewire::WriteParams::default(),
+        )
+        .expect("json patch");
+    assert_eq!(annotated.annotations().get("note"), Some("hi"));
+    let err = annotated
+        .patch(
+            &kubewire::Patch::Json(
+                serde_json::json!([{"op": "test", "path": "/metadata/name", "value": "other"}]),
+            ),
+            &kubewire::WriteParams::default(),
+        )
+        .unwrap_err();
+    assert_eq!(err.http_status(), Some(422), "a failed test op: {err}");
+    let cms = configmaps_in_demo(cluster);
+    let applied = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"}, "data": {"k": "v1"}});
+    let mine = kubewire::WriteParams::default().field_manager("kubewire");
+    cms.apply(applied.clone(), &mine).expect("created by apply");
+    let mut theirs = applied;
+    theirs["data"]["k"] = "v2".into();
+    let other = kubewire::WriteParams::default().field_manager("other-tool");
+    let err = cms.apply(theirs.clone(), &other).unwrap_err();
+    let causes = &err
+        .api()
+        .and_then(|e| e.status())
+        .and_then(|s| s.details.as_ref())
+        .expect("details")
+        .causes;
+    assert_eq!(
+        (causes[0].field.as_str(), causes[0].message.as_str()),
+        (".data.k", "conflict with \"kubewire\"")
+    );
+    let mut force = other;
+    force.force = true;
+    let taken = cms.apply(theirs, &force).expect("forced");
+    assert_eq!(taken.spec().get("k"), None, "a ConfigMap has no spec");
+    assert_eq!(taken.to_value().expect("JSON")["data"]["k"], "v2");
+}
+
+fn annotations<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let pod = cluster.pods().bind(pod_at("web-1", "7778"));
+    let noted = pod.annotations().set("note", "hi").expect("set");
+    assert_eq!(noted.annotations().get("note"), Some("hi"));
+    let plain = noted.annotations().set("note", None).expect("removed");
+    assert_eq!(plain.annotations().get("note"), None);
+    assert_eq!(plain.meta().version(), "7780");
+}
+
+fn deletes<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let pods = cluster.pods().namespace("demo").expect("ns");
+    let mut now = kubewire::DeleteParams::default();
+    now.grace_period_seconds = Some(0);
+    pods.delete_with("gone-0", None, &now).expect("deleted");
+    let deleted = pods
+        .clone()
+        .filter(Some("app=tmp"), None)
+        .expect("selector")
+        .delete_collection(&kubewire::DeleteParams::default())
+        .expect("collection");
+    let names: Vec<&str> = deleted.iter().map(|p| p.meta().name()).collect();
+    assert_eq!(names, ["tmp-0", "tmp-1"]);
+    let err = pods.delete("gone-0", None).unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err}");
+    let err = cluster
+        .pods()
+        .delete_collection(&kubewire::DeleteParams::default())
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidInput(_)), "no request: {err}");
+}
+
+fn scale<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let rs = cluster
+        .replicasets()
+        .scale("auth-v3", Some("demo"))
+        .expect("rs");
+    assert_eq!(rs.name(), "auth-v3");
+    let rc = cluster
+        .replicationcontrollers()
+        .scale("legacy", Some("demo"))
+        .expect("rc");
+    let deployments = cluster.deployments();
+    let shop = deployments.scale("shop", Some("demo")).expect("deploy");
+    let replaced = deployments
+        .replace_scale(&shop.with_replicas(2), &kubewire::WriteParams::default())
+        .expect("replaced");
+    assert_eq!(replaced.replicas(), 2);
+    let set = cluster
+        .replicationcontrollers()
+        .set_scale("legacy", Some("demo"), 2, &kubewire::WriteParams::default())
+        .expect("set");
+    assert_eq!((rc.name(), set.replicas()), ("legacy", 2));
+}
+
+fn status<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let backups = cluster
+        .resource_at(
+            ApiResource::new("ops.example.com", "v1", "Backup", "backups", true).expect("valid"),
+        )
+        .namespace("demo")
+        .expect("ns");
+    let condition = serde_json::json!({"type": "Ready", "status": "False", "reason": "Scheduling", "message": "waiting for window", "lastTransitionTime": "2026-11-21T05:30:00Z"});
+    let patched = backups
+        .patch_status(
+            "nightly",
+            None,
+            &kubewire::Patch::Merge(serde_json::json!({"status": {"conditions": [condition]}})),
+            &kubewire::WriteParams::default(),
+        )
+        .expect("patched");
+    assert_eq!(patched.conditions()[0].0, "Ready");
+    let current = backups.status("nightly", None).expect("status");
+    let mut status = current.to_value().expect("JSON")["status"].clone();
+    status["conditions"][0]["message"] = "window opens 03:00".into();
+    let replaced = current
+        .update_status(status, &kubewire::WriteParams::default())
+        .expect("update_status");
+    assert_eq!(replaced.meta().version(), "7857");
+    let main = replaced
+        .patch(
+            &kubewire::Patch::Merge(
+                serde_json::json!({"status": {"conditions": []}, "spec": {"retain": 8}}),
+            ),
+            &kubewire::WriteParams::default(),
+        )
+        .expect("main patch");
+    assert_eq!(
+        main.to_value().expect("JSON")["status"]["conditions"][0]["message"],
+        "window opens 03:00",
+        "a status write on the main resource is ignored"
+    );
+    let mut apply = kubewire::WriteParams::default().field_manager("kubewire-status");
+    apply.force = true;
+    let applied = cluster
+        .deployments()
+        .apply_status(
+            "shop",
+            Some("demo"),
+            serde_json::json!({"conditions": [{"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": "ok"}]}),
+            &apply,
+        )
+        .expect("apply_status");
+    assert_eq!(applied.meta().version(), "7859");
+}
+
+fn wait_deleted<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let deployments = cluster.deployments();
+    let mut dry = kubewire::DeleteParams::default();
+    dry.dry_run = true;
+    deployments
+        .delete_with("brief", Some("demo"), &dry)
+        .expect("dry run");
+    let json = r#"{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"brief","namespace":"demo","resourceVersion":"7887"}}"#;
+    let brief = deployments.bind(
+        kubewire::TypedItem::from_item(
+            kubewire::decode_item(bytes::Bytes::from(json)).expect("item"),
+        )
+        .expect("a Deployment"),
+    );
+    let err = brief
+        .wait(&["Available"], &[], Duration::from_secs(10))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Wait(kubewire::WaitFailure::Deleted { ref name }) if name == "brief"),
+        "{err}"
+    );
+    let mut foreground = kubewire::DeleteParams::default();
+    foreground.propagation_policy = Some(kubewire::PropagationPolicy::Foreground);
+    brief.delete_with(&foreground).expect("deleted");
+}
+
+fn multi_document<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let created = cluster
+        .create_all(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n\
+             ---\n\
+             apiVersion: ops.example.com/v1\nkind: Backup\nmetadata:\n  name: nightly\n  labels: {tier: db}\n\
+             spec:\n  schedule: \"0 3 * * *\"\n  retain: 7\n",
+            Some("demo"),
+            &kubewire::WriteParams::default(),
+        )
+        .expect("created");
+    let kinds: Vec<&str> = created.iter().map(|i| i.item().kind()).collect();
+    assert_eq!(kinds, ["ConfigMap", "Backup"]);
+    // A bad document anywhere: nothing is sent.
+    let err = cluster
+        .create_all(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\nkind: Secret\n",
+            Some("demo"),
+            &kubewire::WriteParams::default(),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("YAML document 2"), "{err}");
+    let applied = cluster
+        .apply_all(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied}\ndata: {k: v1}\n\
+             ---\napiVersion: ops.example.com/v1\nkind: Backup\n\
+             metadata: {name: nightly, labels: {tier: db}}\n\
+             spec: {schedule: \"0 3 * * *\", retain: 7}\n",
+            Some("demo"),
+            &kubewire::WriteParams::default().field_manager("kubewire"),
+        )
+        .expect("applied");
+    assert_eq!(applied.len(), 2);
+    assert_eq!(applied[1].item().meta().namespace(), Some("demo"));
+}
+
 /// Every facade check, with the fixtures each replays.
 fn checks<T: Transport + std::fmt::Debug>() -> Vec<Check<T>> {
     vec![
@@ -440,6 +692,22 @@ fn checks<T: Transport + std::fmt::Debug>() -> Vec<Check<T>> {
             "discovery-refresh",
             &["discovery-refresh"],
             discovery_refresh::<T>,
+        ),
+        (
+            "replace-and-dry-run",
+            &["writes-create-replace"],
+            replace_and_dry_run::<T>,
+        ),
+        ("patch-types", &["patch-types"], patch_types::<T>),
+        ("annotations", &["pod-annotate"], annotations::<T>),
+        ("delete-options", &["delete"], deletes::<T>),
+        ("scale", &["scale-subresource"], scale::<T>),
+        ("status", &["status-subresource"], status::<T>),
+        ("wait-deleted", &["delete-foreground"], wait_deleted::<T>),
+        (
+            "multi-document-yaml",
+            &["manifests-multi-document"],
+            multi_document::<T>,
         ),
     ]
 }

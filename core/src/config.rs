@@ -44,6 +44,8 @@ pub struct Config {
     pub field_manager: Option<String>,
     /// When true every write is sent with `dryRun=All`.
     pub dry_run: bool,
+    /// Client-side rate limiting of every request (off when `None`).
+    pub rate_limit: Option<crate::rate_limit::RateLimit>,
 }
 
 impl Default for Config {
@@ -100,6 +102,7 @@ impl Config {
             user_agent: DEFAULT_USER_AGENT.to_string(),
             field_manager: None,
             dry_run: false,
+            rate_limit: None,
         };
         config.set_path_prefix(prefix)?;
         Ok(config)

@@ -43,10 +43,12 @@ mod patch;
 mod proxy;
 mod quantity;
 mod query;
+mod rate_limit;
 mod request;
 mod resource;
 mod response;
 mod retry;
+mod scale;
 mod segment;
 mod selector;
 mod sensitive;
@@ -54,16 +56,18 @@ mod status;
 mod time;
 mod token;
 mod view;
+mod view_writes;
 mod watch;
 
 pub use client::async_cluster::{AsyncCluster, AsyncEvent, AsyncView, AsyncWatch};
 pub use client::async_transport::{AsyncConnect, AsyncTransport, BoxFuture};
-pub use client::bound::{Bound, BoundLabels};
+pub use client::bound::Bound;
 pub use client::cluster::Cluster;
 pub use client::proxy::{ClusterProxy, ProxyWatch};
 pub use client::transport::{Connect, RequestKind, Transport, TransportOptions};
 pub use client::view::{ClusterView, LogLines, Pages};
 pub use client::watch::{StopHandle, ViewEvent, WatchIter};
+pub use client::writes::BoundMap;
 pub use config::{
     Auth, ClientCertificate, Config, Credentials, DEFAULT_BASE_URL, DEFAULT_USER_AGENT,
     SERVICE_ACCOUNT_DIR,
@@ -95,18 +99,21 @@ pub use params::{
 pub use patch::Patch;
 pub use proxy::Proxy;
 pub use quantity::Quantity;
+pub use rate_limit::{RateLimit, RateLimiter};
 pub use resource::ApiResource;
 pub use response::{
     check_status, decode_item, decode_list, decode_status, error_from_response, item_from_response,
     list_from_response,
 };
 pub use retry::RetryPolicy;
+pub use scale::Scale;
 pub use selector::Selector;
 pub use sensitive::Sensitive;
 pub use status::{Status, StatusCause, StatusDetails, StatusListMeta};
 pub use time::Timestamp;
 pub use token::DynamicToken;
 pub use view::{View, ViewItem};
+pub use view_writes::MetadataMap;
 pub use watch::backoff::Backoff;
 pub use watch::decoder::WatchDecoder;
 pub use watch::event::{INITIAL_EVENTS_END, WatchEvent, WatchEventType};

@@ -90,6 +90,11 @@ impl Manifest {
         &self.value
     }
 
+    /// Its `metadata.namespace`, if set.
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
     /// The seed kind this manifest describes, when it is one of them and its
     /// `apiVersion` is one the kind is served at.
     pub fn seed_kind(&self) -> Option<Kind> {
@@ -100,6 +105,19 @@ impl Manifest {
             format!("api/{}", self.api_version)
         };
         (!kind.is_list() && kind.api_paths().contains(&path.as_str())).then_some(kind)
+    }
+
+    /// The seed kind's resource at this manifest's API path, when it is
+    /// one of the seed's kinds.
+    pub fn seed_api_resource(&self) -> Option<ApiResource> {
+        let kind = self.seed_kind()?;
+        let path = if self.api_version.contains('/') {
+            format!("apis/{}", self.api_version)
+        } else {
+            format!("api/{}", self.api_version)
+        };
+        let index = kind.api_paths().iter().position(|p| *p == path)?;
+        kind.api_resource(index)
     }
 
     /// The namespace the object goes to, by lightkube's precedence: the
@@ -130,14 +148,51 @@ impl Manifest {
         }
     }
 
-    /// The `POST` creating this manifest as `resource` (whose kind must match).
-    pub fn create_request(
+    /// Every manifest of a YAML text of one or more documents (`---`
+    /// separated). Empty documents are skipped and a `v1` `List` stands for
+    /// its items. Every document is checked before any is returned: an
+    /// error names the document (counted from 1).
+    ///
+    /// ```
+    /// let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n\
+    ///             apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\n";
+    /// let docs = kubewire::Manifest::from_yaml(yaml)?;
+    /// let kinds: Vec<&str> = docs.iter().map(|m| m.kind()).collect();
+    /// assert_eq!(kinds, ["ConfigMap", "Deployment"]);
+    /// assert!(kubewire::Manifest::from_yaml("kind: [unclosed").is_err());
+    /// # Ok::<(), kubewire::Error>(())
+    /// ```
+    pub fn from_yaml(text: &str) -> Result<Vec<Manifest>> {
+        let documents: Vec<serde_json::Value> = serde_saphyr::from_multiple(text)
+            .map_err(|e| Error::InvalidInput(format!("YAML manifest: {e}")))?;
+        let mut manifests = Vec::new();
+        for (n, document) in documents.into_iter().enumerate() {
+            let at = |e: Error| Error::InvalidInput(format!("YAML document {}: {e}", n + 1));
+            match document {
+                serde_json::Value::Null => {}
+                serde_json::Value::Object(ref map)
+                    if map.get("kind").and_then(|k| k.as_str()) == Some("List")
+                        && map.get("apiVersion").and_then(|v| v.as_str()) == Some("v1") =>
+                {
+                    let items = map.get("items").and_then(|i| i.as_array());
+                    for item in items.into_iter().flatten() {
+                        manifests.push(Manifest::new(item.clone()).map_err(at)?);
+                    }
+                }
+                document => manifests.push(Manifest::new(document).map_err(at)?),
+            }
+        }
+        Ok(manifests)
+    }
+
+    /// The endpoint this manifest goes to as `resource` (see
+    /// [`Manifest::namespace_for`]); a different kind is an error.
+    pub(crate) fn endpoint_for(
         &self,
         config: Arc<Config>,
         resource: ApiResource,
         namespace: Option<&str>,
-        params: &WriteParams,
-    ) -> Result<Request<Bytes>> {
+    ) -> Result<Endpoint> {
         if resource.kind() != self.kind || resource.api_version() != self.api_version {
             return Err(Error::InvalidInput(format!(
                 "the manifest is a {} {} but the resource is a {} {}",
@@ -153,6 +208,37 @@ impl Manifest {
             resource.is_namespaced(),
         )?;
         let scope = ns.map_or(Scope::Cluster, Scope::Namespace);
-        Endpoint::new(config, resource, scope)?.create(&self.value, params)
+        Endpoint::new(config, resource, scope)
+    }
+
+    /// The `POST` creating this manifest as `resource` (whose kind must match).
+    pub fn create_request(
+        &self,
+        config: Arc<Config>,
+        resource: ApiResource,
+        namespace: Option<&str>,
+        params: &WriteParams,
+    ) -> Result<Request<Bytes>> {
+        self.endpoint_for(config, resource, namespace)?
+            .create(&self.value, params)
+    }
+
+    /// The server-side apply `PATCH` of this manifest as `resource` (a
+    /// field manager is needed: in `params`, else the configuration's).
+    pub fn apply_request(
+        &self,
+        config: Arc<Config>,
+        resource: ApiResource,
+        namespace: Option<&str>,
+        params: &WriteParams,
+    ) -> Result<Request<Bytes>> {
+        let name = self.name().ok_or_else(|| {
+            Error::InvalidInput("server-side apply needs metadata.name".to_string())
+        })?;
+        self.endpoint_for(config, resource, namespace)?.patch(
+            name,
+            &crate::patch::Patch::Apply(self.value.clone()),
+            params,
+        )
     }
 }

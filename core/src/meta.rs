@@ -111,7 +111,7 @@ impl ObjectMeta {
 }
 
 /// An immutable map of labels. Changing labels is a request to the server
-/// (see [`crate::View::label_request`] and [`crate::BoundLabels`]); its answer is the new revision.
+/// (see [`crate::View::label_request`] and [`crate::BoundMap`]); its answer is the new revision.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct Labels(BTreeMap<String, String>);

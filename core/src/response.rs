@@ -84,3 +84,12 @@ pub fn list_from_response(response: http::Response<Bytes>) -> Result<ItemList> {
     check_status(parts.status.as_u16(), &parts.headers, &body)?;
     decode_list(body)
 }
+
+/// The `kind` of a JSON object body, read without decoding the rest.
+pub(crate) fn body_kind(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct KindOnly {
+        kind: Option<String>,
+    }
+    serde_json::from_slice::<KindOnly>(body).ok()?.kind
+}

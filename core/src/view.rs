@@ -16,7 +16,6 @@ use crate::kind::Kind;
 use crate::manifest::Manifest;
 use crate::pager::Pager;
 use crate::params::{DeleteParams, GetParams, ListParams, WriteParams};
-use crate::patch::Patch;
 use crate::resource::ApiResource;
 use crate::segment;
 use crate::selector::Selector;
@@ -201,6 +200,11 @@ impl<T: ViewItem> View<T> {
         T::seed_kind()
     }
 
+    /// The configuration requests are built with.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
     /// The resource descriptor at the API path in use.
     pub fn api_resource(&self) -> &ApiResource {
         &self.resource
@@ -376,30 +380,6 @@ impl<T: ViewItem> View<T> {
         params: &DeleteParams,
     ) -> Result<Request<Bytes>> {
         self.object_endpoint(namespace)?.delete(name, params)
-    }
-
-    /// Sets (`Some`) or removes (`None`) one label of `item`: a strategic
-    /// merge patch for the seed's kinds, a JSON merge patch for other
-    /// resources (custom resources accept no strategic merge). The answer
-    /// is the new revision.
-    pub fn label_request(
-        &self,
-        item: &Item,
-        key: &str,
-        value: Option<&str>,
-    ) -> Result<Request<Bytes>> {
-        Selector::from([(key, value.unwrap_or(""))]).labels()?;
-        let body = serde_json::json!({"metadata": {"labels": {key: value}}});
-        let patch = if T::seed_kind().is_some() {
-            Patch::Strategic(body)
-        } else {
-            Patch::Merge(body)
-        };
-        self.object_endpoint(item.meta().namespace())?.patch(
-            item.meta().name(),
-            &patch,
-            &WriteParams::default(),
-        )
     }
 
     /// Decodes an object answer into this view's item type.

@@ -17,6 +17,7 @@ use http::Request;
 use crate::client::api_paths::{ApiPathMemory, authorize, not_served};
 use crate::client::async_transport::{AsyncConnect, AsyncTransport, BoxFuture};
 use crate::client::delay::Delay;
+use crate::client::pacing::Pacer;
 use crate::client::transport::{RequestKind, TransportOptions};
 use crate::config::Config;
 use crate::discovery::catalog::Discovery;
@@ -24,7 +25,9 @@ use crate::discovery::lookup::{Lookup, LookupStep};
 use crate::discovery::resource::DiscoveredResource;
 use crate::error::{Error, Result, TransportErrorKind};
 use crate::item::Item;
+use crate::items::any::AnyItem;
 use crate::items::typed::TypedItem;
+use crate::manifest::Manifest;
 use crate::pager::PageOutcome;
 use crate::params::{DeleteParams, WriteParams};
 use crate::resource::ApiResource;
@@ -57,6 +60,7 @@ struct Inner<T> {
     api_paths: ApiPathMemory,
     retry: RetryPolicy,
     discovery: Mutex<Discovery>,
+    pacer: Pacer,
 }
 
 async fn read_all<B: AsyncRead + Unpin>(body: &mut B) -> Result<Vec<u8>> {
@@ -102,6 +106,7 @@ impl<T: AsyncConnect + std::fmt::Debug> AsyncCluster<T> {
 impl<T: AsyncTransport + std::fmt::Debug> AsyncCluster<T> {
     /// A cluster talking through `transport` with `config`.
     pub fn with_transport(config: Config, transport: T) -> AsyncCluster<T> {
+        let pacer = Pacer::new(&config);
         AsyncCluster {
             inner: Arc::new(Inner {
                 config: Arc::new(config),
@@ -109,6 +114,7 @@ impl<T: AsyncTransport + std::fmt::Debug> AsyncCluster<T> {
                 api_paths: ApiPathMemory::default(),
                 retry: RetryPolicy::default(),
                 discovery: Mutex::default(),
+                pacer,
             }),
         }
     }
@@ -164,6 +170,73 @@ impl<T: AsyncTransport + std::fmt::Debug> AsyncCluster<T> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    async fn route(&self, manifest: &Manifest) -> Result<ApiResource> {
+        match manifest.seed_api_resource() {
+            Some(resource) => Ok(resource),
+            None => self
+                .discover(manifest.api_version(), manifest.kind())
+                .await?
+                .api_resource(),
+        }
+    }
+
+    /// Creates a manifest of any kind, routed to its resource (see
+    /// [`crate::Cluster::create_with`]).
+    pub async fn create_with(
+        &self,
+        manifest: &Manifest,
+        namespace: Option<&str>,
+        params: &WriteParams,
+    ) -> Result<AnyItem> {
+        let resource = self.route(manifest).await?;
+        let request =
+            manifest.create_request(self.inner.config.clone(), resource, namespace, params)?;
+        AnyItem::from_item(response::item_from_response(self.execute(request).await?)?)
+    }
+
+    /// Server-side applies a manifest of any kind (see
+    /// [`crate::Cluster::apply`]).
+    pub async fn apply(
+        &self,
+        manifest: &Manifest,
+        namespace: Option<&str>,
+        params: &WriteParams,
+    ) -> Result<AnyItem> {
+        let resource = self.route(manifest).await?;
+        let request =
+            manifest.apply_request(self.inner.config.clone(), resource, namespace, params)?;
+        AnyItem::from_item(response::item_from_response(self.execute(request).await?)?)
+    }
+
+    /// Creates every document of a YAML manifest, in order (see
+    /// [`crate::Cluster::create_all`]).
+    pub async fn create_all(
+        &self,
+        yaml: &str,
+        namespace: Option<&str>,
+        params: &WriteParams,
+    ) -> Result<Vec<AnyItem>> {
+        let mut created = Vec::new();
+        for manifest in Manifest::from_yaml(yaml)? {
+            created.push(self.create_with(&manifest, namespace, params).await?);
+        }
+        Ok(created)
+    }
+
+    /// Server-side applies every document of a YAML manifest, in order.
+    pub async fn apply_all(
+        &self,
+        yaml: &str,
+        namespace: Option<&str>,
+        params: &WriteParams,
+    ) -> Result<Vec<AnyItem>> {
+        let mut applied = Vec::new();
+        for manifest in Manifest::from_yaml(yaml)? {
+            applied.push(self.apply(&manifest, namespace, params).await?);
+        }
+        Ok(applied)
+    }
+
     /// Any resource described explicitly, without discovery.
     pub fn resource_at(&self, resource: ApiResource) -> AsyncView<T, Item> {
         AsyncView {
@@ -173,6 +246,7 @@ impl<T: AsyncTransport + std::fmt::Debug> AsyncCluster<T> {
     }
 
     async fn execute_once(&self, request: Request<Bytes>) -> Result<http::Response<Bytes>> {
+        self.inner.pacer.pause().await;
         let request = authorize(&self.inner.config, request)?;
         let (parts, mut body) = self
             .inner
@@ -238,6 +312,15 @@ pub struct AsyncView<T: AsyncTransport, I> {
 }
 
 impl<T: AsyncTransport + std::fmt::Debug, I: ViewItem + Clone> AsyncView<T, I> {
+    pub(crate) fn cluster(&self) -> &AsyncCluster<T> {
+        &self.cluster
+    }
+
+    /// The view at the API path found to serve it.
+    pub(crate) fn resolved(&self) -> Result<View<I>> {
+        self.cluster.inner.api_paths.resolved(&self.view)
+    }
+
     /// This view bound to a namespace (an error for nodes and namespaces).
     pub fn namespace(mut self, namespace: &str) -> Result<Self> {
         self.view = self.view.namespace(namespace)?;
@@ -306,21 +389,20 @@ impl<T: AsyncTransport + std::fmt::Debug, I: ViewItem + Clone> AsyncView<T, I> {
 
     /// Creates an object from a manifest.
     pub async fn create(&self, manifest: serde_json::Value) -> Result<I> {
-        let view = self.cluster.inner.api_paths.resolved(&self.view)?;
-        let answer = self
-            .cluster
-            .execute(view.create_request(manifest, None, &WriteParams::default())?)
-            .await?;
-        view.decode(answer)
+        self.create_with(manifest, &WriteParams::default()).await
     }
 
-    /// Sets (`Some`) or removes (`None`) a label of `item`; returns the new
-    /// revision.
-    pub async fn set_label(&self, item: &I, key: &str, value: Option<&str>) -> Result<I> {
-        let view = self.cluster.inner.api_paths.resolved(&self.view)?;
+    /// Creates an object with write options (`dry_run`, `field_manager`,
+    /// `field_validation`).
+    pub async fn create_with(
+        &self,
+        manifest: serde_json::Value,
+        params: &WriteParams,
+    ) -> Result<I> {
+        let view = self.resolved()?;
         let answer = self
             .cluster
-            .execute(view.label_request(item.as_item(), key, value)?)
+            .execute(view.create_request(manifest, None, params)?)
             .await?;
         view.decode(answer)
     }
@@ -422,6 +504,7 @@ impl<T: AsyncTransport, I: ViewItem> Stream for AsyncWatch<T, I> {
                     Some(request) => {
                         let cluster = this.cluster.clone();
                         this.state = State::Sending(Box::pin(async move {
+                            cluster.inner.pacer.pause().await;
                             let request = authorize(&cluster.inner.config, request)?;
                             cluster
                                 .inner

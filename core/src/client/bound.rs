@@ -51,6 +51,11 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> Bound<T, I> {
         }
     }
 
+    /// The view this item belongs to, on its cluster.
+    pub fn view(&self) -> crate::client::view::ClusterView<T, I> {
+        crate::client::view::ClusterView::new(self.cluster.clone(), self.view.clone())
+    }
+
     /// The item, unbound.
     pub fn into_inner(self) -> I {
         self.item
@@ -141,45 +146,5 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> Bound<T, I> {
                 _ => {}
             }
         }
-    }
-
-    /// The labels, with `set` and `delete` that write to the server.
-    pub fn labels(&self) -> BoundLabels<'_, T, I> {
-        BoundLabels { bound: self }
-    }
-}
-
-/// The labels of a bound item; changes return the new revision.
-#[derive(Debug)]
-pub struct BoundLabels<'a, T: Transport, I> {
-    bound: &'a Bound<T, I>,
-}
-
-impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> BoundLabels<'_, T, I> {
-    /// The value of a label.
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.bound.item.as_item().meta().labels().get(key)
-    }
-
-    /// Sets a label; returns the new revision.
-    pub fn set(&self, key: &str, value: &str) -> Result<Bound<T, I>> {
-        self.write(key, Some(value))
-    }
-
-    /// Removes a label; returns the new revision.
-    pub fn delete(&self, key: &str) -> Result<Bound<T, I>> {
-        self.write(key, None)
-    }
-
-    fn write(&self, key: &str, value: Option<&str>) -> Result<Bound<T, I>> {
-        let b = self.bound;
-        let answer = b
-            .cluster
-            .execute(b.view.label_request(b.item.as_item(), key, value)?)?;
-        Ok(Bound::new(
-            b.cluster.clone(),
-            b.view.clone(),
-            b.view.decode(answer)?,
-        ))
     }
 }

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use http::Request;
 
 use crate::client::api_paths::{ApiPathMemory, authorize, not_served};
+use crate::client::pacing::Pacer;
 use crate::client::proxy::ClusterProxy;
 use crate::client::transport::{Connect, RequestKind, Transport, TransportOptions};
 use crate::client::view::ClusterView;
@@ -49,6 +50,7 @@ struct Inner<T> {
     retry: RetryPolicy,
     page_size: Option<u32>,
     discovery: Mutex<Discovery>,
+    pacer: Pacer,
 }
 
 impl<T: Connect + std::fmt::Debug> Cluster<T> {
@@ -81,6 +83,7 @@ impl<T: Connect + std::fmt::Debug> Cluster<T> {
 impl<T: Transport + std::fmt::Debug> Cluster<T> {
     /// A cluster talking through `transport` with `config`.
     pub fn with_transport(config: Config, transport: T) -> Cluster<T> {
+        let pacer = Pacer::new(&config);
         Cluster {
             inner: Arc::new(Inner {
                 config: Arc::new(config),
@@ -89,6 +92,7 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
                 retry: RetryPolicy::default(),
                 page_size: Some(crate::params::ListParams::DEFAULT_LIMIT),
                 discovery: Mutex::default(),
+                pacer,
             }),
         }
     }
@@ -161,47 +165,88 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
         ClusterProxy::new(self.clone())
     }
 
-    /// Creates an object from a manifest of one of the seed's kinds (its
-    /// namespace: the argument, else `metadata.namespace`, else the default;
-    /// an argument contradicting the manifest is an error). Other kinds go
-    /// through [`Cluster::resource`]`(..).create(..)`.
+    /// The resource a manifest goes to: the seed's kinds at their API
+    /// path, any other kind through discovery.
+    fn route(&self, manifest: &Manifest) -> Result<ApiResource> {
+        match manifest.seed_api_resource() {
+            Some(resource) => Ok(resource),
+            None => self
+                .discover(manifest.api_version(), manifest.kind())?
+                .api_resource(),
+        }
+    }
+
+    /// Creates an object from a manifest of any kind, routed to its
+    /// resource (discovery for kinds beyond the seed's). Its namespace: the
+    /// argument, else `metadata.namespace`, else the default; an argument
+    /// contradicting the manifest is an error. The answer is typed for the
+    /// seed's kinds ([`crate::AnyItem`]).
     pub fn create(
         &self,
         manifest: serde_json::Value,
         namespace: Option<&str>,
     ) -> Result<crate::items::any::AnyItem> {
-        let parsed = Manifest::new(manifest)?;
-        let kind = parsed.seed_kind().ok_or_else(|| {
-            Error::InvalidInput(format!(
-                "{} {} is not one of the seed's kinds; use cluster.resource(api_version, kind)?.create(..)",
-                parsed.api_version(),
-                parsed.kind()
-            ))
-        })?;
-        let path = format!(
-            "{}/{}",
-            if parsed.api_version().contains('/') {
-                "apis"
-            } else {
-                "api"
-            },
-            parsed.api_version()
-        );
-        let index = kind
-            .api_paths()
-            .iter()
-            .position(|p| *p == path)
-            .unwrap_or(0);
-        let resource = kind
-            .api_resource(index)
-            .ok_or_else(|| Error::InvalidInput("no API path".into()))?;
-        let request = parsed.create_request(
-            self.inner.config.clone(),
-            resource,
+        self.create_with(
+            &Manifest::new(manifest)?,
             namespace,
             &WriteParams::default(),
-        )?;
+        )
+    }
+
+    /// Creates a checked manifest with write options.
+    pub fn create_with(
+        &self,
+        manifest: &Manifest,
+        namespace: Option<&str>,
+        params: &WriteParams,
+    ) -> Result<crate::items::any::AnyItem> {
+        let resource = self.route(manifest)?;
+        let request =
+            manifest.create_request(self.inner.config.clone(), resource, namespace, params)?;
         crate::items::any::AnyItem::from_item(response::item_from_response(self.execute(request)?)?)
+    }
+
+    /// Server-side applies a checked manifest of any kind (a field manager
+    /// is needed: in `params`, else the configuration's).
+    pub fn apply(
+        &self,
+        manifest: &Manifest,
+        namespace: Option<&str>,
+        params: &WriteParams,
+    ) -> Result<crate::items::any::AnyItem> {
+        let resource = self.route(manifest)?;
+        let request =
+            manifest.apply_request(self.inner.config.clone(), resource, namespace, params)?;
+        crate::items::any::AnyItem::from_item(response::item_from_response(self.execute(request)?)?)
+    }
+
+    /// Creates every document of a YAML manifest, in order, each routed to
+    /// its kind. All documents are checked before the first request; the
+    /// first server error stops (the documents before it were created).
+    pub fn create_all(
+        &self,
+        yaml: &str,
+        namespace: Option<&str>,
+        params: &WriteParams,
+    ) -> Result<Vec<crate::items::any::AnyItem>> {
+        Manifest::from_yaml(yaml)?
+            .iter()
+            .map(|m| self.create_with(m, namespace, params))
+            .collect()
+    }
+
+    /// Server-side applies every document of a YAML manifest, in order
+    /// (see [`Cluster::create_all`]).
+    pub fn apply_all(
+        &self,
+        yaml: &str,
+        namespace: Option<&str>,
+        params: &WriteParams,
+    ) -> Result<Vec<crate::items::any::AnyItem>> {
+        Manifest::from_yaml(yaml)?
+            .iter()
+            .map(|m| self.apply(m, namespace, params))
+            .collect()
     }
 
     /// Releases what the cluster holds. Transports close their idle
@@ -234,6 +279,7 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
     }
 
     fn execute_once(&self, request: Request<Bytes>) -> Result<http::Response<Bytes>> {
+        self.inner.pacer.block();
         let request = authorize(&self.inner.config, request)?;
         let (parts, mut body) = self
             .inner
@@ -314,6 +360,7 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
 
     /// Opens a long-lived answer (watch, followed log).
     pub(crate) fn open_stream(&self, request: Request<Bytes>) -> Result<http::Response<T::Body>> {
+        self.inner.pacer.block();
         self.inner
             .transport
             .send(authorize(&self.inner.config, request)?, RequestKind::Stream)

@@ -44,6 +44,15 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> ClusterView<T, I> {
         }
     }
 
+    pub(crate) fn cluster(&self) -> &Cluster<T> {
+        &self.cluster
+    }
+
+    /// The view at the API path found to serve it.
+    pub(crate) fn resolved(&self) -> Result<View<I>> {
+        self.cluster.resolved(&self.view)
+    }
+
     /// The pure-data view underneath (requests, decoders).
     pub fn view(&self) -> &View<I> {
         &self.view
@@ -131,12 +140,20 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> ClusterView<T, I> {
 
     /// Creates an object from a manifest.
     pub fn create(&self, manifest: serde_json::Value) -> Result<Bound<T, I>> {
+        self.create_with(manifest, &WriteParams::default())
+    }
+
+    /// Creates an object with write options (`dry_run`, `field_manager`,
+    /// `field_validation`).
+    pub fn create_with(
+        &self,
+        manifest: serde_json::Value,
+        params: &WriteParams,
+    ) -> Result<Bound<T, I>> {
         let view = self.cluster.resolved(&self.view)?;
-        let answer = self.cluster.execute(view.create_request(
-            manifest,
-            None,
-            &WriteParams::default(),
-        )?)?;
+        let answer = self
+            .cluster
+            .execute(view.create_request(manifest, None, params)?)?;
         Ok(self.bind(view.decode(answer)?))
     }
 

@@ -1,6 +1,6 @@
 //! An item of any of the seed's kinds, typed by what the server answered.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::item::Item;
 use crate::items::namespace::Namespace;
 use crate::items::node::Node;
@@ -10,7 +10,8 @@ use crate::items::service::Service;
 use crate::items::typed::TypedItem;
 use crate::items::workloads::{DaemonSet, Deployment, ReplicaSet, ReplicationController};
 
-/// An item of one of the seed's kinds (what `cluster.create` returns).
+/// An item typed by its kind when it is one of the seed's, else the
+/// generic [`Item`] (what `cluster.create` returns).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum AnyItem {
@@ -32,29 +33,40 @@ pub enum AnyItem {
     Service(Service),
     /// A Secret.
     Secret(Secret),
+    /// Any other kind (custom resources included).
+    Other(Item),
 }
 
 impl AnyItem {
-    /// Types a generic item by its `kind`; other kinds are an error.
+    /// Types a generic item by its `kind` and `apiVersion`; a kind that is
+    /// not the seed's (or is, at an API version the seed's kind does not
+    /// use) stays generic: [`AnyItem::Other`].
     pub fn from_item(item: Item) -> Result<AnyItem> {
-        Ok(match item.kind() {
-            "Node" => AnyItem::Node(Node::from_item(item)?),
-            "Namespace" => AnyItem::Namespace(Namespace::from_item(item)?),
-            "Pod" => AnyItem::Pod(Pod::from_item(item)?),
-            "ReplicaSet" => AnyItem::ReplicaSet(ReplicaSet::from_item(item)?),
-            "ReplicationController" => {
+        use crate::kind::Kind;
+        let api_path = if item.api_version().contains('/') {
+            format!("apis/{}", item.api_version())
+        } else {
+            format!("api/{}", item.api_version())
+        };
+        let seed = item
+            .kind()
+            .parse::<Kind>()
+            .ok()
+            .filter(|k| k.api_paths().contains(&api_path.as_str()));
+        Ok(match seed {
+            Some(Kind::Node) => AnyItem::Node(Node::from_item(item)?),
+            Some(Kind::Namespace) => AnyItem::Namespace(Namespace::from_item(item)?),
+            Some(Kind::Pod) => AnyItem::Pod(Pod::from_item(item)?),
+            Some(Kind::ReplicaSet) => AnyItem::ReplicaSet(ReplicaSet::from_item(item)?),
+            Some(Kind::ReplicationController) => {
                 AnyItem::ReplicationController(ReplicationController::from_item(item)?)
             }
-            "DaemonSet" => AnyItem::DaemonSet(DaemonSet::from_item(item)?),
-            "Deployment" => AnyItem::Deployment(Deployment::from_item(item)?),
-            "Service" => AnyItem::Service(Service::from_item(item)?),
-            "Secret" => AnyItem::Secret(Secret::from_item(item)?),
-            other => {
-                return Err(Error::Decode {
-                    expected: "one of the seed's kinds",
-                    message: format!("got a {other:?}"),
-                });
-            }
+            Some(Kind::DaemonSet) => AnyItem::DaemonSet(DaemonSet::from_item(item)?),
+            Some(Kind::Deployment) => AnyItem::Deployment(Deployment::from_item(item)?),
+            Some(Kind::Service) => AnyItem::Service(Service::from_item(item)?),
+            Some(Kind::Secret) => AnyItem::Secret(Secret::from_item(item)?),
+            // Lists, and every kind beyond the seed's, stay generic.
+            _ => AnyItem::Other(item),
         })
     }
 
@@ -70,6 +82,7 @@ impl AnyItem {
             AnyItem::Deployment(i) => i.item(),
             AnyItem::Service(i) => i.item(),
             AnyItem::Secret(i) => i.item(),
+            AnyItem::Other(i) => i,
         }
     }
 }
