@@ -654,6 +654,25 @@ fn multi_document<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     assert_eq!(applied[1].item().meta().namespace(), Some("demo"));
 }
 
+fn typed_interop<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+    use k8s_openapi::api::core::v1::Pod as OpenApiPod;
+    let pod = cluster.pods().fetch("web-0", Some("demo")).expect("web-0");
+    let typed: OpenApiPod = pod.item().to_typed().expect("a k8s-openapi Pod");
+    assert_eq!(typed.metadata.name.as_deref(), Some("web-0"));
+    assert_eq!(typed.spec.as_ref().expect("spec").containers.len(), 2);
+    assert_eq!(
+        typed.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Running")
+    );
+    let back = Item::from_typed(&typed).expect("back");
+    assert_eq!(back, *pod.item(), "same uid and resourceVersion");
+    assert!(
+        pod.item()
+            .to_typed::<k8s_openapi::api::core::v1::Secret>()
+            .is_err()
+    );
+}
+
 /// Every facade check, with the fixtures each replays.
 fn checks<T: Transport + std::fmt::Debug>() -> Vec<Check<T>> {
     vec![
@@ -704,6 +723,7 @@ fn checks<T: Transport + std::fmt::Debug>() -> Vec<Check<T>> {
         ("scale", &["scale-subresource"], scale::<T>),
         ("status", &["status-subresource"], status::<T>),
         ("wait-deleted", &["delete-foreground"], wait_deleted::<T>),
+        ("typed-interop", &["pod-fetch-running"], typed_interop::<T>),
         (
             "multi-document-yaml",
             &["manifests-multi-document"],
@@ -735,7 +755,7 @@ pub fn run_facade_with<T: Transport + std::fmt::Debug>(
         drop(cluster);
         let report = finish();
         // Partial checks use the first exchanges of a longer recording.
-        let partial = ["create", "resource-by-kind"].contains(&check);
+        let partial = ["create", "resource-by-kind", "typed-interop"].contains(&check);
         let clean = report.failures.is_empty() && (partial || report.unconsumed.is_empty());
         match outcome {
             Ok(()) if clean => {}

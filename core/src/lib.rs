@@ -37,6 +37,8 @@ mod list;
 mod logs;
 mod manifest;
 mod meta;
+#[cfg(feature = "k8s-openapi")]
+mod openapi;
 mod pager;
 mod params;
 mod patch;
@@ -117,7 +119,7 @@ pub use view_writes::MetadataMap;
 pub use watch::backoff::Backoff;
 pub use watch::decoder::WatchDecoder;
 pub use watch::event::{INITIAL_EVENTS_END, WatchEvent, WatchEventType};
-pub use watch::watcher::{WatchStart, Watcher, WatcherEvent, WatcherOptions};
+pub use watch::watcher::{OnError, WatchStart, Watcher, WatcherEvent, WatcherOptions};
 
 pub use bytes;
 pub use http;

@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use kubewire::http::{HeaderMap, HeaderValue};
 use kubewire::{
-    Config, Endpoint, Error, Kind, Scope, WatchStart, Watcher, WatcherEvent, WatcherOptions,
+    Config, Endpoint, Error, Kind, OnError, Scope, WatchStart, Watcher, WatcherEvent,
+    WatcherOptions,
 };
 
 fn pods() -> Endpoint {
@@ -18,8 +19,13 @@ fn pods() -> Endpoint {
 }
 
 fn watcher(start: WatchStart) -> Watcher {
+    watcher_with(start, OnError::Retry)
+}
+
+fn watcher_with(start: WatchStart, on_error: OnError) -> Watcher {
     let mut o = WatcherOptions::default();
     o.start = start;
+    o.on_error = on_error;
     Watcher::new(pods(), o)
 }
 
@@ -245,7 +251,7 @@ fn expired_http_status_relists_too() {
 #[test]
 fn other_error_events_surface_and_the_stream_goes_on() {
     let now = Instant::now();
-    let mut w = watcher(WatchStart::Version("1".into()));
+    let mut w = watcher_with(WatchStart::Version("1".into()), OnError::Surface);
     query(&mut w, now);
     let err = "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":\"internal error\",\"reason\":\"InternalError\",\"code\":500}}\n";
     let got = answer(
@@ -267,7 +273,7 @@ fn other_error_events_surface_and_the_stream_goes_on() {
 #[test]
 fn throttling_waits_for_retry_after_and_backs_off_without_progress() {
     let now = Instant::now();
-    let mut w = watcher(WatchStart::Version("1".into()));
+    let mut w = watcher_with(WatchStart::Version("1".into()), OnError::Surface);
     query(&mut w, now);
     let mut headers = HeaderMap::new();
     headers.insert("retry-after", HeaderValue::from_static("5"));
@@ -288,6 +294,57 @@ fn throttling_waits_for_retry_after_and_backs_off_without_progress() {
     w.handle_failure(t, Error::Protocol("connection refused".into()));
     let second = w.poll_timeout().unwrap() - t;
     assert!(second > first / 2, "{first:?} then {second:?}");
+}
+
+const THROTTLED: &str = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","reason":"TooManyRequests","code":429}"#;
+const IN_STREAM_500: &str = "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":\"internal error\",\"reason\":\"InternalError\",\"code\":500}}\n";
+
+#[test]
+fn by_default_recoverable_errors_are_retried_quietly() {
+    let now = Instant::now();
+    let mut w = watcher(WatchStart::Version("1".into()));
+    query(&mut w, now);
+    let got = answer(&mut w, now, 429, THROTTLED, true);
+    assert!(got.is_empty(), "nothing delivered: {:?}", names(&got));
+    let at = w.poll_timeout().expect("backing off");
+    w.poll_transmit(at).expect("retried");
+    w.handle_failure(at, Error::Protocol("connection refused".into()));
+    assert!(w.poll_event().is_none());
+    let at = w.poll_timeout().expect("backing off again");
+    w.poll_transmit(at).expect("retried");
+    let got = answer(
+        &mut w,
+        at,
+        200,
+        &(IN_STREAM_500.to_string() + &event("ADDED", "a", 2)),
+        true,
+    );
+    assert_eq!(names(&got), ["ADDED a 2"]);
+    assert!(!w.is_closed());
+}
+
+#[test]
+fn stop_ends_the_watch_at_the_first_error() {
+    let now = Instant::now();
+    let mut w = watcher_with(WatchStart::Version("1".into()), OnError::Stop);
+    query(&mut w, now);
+    let got = answer(
+        &mut w,
+        now,
+        200,
+        &(IN_STREAM_500.to_string() + &event("ADDED", "a", 2)),
+        true,
+    );
+    assert_eq!(
+        names(&got),
+        ["error apiserver answered 500 InternalError: internal error"]
+    );
+    assert!(w.is_closed() && w.poll_transmit(now).is_none());
+    let mut w = watcher_with(WatchStart::Version("1".into()), OnError::Stop);
+    query(&mut w, now);
+    w.handle_failure(now, Error::Protocol("connection refused".into()));
+    assert!(matches!(w.poll_event(), Some(WatcherEvent::Error(_))));
+    assert!(w.is_closed() && w.poll_timeout().is_none());
 }
 
 #[test]

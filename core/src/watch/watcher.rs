@@ -51,6 +51,26 @@ pub struct WatcherOptions {
     pub timeout_seconds: Option<u32>,
     /// Waits between failed attempts.
     pub backoff: Backoff,
+    /// What a recoverable failure does (retry quietly, by default).
+    pub on_error: OnError,
+}
+
+/// What a watcher does when something fails that it can recover from: a
+/// lost or refused connection, `429`, `5xx`, an `ERROR` event other than
+/// `410 Gone`, a listing that expired. Failures it cannot recover from
+/// (`401`, `403`, `404`, ...) always end the watch with their error, and an
+/// expired watch (`410`) is always answered by a relist.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OnError {
+    /// Retry after a backoff without telling the caller (the default).
+    #[default]
+    Retry,
+    /// Deliver the error as [`WatcherEvent::Error`], then retry after a
+    /// backoff.
+    Surface,
+    /// Deliver the error and end the watch.
+    Stop,
 }
 
 impl Default for WatcherOptions {
@@ -62,6 +82,7 @@ impl Default for WatcherOptions {
             page_size: Some(ListParams::DEFAULT_LIMIT),
             timeout_seconds: None,
             backoff: Backoff::default(),
+            on_error: OnError::default(),
         }
     }
 }
@@ -372,15 +393,22 @@ impl Watcher {
                 self.relist();
                 return false;
             }
-            self.events
-                .push_back(WatcherEvent::Error(Error::Api(Box::new(
-                    crate::error::ApiError {
-                        http_status: if status.code == 0 { 500 } else { status.code },
-                        body: crate::error::ErrorBody::Status(Box::new(status)),
-                        retry_after: None,
-                    },
-                ))));
-            return true;
+            let err = Error::Api(Box::new(crate::error::ApiError {
+                http_status: if status.code == 0 { 500 } else { status.code },
+                body: crate::error::ErrorBody::Status(Box::new(status)),
+                retry_after: None,
+            }));
+            return match self.options.on_error {
+                OnError::Retry => true,
+                OnError::Surface => {
+                    self.events.push_back(WatcherEvent::Error(err));
+                    true
+                }
+                OnError::Stop => {
+                    self.fail_final(err);
+                    false
+                }
+            };
         }
         let version = event.item.meta().version().to_string();
         if let Some(f) = &mut self.in_flight {
@@ -509,8 +537,19 @@ impl Watcher {
     /// refused, reset, timeout): retried after a backoff.
     pub fn handle_failure(&mut self, now: Instant, error: Error) {
         self.in_flight = None;
-        self.events.push_back(WatcherEvent::Error(error));
-        self.retry(now, None);
+        self.recover(now, error, None);
+    }
+
+    /// A recoverable failure, handled per [`WatcherOptions::on_error`].
+    fn recover(&mut self, now: Instant, err: Error, at_least: Option<Duration>) {
+        match self.options.on_error {
+            OnError::Retry => self.retry(now, at_least),
+            OnError::Surface => {
+                self.events.push_back(WatcherEvent::Error(err));
+                self.retry(now, at_least);
+            }
+            OnError::Stop => self.fail_final(err),
+        }
     }
 
     fn list_page(
@@ -564,17 +603,15 @@ impl Watcher {
                     self.relist();
                 } else {
                     // The list itself expired: start it over.
-                    self.events.push_back(WatcherEvent::Error(err));
                     self.phase = self.listing(true);
-                    self.retry(now, None);
+                    self.recover(now, err, None);
                 }
             }
             Some(api) if api.http_status == 429 || api.http_status >= 500 => {
                 let wait = api
                     .retry_after_seconds()
                     .map(|s| Duration::from_secs(u64::from(s)));
-                self.events.push_back(WatcherEvent::Error(err));
-                self.retry(now, wait);
+                self.recover(now, err, wait);
             }
             _ => self.fail_final(err),
         }
