@@ -307,6 +307,20 @@ fn wait_ready<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     assert_eq!(ready.meta().version(), "7877");
 }
 
+fn wait_by_name<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+    let ready = cluster
+        .pods()
+        .wait(
+            "db-0",
+            Some("demo"),
+            &["Ready"],
+            &[],
+            Duration::from_secs(10),
+        )
+        .expect("ready");
+    assert_eq!(ready.meta().version(), "7877");
+}
+
 fn wait_raises<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     let pod = cluster.pods().bind(pod_at("db-0", "7729"));
     let err = pod
@@ -515,7 +529,7 @@ fn deletes<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
         .pods()
         .delete_collection(&kubewire::DeleteParams::default())
         .unwrap_err();
-    assert!(matches!(err, Error::InvalidInput(_)), "no request: {err}");
+    assert!(matches!(err, Error::Namespace(_)), "no request: {err}");
 }
 
 fn scale<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
@@ -723,6 +737,7 @@ fn checks<T: Transport + std::fmt::Debug>() -> Vec<Check<T>> {
         ("scale", &["scale-subresource"], scale::<T>),
         ("status", &["status-subresource"], status::<T>),
         ("wait-deleted", &["delete-foreground"], wait_deleted::<T>),
+        ("wait-by-name", &["wait-by-name"], wait_by_name::<T>),
         ("typed-interop", &["pod-fetch-running"], typed_interop::<T>),
         (
             "multi-document-yaml",

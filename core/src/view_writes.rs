@@ -240,19 +240,9 @@ impl<T: ViewItem> View<T> {
     }
 
     /// `DELETE` the view's collection: every object its selectors match in
-    /// its namespace (a view with neither namespace nor selector is refused:
-    /// that would delete every object of the kind in the cluster).
+    /// its namespace. A namespaced kind needs a namespace: the apiserver
+    /// has no delete-collection across namespaces.
     pub fn delete_collection_request(&self, params: &DeleteParams) -> Result<Request<Bytes>> {
-        if self.bound_namespace().is_none()
-            && self.label_selector().is_none()
-            && self.field_selector().is_none()
-            && self.api_resource().is_namespaced()
-        {
-            return Err(Error::InvalidInput(format!(
-                "delete-collection of all {} in every namespace: bind a namespace or a selector",
-                self.api_resource().plural()
-            )));
-        }
         let mut selection = crate::params::ListParams::default().limit(None);
         selection.label_selector = self.label_selector().map(str::to_string);
         selection.field_selector = self.field_selector().map(str::to_string);

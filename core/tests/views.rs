@@ -224,3 +224,176 @@ fn api_path_fallback_and_decoding() {
     ));
     assert!(pods.decode(resp).is_err(), "a Node is not a Pod");
 }
+
+fn body(r: &http::Request<Bytes>) -> serde_json::Value {
+    serde_json::from_slice(r.body()).unwrap()
+}
+
+#[test]
+fn statefulset_scale_goes_through_its_scale_subresource() {
+    let sts = View::dynamic(
+        config(),
+        ApiResource::new("apps", "v1", "StatefulSet", "statefulsets", true).unwrap(),
+    )
+    .namespace("demo")
+    .unwrap();
+    assert_eq!(
+        uri(sts.scale_request("db", None)),
+        "GET /apis/apps/v1/namespaces/demo/statefulsets/db/scale"
+    );
+    let set = sts
+        .set_scale_request("db", None, 3, &WriteParams::default())
+        .unwrap();
+    assert_eq!(
+        (
+            set.method().as_str(),
+            set.headers()["content-type"].to_str().unwrap()
+        ),
+        ("PATCH", "application/merge-patch+json")
+    );
+    assert_eq!(body(&set), serde_json::json!({"spec": {"replicas": 3}}));
+    assert!(
+        sts.set_scale_request("db", None, -1, &WriteParams::default())
+            .is_err()
+    );
+}
+
+#[test]
+fn metadata_writes_set_with_strategic_merge_and_remove_with_null() {
+    let pods = View::<Pod>::new(config());
+    let pod = decode_item(Bytes::from_static(
+        br#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-0","namespace":"demo"}}"#,
+    ))
+    .unwrap();
+    let set = pods
+        .metadata_request(
+            &pod,
+            MetadataMap::Annotations,
+            "example.com/note",
+            Some("free text: ok!"),
+            &WriteParams::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        set.headers()["content-type"],
+        "application/strategic-merge-patch+json"
+    );
+    assert_eq!(
+        body(&set),
+        serde_json::json!({"metadata": {"annotations": {"example.com/note": "free text: ok!"}}})
+    );
+    let removed = pods
+        .metadata_request(
+            &pod,
+            MetadataMap::Annotations,
+            "example.com/note",
+            None,
+            &WriteParams::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        removed.headers()["content-type"],
+        "application/merge-patch+json"
+    );
+    assert_eq!(
+        body(&removed),
+        serde_json::json!({"metadata": {"annotations": {"example.com/note": null}}})
+    );
+    // A key is checked (label key syntax); a label value too.
+    assert!(
+        pods.metadata_request(
+            &pod,
+            MetadataMap::Annotations,
+            "bad key",
+            Some("v"),
+            &WriteParams::default()
+        )
+        .is_err()
+    );
+    assert!(
+        pods.metadata_request(
+            &pod,
+            MetadataMap::Labels,
+            "k",
+            Some("not a label value!"),
+            &WriteParams::default()
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn delete_collection_needs_a_namespace() {
+    let pods = View::<Pod>::new(config());
+    assert!(matches!(
+        pods.delete_collection_request(&DeleteParams::default()),
+        Err(Error::Namespace(_))
+    ));
+    let demo = pods.namespace("demo").unwrap();
+    assert_eq!(
+        uri(demo.delete_collection_request(&DeleteParams::default())),
+        "DELETE /api/v1/namespaces/demo/pods"
+    );
+    let tmp = demo.filter(Some("app=tmp"), None).unwrap();
+    assert_eq!(
+        uri(tmp.delete_collection_request(&DeleteParams::default())),
+        "DELETE /api/v1/namespaces/demo/pods?labelSelector=app%3Dtmp"
+    );
+    let spot = View::<Node>::new(config())
+        .filter(Some("pool=spot"), None)
+        .unwrap();
+    assert_eq!(
+        uri(spot.delete_collection_request(&DeleteParams::default())),
+        "DELETE /api/v1/nodes?labelSelector=pool%3Dspot"
+    );
+}
+
+#[test]
+fn apply_and_replace_take_name_and_namespace_from_the_manifest() {
+    let deployments = View::<Deployment>::new(config());
+    let manifest = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "demo"}});
+    let apply = deployments
+        .apply_request(
+            manifest.clone(),
+            &WriteParams::default().field_manager("me"),
+        )
+        .unwrap();
+    assert_eq!(
+        uri(Ok(apply)),
+        "PATCH /apis/apps/v1/namespaces/demo/deployments/web?fieldManager=me"
+    );
+    // Server-side apply without a field manager is refused before sending.
+    assert!(
+        deployments
+            .apply_request(manifest.clone(), &WriteParams::default())
+            .is_err()
+    );
+    assert_eq!(
+        uri(deployments.replace_request(manifest.clone(), &WriteParams::default())),
+        "PUT /apis/apps/v1/namespaces/demo/deployments/web"
+    );
+    let wrong = serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"}});
+    assert!(
+        deployments
+            .replace_request(wrong, &WriteParams::default())
+            .is_err()
+    );
+    let status = deployments
+        .apply_status_request(
+            "web",
+            Some("demo"),
+            serde_json::json!({"replicas": 1}),
+            &WriteParams::default().field_manager("me"),
+        )
+        .unwrap();
+    assert_eq!(
+        status.uri().path(),
+        "/apis/apps/v1/namespaces/demo/deployments/web/status"
+    );
+    assert_eq!(
+        body(&status),
+        serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "demo"}, "status": {"replicas": 1}})
+    );
+}

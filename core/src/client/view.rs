@@ -138,6 +138,22 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> ClusterView<T, I> {
         ))
     }
 
+    /// Waits for the object `name` (see [`Bound::wait`]): fetches it, then
+    /// watches it from that revision until a condition of `for_conditions`
+    /// is `True` (its revision is returned), a condition of `raise_for`
+    /// becomes `True`, it is deleted, or `timeout` passes.
+    pub fn wait(
+        &self,
+        name: &str,
+        namespace: Option<&str>,
+        for_conditions: &[&str],
+        raise_for: &[&str],
+        timeout: std::time::Duration,
+    ) -> Result<Bound<T, I>> {
+        self.fetch(name, namespace)?
+            .wait(for_conditions, raise_for, timeout)
+    }
+
     /// Creates an object from a manifest.
     pub fn create(&self, manifest: serde_json::Value) -> Result<Bound<T, I>> {
         self.create_with(manifest, &WriteParams::default())
