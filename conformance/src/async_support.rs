@@ -207,6 +207,120 @@ fn async_fallback<T: AsyncConnect + std::fmt::Debug>(cluster: &AsyncCluster<T>) 
     assert!(!items.is_empty() && items.iter().all(|d| d.api_version() == "apps/v1"));
 }
 
+fn async_writes<T: AsyncConnect + std::fmt::Debug>(cluster: &AsyncCluster<T>) {
+    use kubewire::{Patch, WriteParams};
+    let pods = cluster.pods().namespace("demo").expect("ns");
+    let label = serde_json::json!({"metadata": {"labels": {"mylabel": "value"}}});
+    let labelled = block_on(pods.patch(
+        "web-1",
+        None,
+        &Patch::Strategic(label),
+        &WriteParams::default(),
+    ))
+    .expect("patched");
+    let plain = block_on(pods.set_metadata(
+        &labelled,
+        kubewire::MetadataMap::Labels,
+        "mylabel",
+        None,
+        &WriteParams::default(),
+    ))
+    .expect("removed");
+    assert_eq!(plain.meta().labels().get("mylabel"), None);
+    let annotated = block_on(pods.patch(
+        "web-1",
+        None,
+        &Patch::Json(serde_json::json!([{"op": "add", "path": "/metadata/annotations", "value": {"note": "hi"}}])),
+        &WriteParams::default(),
+    ))
+    .expect("json patch");
+    assert_eq!(
+        annotated
+            .meta()
+            .annotations()
+            .get("note")
+            .map(String::as_str),
+        Some("hi")
+    );
+    let err = block_on(pods.patch(
+        "web-1",
+        None,
+        &Patch::Json(
+            serde_json::json!([{"op": "test", "path": "/metadata/name", "value": "other"}]),
+        ),
+        &WriteParams::default(),
+    ))
+    .unwrap_err();
+    assert_eq!(err.http_status(), Some(422));
+    // Server-side apply through a view, with a conflicting manager.
+    let cms = cluster
+        .resource_at(ApiResource::new("", "v1", "ConfigMap", "configmaps", true).expect("valid"))
+        .namespace("demo")
+        .expect("ns");
+    let applied = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"}, "data": {"k": "v1"}});
+    block_on(cms.apply(
+        applied.clone(),
+        &WriteParams::default().field_manager("kubewire"),
+    ))
+    .expect("applied");
+    let mut theirs = applied;
+    theirs["data"]["k"] = "v2".into();
+    let mut other = WriteParams::default().field_manager("other-tool");
+    let err = block_on(cms.apply(theirs.clone(), &other)).unwrap_err();
+    assert_eq!(err.http_status(), Some(409));
+    other.force = true;
+    block_on(cms.apply(theirs, &other)).expect("forced");
+}
+
+fn async_scale<T: AsyncConnect + std::fmt::Debug>(cluster: &AsyncCluster<T>) {
+    use kubewire::WriteParams;
+    let rs = block_on(cluster.replicasets().scale("auth-v3", Some("demo"))).expect("rs");
+    let rc = block_on(
+        cluster
+            .replicationcontrollers()
+            .scale("legacy", Some("demo")),
+    )
+    .expect("rc");
+    let shop = block_on(cluster.deployments().scale("shop", Some("demo"))).expect("shop");
+    assert_eq!((rs.replicas(), rc.replicas(), shop.replicas()), (2, 1, 1));
+    let shop = block_on(
+        cluster
+            .deployments()
+            .replace_scale(&shop.with_replicas(2), &WriteParams::default()),
+    )
+    .expect("replaced");
+    let rc = block_on(cluster.replicationcontrollers().set_scale(
+        "legacy",
+        Some("demo"),
+        2,
+        &WriteParams::default(),
+    ))
+    .expect("set");
+    assert_eq!((shop.replicas(), rc.replicas()), (2, 2));
+}
+
+fn async_manifests<T: AsyncConnect + std::fmt::Debug>(cluster: &AsyncCluster<T>) {
+    use kubewire::WriteParams;
+    let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: fast}\n---\n\
+                apiVersion: ops.example.com/v1\nkind: Backup\n\
+                metadata: {name: nightly, labels: {tier: db}}\nspec: {schedule: \"0 3 * * *\", retain: 7}\n";
+    let created =
+        block_on(cluster.create_all(yaml, Some("demo"), &WriteParams::default())).expect("created");
+    assert_eq!(created.len(), 2);
+    let applied = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied}\ndata: {k: v1}\n---\n\
+                   apiVersion: ops.example.com/v1\nkind: Backup\n\
+                   metadata: {name: nightly, labels: {tier: db}}\nspec: {schedule: \"0 3 * * *\", retain: 7}\n";
+    let applied = block_on(cluster.apply_all(
+        applied,
+        Some("demo"),
+        &WriteParams::default().field_manager("kubewire"),
+    ))
+    .expect("applied");
+    assert_eq!(applied[1].item().kind(), "Backup");
+    let backups = block_on(cluster.discover("ops.example.com/v1", "Backup")).expect("cached");
+    assert_eq!(backups.plural(), "backups");
+}
+
 /// Async facade checks over transport `T`; returns the failures.
 pub fn run_async_facade<T: AsyncConnect + std::fmt::Debug>(name: &str) -> Vec<String> {
     type AsyncCheck<T> = (
@@ -227,6 +341,19 @@ pub fn run_async_facade<T: AsyncConnect + std::fmt::Debug>(name: &str) -> Vec<St
             "async-fallback",
             &["api-fallback"],
             async_fallback::<T>,
+            true,
+        ),
+        ("async-writes", &["patch-types"], async_writes::<T>, true),
+        (
+            "async-scale",
+            &["scale-subresource"],
+            async_scale::<T>,
+            true,
+        ),
+        (
+            "async-manifests",
+            &["manifests-multi-document"],
+            async_manifests::<T>,
             true,
         ),
     ];
