@@ -74,8 +74,15 @@ fn best_of(runs: usize, mut f: impl FnMut() -> usize) -> (Duration, usize) {
     (best, count)
 }
 
+/// The stream's lines, found with memchr as fast as a baseline can.
 fn lines(stream: &[u8]) -> impl Iterator<Item = &[u8]> {
-    stream.split(|b| *b == b'\n').filter(|l| !l.is_empty())
+    memchr::memchr_iter(b'\n', stream)
+        .scan(0, |start, end| {
+            let line = &stream[*start..end];
+            *start = end + 1;
+            Some(line)
+        })
+        .filter(|l| !l.is_empty())
 }
 
 fn main() {

@@ -128,6 +128,7 @@ impl<T: AsyncTransport + std::fmt::Debug> AsyncCluster<T> {
         AsyncView {
             cluster: self.clone(),
             view: View::new(self.inner.config.clone()),
+            page_size: Some(crate::params::ListParams::DEFAULT_LIMIT),
         }
     }
 
@@ -138,6 +139,7 @@ impl<T: AsyncTransport + std::fmt::Debug> AsyncCluster<T> {
         AsyncView {
             cluster: self.clone(),
             view,
+            page_size: Some(crate::params::ListParams::DEFAULT_LIMIT),
         }
     }
 
@@ -242,6 +244,7 @@ impl<T: AsyncTransport + std::fmt::Debug> AsyncCluster<T> {
         AsyncView {
             cluster: self.clone(),
             view: View::dynamic(self.inner.config.clone(), resource),
+            page_size: Some(crate::params::ListParams::DEFAULT_LIMIT),
         }
     }
 
@@ -309,6 +312,7 @@ impl<T: AsyncTransport + std::fmt::Debug> AsyncCluster<T> {
 pub struct AsyncView<T: AsyncTransport, I> {
     cluster: AsyncCluster<T>,
     view: View<I>,
+    page_size: Option<u32>,
 }
 
 impl<T: AsyncTransport + std::fmt::Debug, I: ViewItem + Clone> AsyncView<T, I> {
@@ -319,6 +323,13 @@ impl<T: AsyncTransport + std::fmt::Debug, I: ViewItem + Clone> AsyncView<T, I> {
     /// The view at the API path found to serve it.
     pub(crate) fn resolved(&self) -> Result<View<I>> {
         self.cluster.inner.api_paths.resolved(&self.view)
+    }
+
+    /// The page size listing asks for (500 unless set; `None`: everything
+    /// in one answer).
+    pub fn page_size(mut self, page_size: Option<u32>) -> Self {
+        self.page_size = page_size;
+        self
     }
 
     /// This view bound to a namespace (an error for nodes and namespaces).
@@ -345,7 +356,7 @@ impl<T: AsyncTransport + std::fmt::Debug, I: ViewItem + Clone> AsyncView<T, I> {
     /// Every item of the view, paging through `limit`/`continue` (an
     /// expired listing restarts; never a mixed list).
     pub async fn list(&self) -> Result<Vec<I>> {
-        let size = Some(crate::params::ListParams::DEFAULT_LIMIT);
+        let size = self.page_size;
         let (view, first) = self
             .cluster
             .with_fallback(&self.view, |v| v.list_request(size, None))

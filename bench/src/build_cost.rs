@@ -1,0 +1,227 @@
+//! Build cost: clean release build time and stripped binary size of small
+//! programs that list pods — on each kubewire transport and on kube-rs —
+//! and of kubewire's quickstart (which embeds the demo apiserver).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::table::Table;
+
+/// A program: its manifest's dependencies and its `main.rs`.
+struct Program {
+    name: &'static str,
+    dependencies: String,
+    main: &'static str,
+}
+
+fn programs(root: &Path) -> Vec<Program> {
+    let core = root.join("core").display().to_string();
+    let ureq = root.join("transport-ureq").display().to_string();
+    let isahc = root.join("transport-isahc").display().to_string();
+    vec![
+        Program {
+            name: "list-kubewire-ureq",
+            dependencies: format!("kubewire = {{ path = {core:?} }}\nkubewire-ureq = {{ path = {ureq:?} }}\n"),
+            main: r#"fn main() -> Result<(), kubewire::Error> {
+    let cluster = kubewire_ureq::Cluster::from_env()?;
+    for pod in cluster.pods().iter()? {
+        let pod = pod?;
+        println!("{}/{}", pod.meta().namespace().unwrap_or(""), pod.meta().name());
+    }
+    Ok(())
+}
+"#,
+        },
+        Program {
+            name: "list-kubewire-isahc",
+            dependencies: format!("kubewire = {{ path = {core:?} }}\nkubewire-isahc = {{ path = {isahc:?} }}\n"),
+            main: r#"fn main() -> Result<(), kubewire::Error> {
+    let cluster = kubewire_isahc::Cluster::from_env()?;
+    for pod in cluster.pods().iter()? {
+        let pod = pod?;
+        println!("{}/{}", pod.meta().namespace().unwrap_or(""), pod.meta().name());
+    }
+    Ok(())
+}
+"#,
+        },
+        Program {
+            name: "list-kube-rs",
+            dependencies: "kube = { version = \"5.0\", default-features = false, features = [\"client\", \"rustls-tls\", \"ring\"] }\n\
+                           k8s-openapi = { version = \"0.29\", features = [\"v1_36\"] }\n\
+                           tokio = { version = \"1\", features = [\"rt\", \"macros\"] }\n"
+                .to_string(),
+            main: r#"use k8s_openapi::api::core::v1::Pod;
+use kube::{Api, Client, api::ListParams};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), kube::Error> {
+    let pods: Api<Pod> = Api::all(Client::try_default().await?);
+    for pod in pods.list(&ListParams::default()).await? {
+        let meta = pod.metadata;
+        println!("{}/{}", meta.namespace.unwrap_or_default(), meta.name.unwrap_or_default());
+    }
+    Ok(())
+}
+"#,
+        },
+    ]
+}
+
+/// Build time and stripped size of one binary.
+struct Built {
+    time: Duration,
+    size: u64,
+}
+
+fn stripped_size(binary: &Path) -> u64 {
+    let out = binary.with_extension("stripped");
+    let status = Command::new("strip")
+        .arg("-o")
+        .arg(&out)
+        .arg(binary)
+        .status();
+    assert!(
+        status.is_ok_and(|s| s.success()),
+        "strip {}",
+        binary.display()
+    );
+    std::fs::metadata(&out).expect("stripped binary").len()
+}
+
+/// Cargo with the toolchain this benchmark was built with (a dependency's
+/// own `rust-toolchain` file must not pick another one).
+fn cargo() -> Command {
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo.env("RUSTC", Path::new(env!("CARGO")).with_file_name("rustc"));
+    cargo
+}
+
+fn cargo_release(dir: &Path, args: &[&str], target: &Path) -> Duration {
+    let _ = std::fs::remove_dir_all(target);
+    let started = Instant::now();
+    let status = cargo()
+        .current_dir(dir)
+        .args(["build", "--release", "--quiet"])
+        .args(args)
+        .env("CARGO_TARGET_DIR", target)
+        .status()
+        .expect("cargo");
+    assert!(status.success(), "cargo build in {}", dir.display());
+    started.elapsed()
+}
+
+fn build_program(work: &Path, p: &Program) -> Built {
+    let dir = work.join(p.name);
+    std::fs::create_dir_all(dir.join("src")).expect("program dir");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = {:?}\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+             [workspace]\n\n[dependencies]\n{}\n[profile.release]\ndebug = false\n",
+            p.name, p.dependencies
+        ),
+    )
+    .expect("manifest");
+    std::fs::write(dir.join("src/main.rs"), p.main).expect("main.rs");
+    // Resolve (and fetch) first, so the timed build is only the build.
+    let status = cargo()
+        .current_dir(&dir)
+        .args(["fetch", "--quiet"])
+        .status()
+        .expect("cargo fetch");
+    assert!(status.success(), "cargo fetch for {}", p.name);
+    let target = dir.join("target");
+    let time = cargo_release(&dir, &[], &target);
+    Built {
+        time,
+        size: stripped_size(&target.join("release").join(p.name)),
+    }
+}
+
+/// The version of `package` in a lock file.
+fn locked(lock: &Path, package: &str) -> String {
+    let text = std::fs::read_to_string(lock).unwrap_or_default();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line == format!("name = \"{package}\"")
+            && let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = "))
+        {
+            return v.trim_matches('"').to_string();
+        }
+    }
+    "?".into()
+}
+
+/// Builds everything from clean; returns the table and, per program,
+/// (name, build seconds, stripped MiB).
+pub fn run(root: &Path, work: &Path) -> (Table, Vec<(String, f64, f64)>) {
+    let mut built = Vec::new();
+    for p in programs(root) {
+        println!("building {} from clean (release)...", p.name);
+        built.push((p.name, build_program(work, &p)));
+    }
+    println!("building the quickstart example from clean (release)...");
+    let target = work.join("quickstart-target");
+    let time = cargo_release(
+        root,
+        &["-p", "kubewire-ureq", "--example", "quickstart"],
+        &target,
+    );
+    let quickstart = Built {
+        time,
+        size: stripped_size(&target.join("release/examples/quickstart")),
+    };
+    let (kube, ours) = built.split_last().expect("programs");
+    let kube = &kube.1;
+    let mut t = Table::default();
+    let secs = |b: &Built| b.time.as_secs_f64();
+    let mib = |b: &Built| b.size as f64 / (1024.0 * 1024.0);
+    let mut summary = vec![("list-kube-rs".to_string(), secs(kube), mib(kube))];
+    for (name, b) in ours.iter().chain([&(
+        "quickstart (kubewire-ureq, embeds the demo server)",
+        quickstart,
+    )]) {
+        t.lower(
+            &format!("{name}: clean release build"),
+            "s",
+            secs(b),
+            "list-kube-rs",
+            secs(kube),
+        );
+        t.lower(
+            &format!("{name}: stripped binary"),
+            "MiB",
+            mib(b),
+            "list-kube-rs",
+            mib(kube),
+        );
+        summary.push((name.to_string(), secs(b), mib(b)));
+    }
+    let kube_lock = work.join("list-kube-rs/Cargo.lock");
+    let ureq_lock = work.join("list-kubewire-ureq/Cargo.lock");
+    let isahc_lock = work.join("list-kubewire-isahc/Cargo.lock");
+    t.note(
+        "versions",
+        &format!(
+            "ureq {}, isahc {}, serde_json {}",
+            locked(&ureq_lock, "ureq"),
+            locked(&isahc_lock, "isahc"),
+            locked(&ureq_lock, "serde_json")
+        ),
+        &format!(
+            "kube {}, k8s-openapi {}, tokio {}, hyper {}",
+            locked(&kube_lock, "kube"),
+            locked(&kube_lock, "k8s-openapi"),
+            locked(&kube_lock, "tokio"),
+            locked(&kube_lock, "hyper")
+        ),
+    );
+    (t, summary)
+}
+
+/// Where clean builds happen.
+pub fn work_dir(root: &Path) -> PathBuf {
+    root.join("bench/target/build-cost")
+}

@@ -1,0 +1,80 @@
+//! kubewire against its baselines and its peer, side by side, as ratios
+//! from one run:
+//!
+//! ```text
+//! cargo run --release --manifest-path bench/Cargo.toml            # everything
+//! cargo run --release --manifest-path bench/Cargo.toml -- decode  # or: decode, loopback, build
+//! ```
+//!
+//! Watch and list decoding (no IO), end to end over loopback against the
+//! replay server, and the build cost of a program that lists pods. The
+//! data are the pods recorded from a real apiserver.
+
+use std::path::{Path, PathBuf};
+
+mod alloc;
+mod build_cost;
+mod data;
+mod decoding;
+mod loopback;
+mod table;
+
+#[global_allocator]
+static ALLOCATOR: alloc::Counting = alloc::Counting;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [serve, fixture] = args.as_slice()
+        && serve == "serve"
+    {
+        return loopback::serve(Path::new(fixture));
+    }
+    let all = args.is_empty();
+    let wants = |s: &str| all || args.iter().any(|a| a == s);
+    println!("# kubewire benchmarks (ratio: above 1 means kubewire is ahead)");
+    let mut transports: Vec<(String, f64, f64)> = Vec::new();
+    if wants("decode") {
+        decoding::watch(40_000, 3).print("Watch decoding (no IO)");
+        decoding::list(10_000, 3).print("List decoding (no IO)");
+    }
+    if wants("loopback") {
+        let dir = root().join("bench/target/fixtures");
+        let (table, summary) = loopback::run(&dir, 2_000, 10_000, 10_000);
+        table.print("End to end over loopback (replay server in a child process)");
+        transports = summary;
+    }
+    if wants("build") {
+        let work = build_cost::work_dir(&root());
+        let (table, summary) = build_cost::run(&root(), &work);
+        table.print("Build cost (clean release builds, stripped binaries)");
+        println!("\n## Choosing a transport\n");
+        println!(
+            "| client | program built | clean release build | stripped binary | fetches/s | watch MB/s |"
+        );
+        println!("|---|---|---:|---:|---:|---:|");
+        // Which program stands for each client's build cost.
+        let program = |client: &str| {
+            if client.starts_with("kubewire-ureq") {
+                "list-kubewire-ureq"
+            } else if client.starts_with("kubewire-isahc") {
+                "list-kubewire-isahc"
+            } else {
+                "list-kube-rs"
+            }
+        };
+        for (client, fetches, watch) in &transports {
+            let built = summary.iter().find(|(p, _, _)| p == program(client));
+            let (build, size) = built.map_or(("-".into(), "-".into()), |(_, b, s)| {
+                (format!("{b:.0} s"), format!("{s:.1} MiB"))
+            });
+            println!(
+                "| {client} | {} | {build} | {size} | {fetches:.0} | {watch:.0} |",
+                program(client)
+            );
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The printed table: figure, kubewire, baseline, ratio.
+
+/// One row: what was measured, kubewire's figure, the baseline's, and
+/// kubewire / baseline (or baseline / kubewire where lower is better).
+pub struct Row {
+    pub figure: String,
+    pub kubewire: String,
+    pub baseline: String,
+    pub ratio: String,
+}
+
+/// Rows printed as one aligned table per section.
+#[derive(Default)]
+pub struct Table {
+    rows: Vec<Row>,
+}
+
+impl Table {
+    /// A higher-is-better figure (throughput): ratio = kubewire / baseline.
+    pub fn higher(&mut self, figure: &str, unit: &str, ours: f64, name: &str, theirs: f64) {
+        self.rows.push(Row {
+            figure: figure.to_string(),
+            kubewire: format!("{} {unit}", num(ours)),
+            baseline: format!("{name}: {} {unit}", num(theirs)),
+            ratio: format!("{:.2}x", ours / theirs),
+        });
+    }
+
+    /// A lower-is-better figure (time, bytes): ratio = baseline / kubewire,
+    /// so above 1 is kubewire ahead.
+    pub fn lower(&mut self, figure: &str, unit: &str, ours: f64, name: &str, theirs: f64) {
+        self.rows.push(Row {
+            figure: figure.to_string(),
+            kubewire: format!("{} {unit}", num(ours)),
+            baseline: format!("{name}: {} {unit}", num(theirs)),
+            ratio: if ours > 0.0 {
+                format!("{:.2}x", theirs / ours)
+            } else {
+                "-".into()
+            },
+        });
+    }
+
+    /// A row with text cells (versions, notes).
+    pub fn note(&mut self, figure: &str, kubewire: &str, baseline: &str) {
+        self.rows.push(Row {
+            figure: figure.to_string(),
+            kubewire: kubewire.to_string(),
+            baseline: baseline.to_string(),
+            ratio: String::new(),
+        });
+    }
+
+    /// Prints the table under `title`.
+    pub fn print(&self, title: &str) {
+        let w = |f: fn(&Row) -> &String, head: &str| {
+            self.rows
+                .iter()
+                .map(|r| f(r).chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(head.len())
+        };
+        let (a, b, c) = (
+            w(|r| &r.figure, "figure"),
+            w(|r| &r.kubewire, "kubewire"),
+            w(|r| &r.baseline, "baseline"),
+        );
+        println!("\n## {title}\n");
+        println!(
+            "| {:<a$} | {:>b$} | {:<c$} | ratio |",
+            "figure", "kubewire", "baseline"
+        );
+        println!(
+            "|{}|{}|{}|------:|",
+            "-".repeat(a + 2),
+            "-".repeat(b + 2),
+            "-".repeat(c + 2)
+        );
+        for r in &self.rows {
+            println!(
+                "| {:<a$} | {:>b$} | {:<c$} | {:>5} |",
+                r.figure, r.kubewire, r.baseline, r.ratio
+            );
+        }
+    }
+}
+
+/// A number with sensible precision.
+pub fn num(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
