@@ -12,6 +12,15 @@ use crate::kind::Kind;
 use crate::params::WriteParams;
 use crate::resource::ApiResource;
 
+/// Which write a manifest is sent with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ManifestWrite {
+    /// `POST` to the collection.
+    Create,
+    /// Server-side apply to the object's name.
+    Apply,
+}
+
 /// A JSON manifest with the fields every write needs: `apiVersion`, `kind`
 /// and `metadata.name` or `metadata.generateName`.
 ///
@@ -221,6 +230,21 @@ impl Manifest {
     ) -> Result<Request<Bytes>> {
         self.endpoint_for(config, resource, namespace)?
             .create(&self.value, params)
+    }
+
+    /// The request of `write` for this manifest as `resource`.
+    pub(crate) fn write_request(
+        &self,
+        write: ManifestWrite,
+        config: Arc<Config>,
+        resource: ApiResource,
+        namespace: Option<&str>,
+        params: &WriteParams,
+    ) -> Result<Request<Bytes>> {
+        match write {
+            ManifestWrite::Create => self.create_request(config, resource, namespace, params),
+            ManifestWrite::Apply => self.apply_request(config, resource, namespace, params),
+        }
     }
 
     /// The server-side apply `PATCH` of this manifest as `resource` (a

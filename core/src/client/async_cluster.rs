@@ -27,7 +27,7 @@ use crate::error::{Error, Result, TransportErrorKind};
 use crate::item::Item;
 use crate::items::any::AnyItem;
 use crate::items::typed::TypedItem;
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, ManifestWrite};
 use crate::pager::PageOutcome;
 use crate::params::{DeleteParams, WriteParams};
 use crate::resource::ApiResource;
@@ -182,6 +182,36 @@ impl<T: AsyncTransport + std::fmt::Debug> AsyncCluster<T> {
         }
     }
 
+    async fn write_manifest(
+        &self,
+        write: ManifestWrite,
+        manifest: &Manifest,
+        namespace: Option<&str>,
+        params: &WriteParams,
+    ) -> Result<AnyItem> {
+        let resource = self.route(manifest).await?;
+        let config = self.inner.config.clone();
+        let request = manifest.write_request(write, config, resource, namespace, params)?;
+        AnyItem::from_item(response::item_from_response(self.execute(request).await?)?)
+    }
+
+    async fn write_all(
+        &self,
+        write: ManifestWrite,
+        yaml: &str,
+        namespace: Option<&str>,
+        params: &WriteParams,
+    ) -> Result<Vec<AnyItem>> {
+        let mut written = Vec::new();
+        for manifest in Manifest::from_yaml(yaml)? {
+            written.push(
+                self.write_manifest(write, &manifest, namespace, params)
+                    .await?,
+            );
+        }
+        Ok(written)
+    }
+
     /// Creates a manifest of any kind, routed to its resource (see
     /// [`crate::Cluster::create_with`]).
     pub async fn create_with(
@@ -190,10 +220,8 @@ impl<T: AsyncTransport + std::fmt::Debug> AsyncCluster<T> {
         namespace: Option<&str>,
         params: &WriteParams,
     ) -> Result<AnyItem> {
-        let resource = self.route(manifest).await?;
-        let request =
-            manifest.create_request(self.inner.config.clone(), resource, namespace, params)?;
-        AnyItem::from_item(response::item_from_response(self.execute(request).await?)?)
+        self.write_manifest(ManifestWrite::Create, manifest, namespace, params)
+            .await
     }
 
     /// Server-side applies a manifest of any kind (see
@@ -204,10 +232,8 @@ impl<T: AsyncTransport + std::fmt::Debug> AsyncCluster<T> {
         namespace: Option<&str>,
         params: &WriteParams,
     ) -> Result<AnyItem> {
-        let resource = self.route(manifest).await?;
-        let request =
-            manifest.apply_request(self.inner.config.clone(), resource, namespace, params)?;
-        AnyItem::from_item(response::item_from_response(self.execute(request).await?)?)
+        self.write_manifest(ManifestWrite::Apply, manifest, namespace, params)
+            .await
     }
 
     /// Creates every document of a YAML manifest, in order (see
@@ -218,11 +244,8 @@ impl<T: AsyncTransport + std::fmt::Debug> AsyncCluster<T> {
         namespace: Option<&str>,
         params: &WriteParams,
     ) -> Result<Vec<AnyItem>> {
-        let mut created = Vec::new();
-        for manifest in Manifest::from_yaml(yaml)? {
-            created.push(self.create_with(&manifest, namespace, params).await?);
-        }
-        Ok(created)
+        self.write_all(ManifestWrite::Create, yaml, namespace, params)
+            .await
     }
 
     /// Server-side applies every document of a YAML manifest, in order.
@@ -232,11 +255,8 @@ impl<T: AsyncTransport + std::fmt::Debug> AsyncCluster<T> {
         namespace: Option<&str>,
         params: &WriteParams,
     ) -> Result<Vec<AnyItem>> {
-        let mut applied = Vec::new();
-        for manifest in Manifest::from_yaml(yaml)? {
-            applied.push(self.apply(&manifest, namespace, params).await?);
-        }
-        Ok(applied)
+        self.write_all(ManifestWrite::Apply, yaml, namespace, params)
+            .await
     }
 
     /// Any resource described explicitly, without discovery.

@@ -17,7 +17,7 @@ use crate::discovery::lookup::{Lookup, LookupStep};
 use crate::discovery::resource::DiscoveredResource;
 use crate::error::{Error, Result, TransportErrorKind};
 use crate::item::Item;
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, ManifestWrite};
 use crate::params::WriteParams;
 use crate::resource::ApiResource;
 use crate::response;
@@ -193,6 +193,19 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
         )
     }
 
+    fn write_manifest(
+        &self,
+        write: ManifestWrite,
+        manifest: &Manifest,
+        namespace: Option<&str>,
+        params: &WriteParams,
+    ) -> Result<crate::items::any::AnyItem> {
+        let resource = self.route(manifest)?;
+        let config = self.inner.config.clone();
+        let request = manifest.write_request(write, config, resource, namespace, params)?;
+        crate::items::any::AnyItem::from_item(response::item_from_response(self.execute(request)?)?)
+    }
+
     /// Creates a checked manifest with write options.
     pub fn create_with(
         &self,
@@ -200,10 +213,7 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
         namespace: Option<&str>,
         params: &WriteParams,
     ) -> Result<crate::items::any::AnyItem> {
-        let resource = self.route(manifest)?;
-        let request =
-            manifest.create_request(self.inner.config.clone(), resource, namespace, params)?;
-        crate::items::any::AnyItem::from_item(response::item_from_response(self.execute(request)?)?)
+        self.write_manifest(ManifestWrite::Create, manifest, namespace, params)
     }
 
     /// Server-side applies a checked manifest of any kind (a field manager
@@ -214,10 +224,7 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
         namespace: Option<&str>,
         params: &WriteParams,
     ) -> Result<crate::items::any::AnyItem> {
-        let resource = self.route(manifest)?;
-        let request =
-            manifest.apply_request(self.inner.config.clone(), resource, namespace, params)?;
-        crate::items::any::AnyItem::from_item(response::item_from_response(self.execute(request)?)?)
+        self.write_manifest(ManifestWrite::Apply, manifest, namespace, params)
     }
 
     /// Creates every document of a YAML manifest, in order, each routed to
@@ -231,7 +238,7 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
     ) -> Result<Vec<crate::items::any::AnyItem>> {
         Manifest::from_yaml(yaml)?
             .iter()
-            .map(|m| self.create_with(m, namespace, params))
+            .map(|m| self.write_manifest(ManifestWrite::Create, m, namespace, params))
             .collect()
     }
 
@@ -245,7 +252,7 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
     ) -> Result<Vec<crate::items::any::AnyItem>> {
         Manifest::from_yaml(yaml)?
             .iter()
-            .map(|m| self.apply(m, namespace, params))
+            .map(|m| self.write_manifest(ManifestWrite::Apply, m, namespace, params))
             .collect()
     }
 
