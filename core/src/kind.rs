@@ -154,6 +154,19 @@ impl Kind {
         }
     }
 
+    /// The seed kind named `kind` when `api_version` (`v1`, `apps/v1`) is
+    /// one of its API paths, with that path's index in
+    /// [`Kind::api_paths`]. Lists are not objects one writes: `None`.
+    pub(crate) fn served_at(kind: &str, api_version: &str) -> Option<(Kind, usize)> {
+        let kind = kind.parse::<Kind>().ok().filter(|k| !k.is_list())?;
+        let index = kind.api_paths().iter().position(|path| {
+            path.strip_prefix("apis/")
+                .or_else(|| path.strip_prefix("api/"))
+                == Some(api_version)
+        })?;
+        Some((kind, index))
+    }
+
     /// The resource descriptor of the item kind at `api_paths()[index]`.
     /// `None` when `index` is out of range.
     pub fn api_resource(self, index: usize) -> Option<ApiResource> {

@@ -107,25 +107,13 @@ impl Manifest {
     /// The seed kind this manifest describes, when it is one of them and its
     /// `apiVersion` is one the kind is served at.
     pub fn seed_kind(&self) -> Option<Kind> {
-        let kind: Kind = self.kind.parse().ok()?;
-        let path = if self.api_version.contains('/') {
-            format!("apis/{}", self.api_version)
-        } else {
-            format!("api/{}", self.api_version)
-        };
-        (!kind.is_list() && kind.api_paths().contains(&path.as_str())).then_some(kind)
+        Kind::served_at(&self.kind, &self.api_version).map(|(kind, _)| kind)
     }
 
     /// The seed kind's resource at this manifest's API path, when it is
     /// one of the seed's kinds.
     pub fn seed_api_resource(&self) -> Option<ApiResource> {
-        let kind = self.seed_kind()?;
-        let path = if self.api_version.contains('/') {
-            format!("apis/{}", self.api_version)
-        } else {
-            format!("api/{}", self.api_version)
-        };
-        let index = kind.api_paths().iter().position(|p| *p == path)?;
+        let (kind, index) = Kind::served_at(&self.kind, &self.api_version)?;
         kind.api_resource(index)
     }
 

@@ -11,19 +11,24 @@ use crate::params::{DeleteParams, WriteParams};
 use crate::patch::Patch;
 use crate::response;
 use crate::scale::Scale;
-use crate::view::ViewItem;
+use crate::view::{View, ViewItem};
 use crate::view_writes::MetadataMap;
 
 impl<T: AsyncTransport + std::fmt::Debug, I: ViewItem + Clone> AsyncView<T, I> {
-    async fn write(&self, request: http::Request<Bytes>) -> Result<I> {
-        let answer = self.cluster().execute(request).await?;
-        self.resolved()?.decode(answer)
+    /// Sends the request `build` makes on the view at the API path that
+    /// serves it, and decodes the answer.
+    async fn write(
+        &self,
+        build: impl FnOnce(&View<I>) -> Result<http::Request<Bytes>>,
+    ) -> Result<I> {
+        let view = self.resolved()?;
+        let answer = self.cluster().execute(build(&view)?).await?;
+        view.decode(answer)
     }
 
     /// Replaces an object (see [`crate::ClusterView::replace`]).
     pub async fn replace(&self, manifest: Value, params: &WriteParams) -> Result<I> {
-        self.write(self.resolved()?.replace_request(manifest, params)?)
-            .await
+        self.write(|v| v.replace_request(manifest, params)).await
     }
 
     /// Patches an object with any patch type (see [`crate::ClusterView::patch`]).
@@ -34,17 +39,13 @@ impl<T: AsyncTransport + std::fmt::Debug, I: ViewItem + Clone> AsyncView<T, I> {
         patch: &Patch,
         params: &WriteParams,
     ) -> Result<I> {
-        self.write(
-            self.resolved()?
-                .patch_request(name, namespace, patch, params)?,
-        )
-        .await
+        self.write(|v| v.patch_request(name, namespace, patch, params))
+            .await
     }
 
     /// Server-side apply of a manifest (see [`crate::ClusterView::apply`]).
     pub async fn apply(&self, manifest: Value, params: &WriteParams) -> Result<I> {
-        self.write(self.resolved()?.apply_request(manifest, params)?)
-            .await
+        self.write(|v| v.apply_request(manifest, params)).await
     }
 
     /// Sets (`Some`) or removes (`None`) one label or annotation of `item`;
@@ -57,10 +58,8 @@ impl<T: AsyncTransport + std::fmt::Debug, I: ViewItem + Clone> AsyncView<T, I> {
         value: Option<&str>,
         params: &WriteParams,
     ) -> Result<I> {
-        let request = self
-            .resolved()?
-            .metadata_request(item.as_item(), map, key, value, params)?;
-        self.write(request).await
+        self.write(|v| v.metadata_request(item.as_item(), map, key, value, params))
+            .await
     }
 
     /// Sets (`Some`) or removes (`None`) a label of `item`.
@@ -99,16 +98,13 @@ impl<T: AsyncTransport + std::fmt::Debug, I: ViewItem + Clone> AsyncView<T, I> {
 
     /// An object read through its `status` subresource.
     pub async fn status(&self, name: &str, namespace: Option<&str>) -> Result<I> {
-        self.write(
-            self.resolved()?
-                .subresource_request(name, namespace, "status")?,
-        )
-        .await
+        self.write(|v| v.subresource_request(name, namespace, "status"))
+            .await
     }
 
     /// Replaces an object's status (`PUT .../status`).
     pub async fn update_status(&self, manifest: Value, params: &WriteParams) -> Result<I> {
-        self.write(self.resolved()?.replace_status_request(manifest, params)?)
+        self.write(|v| v.replace_status_request(manifest, params))
             .await
     }
 
@@ -120,10 +116,8 @@ impl<T: AsyncTransport + std::fmt::Debug, I: ViewItem + Clone> AsyncView<T, I> {
         patch: &Patch,
         params: &WriteParams,
     ) -> Result<I> {
-        let request = self
-            .resolved()?
-            .patch_status_request(name, namespace, patch, params)?;
-        self.write(request).await
+        self.write(|v| v.patch_status_request(name, namespace, patch, params))
+            .await
     }
 
     /// Server-side apply of `status` to `.../status`.
@@ -134,10 +128,8 @@ impl<T: AsyncTransport + std::fmt::Debug, I: ViewItem + Clone> AsyncView<T, I> {
         status: Value,
         params: &WriteParams,
     ) -> Result<I> {
-        let request = self
-            .resolved()?
-            .apply_status_request(name, namespace, status, params)?;
-        self.write(request).await
+        self.write(|v| v.apply_status_request(name, namespace, status, params))
+            .await
     }
 
     /// The `scale` subresource.

@@ -206,6 +206,19 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
         crate::items::any::AnyItem::from_item(response::item_from_response(self.execute(request)?)?)
     }
 
+    fn write_all(
+        &self,
+        write: ManifestWrite,
+        yaml: &str,
+        namespace: Option<&str>,
+        params: &WriteParams,
+    ) -> Result<Vec<crate::items::any::AnyItem>> {
+        Manifest::from_yaml(yaml)?
+            .iter()
+            .map(|m| self.write_manifest(write, m, namespace, params))
+            .collect()
+    }
+
     /// Creates a checked manifest with write options.
     pub fn create_with(
         &self,
@@ -236,10 +249,7 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
         namespace: Option<&str>,
         params: &WriteParams,
     ) -> Result<Vec<crate::items::any::AnyItem>> {
-        Manifest::from_yaml(yaml)?
-            .iter()
-            .map(|m| self.write_manifest(ManifestWrite::Create, m, namespace, params))
-            .collect()
+        self.write_all(ManifestWrite::Create, yaml, namespace, params)
     }
 
     /// Server-side applies every document of a YAML manifest, in order
@@ -250,10 +260,7 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
         namespace: Option<&str>,
         params: &WriteParams,
     ) -> Result<Vec<crate::items::any::AnyItem>> {
-        Manifest::from_yaml(yaml)?
-            .iter()
-            .map(|m| self.write_manifest(ManifestWrite::Apply, m, namespace, params))
-            .collect()
+        self.write_all(ManifestWrite::Apply, yaml, namespace, params)
     }
 
     /// Releases what the cluster holds. Transports close their idle

@@ -166,11 +166,7 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> ClusterView<T, I> {
         manifest: serde_json::Value,
         params: &WriteParams,
     ) -> Result<Bound<T, I>> {
-        let view = self.cluster.resolved(&self.view)?;
-        let answer = self
-            .cluster
-            .execute(view.create_request(manifest, None, params)?)?;
-        Ok(self.bind(view.decode(answer)?))
+        self.write(|v| v.create_request(manifest, None, params))
     }
 
     /// Deletes an object by name. Deleting a Namespace that is already

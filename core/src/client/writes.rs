@@ -12,20 +12,27 @@ use crate::params::{DeleteParams, WriteParams};
 use crate::patch::Patch;
 use crate::response;
 use crate::scale::Scale;
-use crate::view::ViewItem;
+use crate::view::{View, ViewItem};
 use crate::view_writes::MetadataMap;
 
 impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> ClusterView<T, I> {
-    fn write(&self, request: http::Request<bytes::Bytes>) -> Result<Bound<T, I>> {
-        let answer = self.cluster().execute(request)?;
-        Ok(self.bind(self.resolved()?.decode(answer)?))
+    /// Sends the request `build` makes on the view at the API path that
+    /// serves it, and binds the answer to that view.
+    pub(crate) fn write(
+        &self,
+        build: impl FnOnce(&View<I>) -> Result<http::Request<bytes::Bytes>>,
+    ) -> Result<Bound<T, I>> {
+        let view = self.resolved()?;
+        let answer = self.cluster().execute(build(&view)?)?;
+        let item = view.decode(answer)?;
+        Ok(Bound::new(self.cluster().clone(), view, item))
     }
 
     /// Replaces an object with `manifest` (`PUT`). Its
     /// `metadata.resourceVersion` is a precondition: when the object changed
     /// since, the answer is a `409 Conflict` error saying so.
     pub fn replace(&self, manifest: Value, params: &WriteParams) -> Result<Bound<T, I>> {
-        self.write(self.resolved()?.replace_request(manifest, params)?)
+        self.write(|v| v.replace_request(manifest, params))
     }
 
     /// Patches an object: strategic merge, JSON merge, JSON patch or
@@ -38,10 +45,7 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> ClusterView<T, I> {
         patch: &Patch,
         params: &WriteParams,
     ) -> Result<Bound<T, I>> {
-        self.write(
-            self.resolved()?
-                .patch_request(name, namespace, patch, params)?,
-        )
+        self.write(|v| v.patch_request(name, namespace, patch, params))
     }
 
     /// Server-side apply of `manifest`: creates or updates the fields its
@@ -49,7 +53,7 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> ClusterView<T, I> {
     /// conflict with another manager is a `409` whose causes name it;
     /// `params.force` takes the fields over.
     pub fn apply(&self, manifest: Value, params: &WriteParams) -> Result<Bound<T, I>> {
-        self.write(self.resolved()?.apply_request(manifest, params)?)
+        self.write(|v| v.apply_request(manifest, params))
     }
 
     /// Deletes an object with options: grace period, propagation policy
@@ -82,16 +86,13 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> ClusterView<T, I> {
 
     /// An object read through its `status` subresource.
     pub fn status(&self, name: &str, namespace: Option<&str>) -> Result<Bound<T, I>> {
-        self.write(
-            self.resolved()?
-                .subresource_request(name, namespace, "status")?,
-        )
+        self.write(|v| v.subresource_request(name, namespace, "status"))
     }
 
     /// Replaces an object's status (`PUT .../status` with the whole object;
     /// its resourceVersion is a precondition).
     pub fn update_status(&self, manifest: Value, params: &WriteParams) -> Result<Bound<T, I>> {
-        self.write(self.resolved()?.replace_status_request(manifest, params)?)
+        self.write(|v| v.replace_status_request(manifest, params))
     }
 
     /// Patches an object's status with any patch type.
@@ -102,10 +103,7 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> ClusterView<T, I> {
         patch: &Patch,
         params: &WriteParams,
     ) -> Result<Bound<T, I>> {
-        self.write(
-            self.resolved()?
-                .patch_status_request(name, namespace, patch, params)?,
-        )
+        self.write(|v| v.patch_status_request(name, namespace, patch, params))
     }
 
     /// Server-side apply of `status` to `.../status` (a field manager is
@@ -117,10 +115,7 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> ClusterView<T, I> {
         status: Value,
         params: &WriteParams,
     ) -> Result<Bound<T, I>> {
-        self.write(
-            self.resolved()?
-                .apply_status_request(name, namespace, status, params)?,
-        )
+        self.write(|v| v.apply_status_request(name, namespace, status, params))
     }
 
     /// The `scale` subresource: desired and observed replicas.
@@ -256,10 +251,7 @@ impl<'a, T: Transport + std::fmt::Debug, I: ViewItem + Clone> BoundMap<'a, T, I>
         params: &WriteParams,
     ) -> Result<Bound<T, I>> {
         let b = self.bound;
-        let view = b.view();
-        let request = view
-            .view()
-            .metadata_request(b.as_item(), self.map, key, value, params)?;
-        view.write(request)
+        b.view()
+            .write(|v| v.metadata_request(b.as_item(), self.map, key, value, params))
     }
 }

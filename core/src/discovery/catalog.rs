@@ -267,6 +267,7 @@ impl Discovery {
     /// name in another version, a different case, a near spelling.
     pub fn near_matches(&self, api_version: &str, kind: &str) -> Vec<String> {
         let wanted = kind.to_ascii_lowercase();
+        let asked = format!("{api_version} {kind}");
         let mut scored: Vec<(usize, String)> = self
             .resources()
             .filter_map(|r| {
@@ -286,7 +287,7 @@ impl Discovery {
                     }
                 };
                 let named = format!("{} {}", r.api_version(), r.kind);
-                (named != format!("{api_version} {kind}")).then_some((score, named))
+                (named != asked).then_some((score, named))
             })
             .collect();
         scored.sort();

@@ -43,16 +43,7 @@ impl AnyItem {
     /// use) stays generic: [`AnyItem::Other`].
     pub fn from_item(item: Item) -> Result<AnyItem> {
         use crate::kind::Kind;
-        let api_path = if item.api_version().contains('/') {
-            format!("apis/{}", item.api_version())
-        } else {
-            format!("api/{}", item.api_version())
-        };
-        let seed = item
-            .kind()
-            .parse::<Kind>()
-            .ok()
-            .filter(|k| k.api_paths().contains(&api_path.as_str()));
+        let seed = Kind::served_at(item.kind(), item.api_version()).map(|(kind, _)| kind);
         Ok(match seed {
             Some(Kind::Node) => AnyItem::Node(Node::from_item(item)?),
             Some(Kind::Namespace) => AnyItem::Namespace(Namespace::from_item(item)?),
@@ -65,7 +56,7 @@ impl AnyItem {
             Some(Kind::Deployment) => AnyItem::Deployment(Deployment::from_item(item)?),
             Some(Kind::Service) => AnyItem::Service(Service::from_item(item)?),
             Some(Kind::Secret) => AnyItem::Secret(Secret::from_item(item)?),
-            // Lists, and every kind beyond the seed's, stay generic.
+            // Every kind beyond the seed's stays generic.
             _ => AnyItem::Other(item),
         })
     }
