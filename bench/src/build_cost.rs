@@ -12,40 +12,38 @@ use crate::table::Table;
 struct Program {
     name: &'static str,
     dependencies: String,
-    main: &'static str,
+    main: String,
+}
+
+/// The program that lists pods on a kubewire transport crate.
+fn kubewire_program(name: &'static str, transport: &str, path: &str) -> Program {
+    let core = Path::new(path).with_file_name("core").display().to_string();
+    let module = transport.replace('-', "_");
+    Program {
+        name,
+        dependencies: format!(
+            "kubewire = {{ path = {core:?} }}\n{transport} = {{ path = {path:?} }}\n"
+        ),
+        main: format!(
+            r#"fn main() -> Result<(), kubewire::Error> {{
+    let cluster = {module}::Cluster::from_env()?;
+    for pod in cluster.pods().iter()? {{
+        let pod = pod?;
+        println!("{{}}/{{}}", pod.meta().namespace().unwrap_or(""), pod.meta().name());
+    }}
+    Ok(())
+}}
+"#
+        ),
+    }
 }
 
 fn programs(root: &Path) -> Vec<Program> {
-    let core = root.join("core").display().to_string();
     let ureq = root.join("transport-ureq").display().to_string();
     let isahc = root.join("transport-isahc").display().to_string();
     vec![
-        Program {
-            name: "list-kubewire-ureq",
-            dependencies: format!("kubewire = {{ path = {core:?} }}\nkubewire-ureq = {{ path = {ureq:?} }}\n"),
-            main: r#"fn main() -> Result<(), kubewire::Error> {
-    let cluster = kubewire_ureq::Cluster::from_env()?;
-    for pod in cluster.pods().iter()? {
-        let pod = pod?;
-        println!("{}/{}", pod.meta().namespace().unwrap_or(""), pod.meta().name());
-    }
-    Ok(())
-}
-"#,
-        },
-        Program {
-            name: "list-kubewire-isahc",
-            dependencies: format!("kubewire = {{ path = {core:?} }}\nkubewire-isahc = {{ path = {isahc:?} }}\n"),
-            main: r#"fn main() -> Result<(), kubewire::Error> {
-    let cluster = kubewire_isahc::Cluster::from_env()?;
-    for pod in cluster.pods().iter()? {
-        let pod = pod?;
-        println!("{}/{}", pod.meta().namespace().unwrap_or(""), pod.meta().name());
-    }
-    Ok(())
-}
-"#,
-        },
+        kubewire_program("list-kubewire-ureq", "kubewire-ureq", &ureq),
+        kubewire_program("list-kubewire-isahc", "kubewire-isahc", &isahc),
         Program {
             name: "list-kube-rs",
             dependencies: "kube = { version = \"5.0\", default-features = false, features = [\"client\", \"rustls-tls\", \"ring\"] }\n\
@@ -64,7 +62,8 @@ async fn main() -> Result<(), kube::Error> {
     }
     Ok(())
 }
-"#,
+"#
+            .to_string(),
         },
     ]
 }
@@ -124,7 +123,7 @@ fn build_program(work: &Path, p: &Program) -> Built {
         ),
     )
     .expect("manifest");
-    std::fs::write(dir.join("src/main.rs"), p.main).expect("main.rs");
+    std::fs::write(dir.join("src/main.rs"), &p.main).expect("main.rs");
     // Resolve (and fetch) first, so the timed build is only the build.
     let status = cargo()
         .current_dir(&dir)

@@ -181,6 +181,15 @@ struct Client {
     watch: Measure,
 }
 
+/// The watch both kubewire facades open: from the list's version, with
+/// kube-rs's default `timeoutSeconds`, so one fixture serves every client.
+fn watch_options() -> kubewire::WatcherOptions {
+    let mut options = kubewire::WatcherOptions::default();
+    options.start = kubewire::WatchStart::Version("20000".into());
+    options.timeout_seconds = Some(290);
+    options
+}
+
 fn kubewire_blocking<T: kubewire::Connect + std::fmt::Debug>(
     name: &'static str,
     f: &Fixtures,
@@ -213,9 +222,7 @@ fn kubewire_blocking<T: kubewire::Connect + std::fmt::Debug>(
     let watch = measure(
         &f.watch,
         |url| {
-            let mut options = kubewire::WatcherOptions::default();
-            options.start = kubewire::WatchStart::Version("20000".into());
-            options.timeout_seconds = Some(290);
+            let options = watch_options();
             let pods = cluster(url).pods().namespace("demo").expect("ns");
             let mut w = pods.watch_with(options).expect("watch");
             let n = w.by_ref().take(f.events).filter(|e| e.is_ok()).count();
@@ -273,9 +280,7 @@ fn kubewire_async(f: &Fixtures) -> Client {
         &f.watch,
         |url| {
             let c = Cluster::new(url).expect("cluster");
-            let mut options = kubewire::WatcherOptions::default();
-            options.start = kubewire::WatchStart::Version("20000".into());
-            options.timeout_seconds = Some(290);
+            let options = watch_options();
             let mut w = c
                 .pods()
                 .namespace("demo")
