@@ -4,9 +4,10 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
+use futures_core::Stream;
 use kubewire::{
-    ApiResource, Cluster, ClusterView, Config, Connect, Error, Item, Transport, TransportErrorKind,
-    View, WatchEventType, WatchStart, WatcherOptions,
+    ApiResource, Cluster, ClusterView, Config, ConnectDriver, Driver, Error, Item,
+    TransportErrorKind, View, WatchEventType, WatchStart, WatcherOptions,
 };
 
 use crate::chunking::Chunking;
@@ -19,16 +20,25 @@ use crate::suite::corpus_fixture;
 
 /// Sets up a check: given its fixtures, the cluster to use and a function
 /// that ends the replay and reports what it saw.
-pub type Harness<T> = dyn Fn(Vec<Fixture>) -> (Cluster<T>, Box<dyn FnOnce() -> Report>);
+pub type Harness<D> = dyn Fn(Vec<Fixture>) -> (Cluster<D>, Box<dyn FnOnce() -> Report>);
 
 /// One facade check: the fixtures it replays and what it does.
-type Check<T> = (&'static str, &'static [&'static str], fn(&Cluster<T>));
+type Check<D> = (&'static str, &'static [&'static str], fn(&Cluster<D>));
 
-fn quickstart<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
-    let names: Vec<String> = cluster
-        .namespaces()
-        .iter()
-        .expect("iterate")
+/// The next item of a stream (watch, pages, followed log), waiting on
+/// this thread: the same on a blocking and an async cluster.
+fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+    crate::async_support::next(stream)
+}
+
+/// Every item of a stream that ends.
+fn drain<S: Stream + Unpin>(mut stream: S) -> Vec<S::Item> {
+    std::iter::from_fn(|| next(&mut stream)).collect()
+}
+
+fn quickstart<D: Driver>(cluster: &Cluster<D>) {
+    let names: Vec<String> = drain(cluster.namespaces().iter().expect("iterate"))
+        .into_iter()
         .map(|ns| ns.map(|ns| ns.meta().name().to_string()))
         .collect::<kubewire::Result<_>>()
         .expect("namespaces");
@@ -42,16 +52,13 @@ fn quickstart<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
             "kube-system"
         ]
     );
-    let rs = cluster
-        .replicasets()
-        .fetch("auth-v3", Some("demo"))
-        .expect("auth-v3");
+    let rs = D::wait(cluster.replicasets().fetch("auth-v3", Some("demo"))).expect("auth-v3");
     assert_eq!(
         (rs.meta().name(), rs.observed_replicas().expect("observed")),
         ("auth-v3", 2)
     );
     assert_eq!(rs.spec()["replicas"], 2);
-    let rs2 = rs.labels().set("mylabel", "value").expect("labelled");
+    let rs2 = D::wait(rs.labels().set("mylabel", "value")).expect("labelled");
     assert_ne!(rs.meta().version(), rs2.meta().version());
     assert_eq!(rs2.labels().get("mylabel"), Some("value"));
     let web = cluster
@@ -60,8 +67,7 @@ fn quickstart<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
         .expect("ns")
         .filter(Some("app=web"), None)
         .expect("filter");
-    let names: Vec<String> = web
-        .list()
+    let names: Vec<String> = D::wait(web.list())
         .expect("list")
         .iter()
         .map(|p| p.meta().name().to_string())
@@ -74,7 +80,7 @@ fn quickstart<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
         .watch()
         .expect("watch");
     let mut seen = Vec::new();
-    for event in &mut watcher {
+    while let Some(event) = next(&mut watcher) {
         let event = event.expect("event");
         seen.push(format!("{} {}", event.evtype, event.item.meta().version()));
         if seen.len() == 3 {
@@ -84,16 +90,15 @@ fn quickstart<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     assert_eq!(seen, ["ADDED 7771", "MODIFIED 7772", "MODIFIED 7773"]);
     // Nothing more arrives: "nothing yet", and the watch stays open.
     assert!(
-        watcher
-            .next_timeout(Duration::from_millis(200))
+        D::wait(watcher.next_timeout(Duration::from_millis(200)))
             .expect("no error")
             .is_none()
     );
     watcher.close();
-    assert!(watcher.next().is_none(), "iteration ends once closed");
+    assert!(next(&mut watcher).is_none(), "iteration ends once closed");
 }
 
-fn next_timeout<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+fn next_timeout<D: Driver>(cluster: &Cluster<D>) {
     let mut options = WatcherOptions::default();
     options.start = WatchStart::Version("7800".into());
     let mut w = cluster
@@ -105,7 +110,7 @@ fn next_timeout<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     let started = Instant::now();
     let mut types = Vec::new();
     while types.len() < 3 {
-        match w.next_timeout(Duration::from_secs(5)).expect("no error") {
+        match D::wait(w.next_timeout(Duration::from_secs(5))).expect("no error") {
             Some(e) => types.push(e.evtype),
             None => panic!("an event within 5 s"),
         }
@@ -120,7 +125,7 @@ fn next_timeout<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     );
     let idle = Instant::now();
     assert!(
-        w.next_timeout(Duration::from_millis(300))
+        D::wait(w.next_timeout(Duration::from_millis(300)))
             .expect("no error")
             .is_none()
     );
@@ -136,12 +141,12 @@ fn next_timeout<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
         stop.stop();
     });
     let waiting = Instant::now();
-    assert!(w.next().is_none(), "iteration ends once stopped");
+    assert!(next(&mut w).is_none(), "iteration ends once stopped");
     assert!(waiting.elapsed() < Duration::from_secs(3));
     stopper.join().expect("stopper");
 }
 
-fn fallback<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+fn fallback<D: Driver>(cluster: &Cluster<D>) {
     let resource =
         ApiResource::new("apps", "v2", "Deployment", "deployments", true).expect("valid");
     let view = View::dynamic(cluster.config().clone(), resource)
@@ -149,29 +154,23 @@ fn fallback<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
         .expect("paths")
         .namespace("demo")
         .expect("ns");
-    let items: Vec<_> = ClusterView::new(cluster.clone(), view)
-        .list()
-        .expect("apps/v1 answers");
+    let items: Vec<_> =
+        D::wait(ClusterView::new(cluster.clone(), view).list()).expect("apps/v1 answers");
     assert!(!items.is_empty());
     assert!(items.iter().all(|d| d.api_version() == "apps/v1"));
 }
 
-fn namespace_delete_409<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
-    cluster
-        .namespaces()
-        .delete("scratch", None)
-        .expect("terminating");
-    cluster
-        .namespaces()
-        .delete("scratch", None)
+fn namespace_delete_409<D: Driver>(cluster: &Cluster<D>) {
+    D::wait(cluster.namespaces().delete("scratch", None)).expect("terminating");
+    D::wait(cluster.namespaces().delete("scratch", None))
         .expect("the 409 of a terminating namespace is hidden");
-    let err = cluster.namespaces().fetch("scratch", None).unwrap_err();
+    let err = D::wait(cluster.namespaces().fetch("scratch", None)).unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err}");
 }
 
-fn retry_429<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+fn retry_429<D: Driver>(cluster: &Cluster<D>) {
     let started = Instant::now();
-    let nodes = cluster.nodes().list().expect("retried after Retry-After");
+    let nodes = D::wait(cluster.nodes().list()).expect("retried after Retry-After");
     assert_eq!(nodes[0].meta().name(), "node-1");
     assert!(
         started.elapsed() >= Duration::from_millis(900),
@@ -179,64 +178,66 @@ fn retry_429<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     );
 }
 
-fn errors_and_proxy<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
-    let pod = cluster.pods().fetch("web-0", Some("demo")).expect("web-0");
+fn errors_and_proxy<D: Driver>(cluster: &Cluster<D>) {
+    let pod = D::wait(cluster.pods().fetch("web-0", Some("demo"))).expect("web-0");
     assert_eq!(pod.containers().expect("containers").len(), 2);
-    let err = cluster.pods().fetch("nope-0", Some("demo")).unwrap_err();
+    let err = D::wait(cluster.pods().fetch("nope-0", Some("demo"))).unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err}");
     assert!(
         matches!(
-            cluster.pods().fetch("web-0", None),
+            D::wait(cluster.pods().fetch("web-0", None)),
             Err(Error::Namespace(_))
         ),
         "no request is made"
     );
 }
 
-fn discovery_proxy<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+fn discovery_proxy<D: Driver>(cluster: &Cluster<D>) {
     let proxy = cluster.proxy();
     assert_eq!(
-        proxy.get(&["version"], &[]).expect("version")["gitVersion"],
+        D::wait(proxy.get(&["version"], &[])).expect("version")["gitVersion"],
         "v1.36.2"
     );
-    assert_eq!(proxy.get(&["api"], &[]).expect("api")["versions"][0], "v1");
-    assert!(proxy.get(&["api", "v1"], &[]).expect("v1")["resources"].is_array());
-    assert!(proxy.get(&["apis"], &[]).expect("apis")["groups"].is_array());
-    assert!(proxy.get(&["apis/apps", "v1"], &[]).expect("apps")["resources"].is_array());
+    assert_eq!(
+        D::wait(proxy.get(&["api"], &[])).expect("api")["versions"][0],
+        "v1"
+    );
+    assert!(D::wait(proxy.get(&["api", "v1"], &[])).expect("v1")["resources"].is_array());
+    assert!(D::wait(proxy.get(&["apis"], &[])).expect("apis")["groups"].is_array());
+    assert!(D::wait(proxy.get(&["apis/apps", "v1"], &[])).expect("apps")["resources"].is_array());
 }
 
-fn create<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+fn create<D: Driver>(cluster: &Cluster<D>) {
     let configmaps = ApiResource::new("", "v1", "ConfigMap", "configmaps", true).expect("valid");
-    let cms = ClusterView::<T, Item>::new(
+    let cms = ClusterView::<D, Item>::new(
         cluster.clone(),
         View::dynamic(cluster.config().clone(), configmaps),
     )
     .namespace("demo")
     .expect("ns");
     let manifest = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"mode": "fast"}});
-    let created = cms.create(manifest.clone()).expect("created");
+    let created = D::wait(cms.create(manifest.clone())).expect("created");
     assert_eq!(created.meta().version(), "7775");
-    let err = cms.create(manifest).unwrap_err();
+    let err = D::wait(cms.create(manifest)).unwrap_err();
     assert_eq!(err.api().map(|e| e.reason()), Some("AlreadyExists"));
-    let err = cluster
-        .create(
-            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap"}),
-            Some("demo"),
-        )
-        .unwrap_err();
+    let err = D::wait(cluster.create(
+        serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap"}),
+        Some("demo"),
+    ))
+    .unwrap_err();
     assert!(matches!(err, Error::InvalidInput(_)), "no name: {err}");
-    let err = cluster
-        .create(serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x", "namespace": "a"}}), Some("b"))
+    let err = D::wait(cluster
+        .create(serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x", "namespace": "a"}}), Some("b")))
         .unwrap_err();
     assert!(matches!(err, Error::Namespace(_)), "{err}");
 }
 
-fn logs<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+fn logs<D: Driver>(cluster: &Cluster<D>) {
     let pods = cluster.pods();
     let mut params = kubewire::LogParams::default();
     params.container = Some("nginx".into());
     params.tail_lines = Some(3);
-    let lines = pods.logs("web-0", Some("demo"), &params).expect("logs");
+    let lines = D::wait(pods.logs("web-0", Some("demo"), &params)).expect("logs");
     assert_eq!(
         lines.last().map(|l| l.text.as_str()),
         Some("last line without newline")
@@ -244,13 +245,13 @@ fn logs<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     let mut params = kubewire::LogParams::default();
     params.container = Some("nginx".into());
     params.timestamps = true;
-    let lines = pods.logs("web-0", Some("demo"), &params).expect("logs");
+    let lines = D::wait(pods.logs("web-0", Some("demo"), &params)).expect("logs");
     assert!(lines.iter().all(|l| l.timestamp.is_some()), "{lines:?}");
     let mut params = kubewire::LogParams::default();
     params.container = Some("nginx".into());
-    let followed: Vec<String> = pods
-        .follow_logs("web-0", Some("demo"), &params)
-        .expect("follow")
+    let followed = D::wait(pods.follow_logs("web-0", Some("demo"), &params)).expect("follow");
+    let followed: Vec<String> = drain(followed)
+        .into_iter()
         .map(|l| l.map(|l| l.text))
         .collect::<kubewire::Result<_>>()
         .expect("lines");
@@ -265,26 +266,27 @@ fn logs<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     );
 }
 
-fn proxy_watch<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
-    let events = cluster
-        .proxy()
-        .watch(
-            &["api/v1", "namespaces", "demo", "pods"],
-            &[("resourceVersion", "7800"), ("allowWatchBookmarks", "true")],
-        )
-        .expect("watch");
-    let versions: Vec<String> = events
-        .take(3)
+fn proxy_watch<D: Driver>(cluster: &Cluster<D>) {
+    let proxy = cluster.proxy();
+    let mut events = D::wait(proxy.watch(
+        &["api/v1", "namespaces", "demo", "pods"],
+        &[("resourceVersion", "7800"), ("allowWatchBookmarks", "true")],
+    ))
+    .expect("watch");
+    let versions: Vec<String> = (0..3)
+        .filter_map(|_| next(&mut events))
         .map(|e| e.map(|e| e.item.meta().version().to_string()))
         .collect::<kubewire::Result<_>>()
         .expect("events");
     assert_eq!(versions, ["7801", "7802", "7803"]);
 }
 
-fn create_seed_kind<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
-    let created = cluster
-        .create(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}}), None)
-        .expect("created");
+fn create_seed_kind<D: Driver>(cluster: &Cluster<D>) {
+    let created = D::wait(cluster.create(
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}}),
+        None,
+    ))
+    .expect("created");
     let kubewire::AnyItem::Namespace(ns) = created else {
         panic!("the item of the right kind, got {created:?}")
     };
@@ -299,45 +301,38 @@ fn pod_at(name: &str, version: &str) -> kubewire::Pod {
         .expect("a Pod")
 }
 
-fn wait_ready<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+fn wait_ready<D: Driver>(cluster: &Cluster<D>) {
     let pod = cluster.pods().bind(pod_at("db-0", "7729"));
-    let ready = pod
-        .wait(&["Ready"], &[], Duration::from_secs(10))
-        .expect("ready");
+    let ready = D::wait(pod.wait(&["Ready"], &[], Duration::from_secs(10))).expect("ready");
     assert_eq!(ready.meta().version(), "7877");
 }
 
-fn wait_by_name<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
-    let ready = cluster
-        .pods()
-        .wait(
-            "db-0",
-            Some("demo"),
-            &["Ready"],
-            &[],
-            Duration::from_secs(10),
-        )
-        .expect("ready");
+fn wait_by_name<D: Driver>(cluster: &Cluster<D>) {
+    let ready = D::wait(cluster.pods().wait(
+        "db-0",
+        Some("demo"),
+        &["Ready"],
+        &[],
+        Duration::from_secs(10),
+    ))
+    .expect("ready");
     assert_eq!(ready.meta().version(), "7877");
 }
 
-fn wait_raises<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+fn wait_raises<D: Driver>(cluster: &Cluster<D>) {
     let pod = cluster.pods().bind(pod_at("db-0", "7729"));
-    let err = pod
-        .wait(&["ContainersReady"], &["Ready"], Duration::from_secs(10))
-        .unwrap_err();
+    let err =
+        D::wait(pod.wait(&["ContainersReady"], &["Ready"], Duration::from_secs(10))).unwrap_err();
     assert!(
         matches!(err, Error::Wait(kubewire::WaitFailure::Raised { ref condition, .. }) if condition == "Ready"),
         "{err}"
     );
 }
 
-fn wait_times_out<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+fn wait_times_out<D: Driver>(cluster: &Cluster<D>) {
     let pod = cluster.pods().bind(pod_at("db-0", "7729"));
     let started = Instant::now();
-    let err = pod
-        .wait(&["Initialized"], &[], Duration::from_millis(500))
-        .unwrap_err();
+    let err = D::wait(pod.wait(&["Initialized"], &[], Duration::from_millis(500))).unwrap_err();
     assert!(
         matches!(err, Error::Wait(kubewire::WaitFailure::TimedOut { .. })),
         "{err}"
@@ -345,7 +340,7 @@ fn wait_times_out<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
-fn discovered_resource<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+fn discovered_resource<D: Driver>(cluster: &Cluster<D>) {
     let crds = cluster.resource_at(
         ApiResource::new(
             "apiextensions.k8s.io",
@@ -361,86 +356,81 @@ fn discovered_resource<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
         .body
         .json()
         .expect("the recorded CRD manifest");
-    crds.create(manifest).expect("crd created");
-    let crd = crds
-        .fetch("backups.ops.example.com", None)
-        .expect("crd")
-        .wait(&["Established"], &[], Duration::from_secs(5))
-        .expect("already established");
+    D::wait(crds.create(manifest)).expect("crd created");
+    let crd = D::wait(
+        D::wait(crds.fetch("backups.ops.example.com", None))
+            .expect("crd")
+            .wait(&["Established"], &[], Duration::from_secs(5)),
+    )
+    .expect("already established");
     assert_eq!(crd.meta().name(), "backups.ops.example.com");
     // kubernetes_lite's resource(api_version, kind), through discovery.
-    let backups = cluster
-        .resource("ops.example.com/v1", "Backup")
+    let backups = D::wait(cluster.resource("ops.example.com/v1", "Backup"))
         .expect("discovered")
         .namespace("demo")
         .expect("namespaced");
-    let created = backups
-        .create(serde_json::json!({"apiVersion": "ops.example.com/v1", "kind": "Backup", "metadata": {"name": "nightly", "labels": {"tier": "db"}}, "spec": {"schedule": "0 3 * * *", "retain": 7}}))
+    let created = D::wait(backups
+        .create(serde_json::json!({"apiVersion": "ops.example.com/v1", "kind": "Backup", "metadata": {"name": "nightly", "labels": {"tier": "db"}}, "spec": {"schedule": "0 3 * * *", "retain": 7}})))
         .expect("backup");
-    let names: Vec<String> = backups
-        .list()
+    let names: Vec<String> = D::wait(backups.list())
         .expect("list")
         .iter()
         .map(|b| b.meta().name().to_string())
         .collect();
     assert_eq!(names, ["nightly"]);
     assert_eq!(
-        backups.fetch("nightly", None).expect("fetch").meta().uid(),
+        D::wait(backups.fetch("nightly", None))
+            .expect("fetch")
+            .meta()
+            .uid(),
         created.meta().uid()
     );
     // Cached: all namespaces asks no discovery again.
-    let everywhere = cluster
-        .resource("ops.example.com/v1", "Backup")
-        .expect("cached")
-        .list()
-        .expect("all namespaces");
+    let everywhere = D::wait(
+        D::wait(cluster.resource("ops.example.com/v1", "Backup"))
+            .expect("cached")
+            .list(),
+    )
+    .expect("all namespaces");
     assert_eq!(everywhere[0].meta().namespace(), Some("demo"));
 }
 
-fn discovery_refresh<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
-    let deploy = cluster
-        .discover("apps/v1", "Deployment")
-        .expect("deployments");
+fn discovery_refresh<D: Driver>(cluster: &Cluster<D>) {
+    let deploy = D::wait(cluster.discover("apps/v1", "Deployment")).expect("deployments");
     assert_eq!(deploy.subresources(), ["scale", "status"]);
-    let backups = cluster
-        .discover("ops.example.com/v1", "Backup")
-        .expect("found after a refresh");
+    let backups =
+        D::wait(cluster.discover("ops.example.com/v1", "Backup")).expect("found after a refresh");
     assert_eq!(backups.plural(), "backups");
-    let err = cluster.resource("ops.example.com/v1", "Bakup").unwrap_err();
+    let err = D::wait(cluster.resource("ops.example.com/v1", "Bakup")).unwrap_err();
     assert!(
         matches!(&err, Error::UnknownKind { near, .. } if near.first().is_some_and(|n| n == "ops.example.com/v1 Backup")),
         "{err}"
     );
 }
 
-fn configmaps_in_demo<T: Transport + std::fmt::Debug>(
-    cluster: &Cluster<T>,
-) -> ClusterView<T, Item> {
+fn configmaps_in_demo<D: Driver>(cluster: &Cluster<D>) -> ClusterView<D, Item> {
     cluster
         .resource_at(ApiResource::new("", "v1", "ConfigMap", "configmaps", true).expect("valid"))
         .namespace("demo")
         .expect("ns")
 }
 
-fn replace_and_dry_run<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+fn replace_and_dry_run<D: Driver>(cluster: &Cluster<D>) {
     let cms = configmaps_in_demo(cluster);
     let manifest = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"mode": "fast"}});
-    let created = cms.create(manifest.clone()).expect("created");
-    cms.create(manifest.clone()).expect_err("exists");
+    let created = D::wait(cms.create(manifest.clone())).expect("created");
+    D::wait(cms.create(manifest.clone())).expect_err("exists");
     let mut bad = manifest.clone();
     bad["metadata"]["name"] = "Bad_Name".into();
-    let err = cms.create(bad).unwrap_err();
+    let err = D::wait(cms.create(bad)).unwrap_err();
     assert_eq!(err.http_status(), Some(422), "{err}");
     let mut changed = created.to_value().expect("JSON");
     changed["data"]["mode"] = "safe".into();
-    let replaced = cms
-        .replace(changed.clone(), &kubewire::WriteParams::default())
-        .expect("replaced");
+    let replaced =
+        D::wait(cms.replace(changed.clone(), &kubewire::WriteParams::default())).expect("replaced");
     assert_eq!(replaced.meta().version(), "7776");
     // The same body again carries the stale resourceVersion: 409 Conflict.
-    let err = cms
-        .replace(changed, &kubewire::WriteParams::default())
-        .unwrap_err();
+    let err = D::wait(cms.replace(changed, &kubewire::WriteParams::default())).unwrap_err();
     assert_eq!(
         (err.http_status(), err.api().map(|e| e.reason())),
         (Some(409), Some("Conflict"))
@@ -450,40 +440,39 @@ fn replace_and_dry_run<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     dry.dry_run = true;
     let mut manifest = manifest;
     manifest["metadata"]["name"] = "dry".into();
-    let answer = cms.create_with(manifest, &dry).expect("dry run");
+    let answer = D::wait(cms.create_with(manifest, &dry)).expect("dry run");
     assert!(answer.meta().version().is_empty(), "nothing persisted");
 }
 
-fn patch_types<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+fn patch_types<D: Driver>(cluster: &Cluster<D>) {
     let pod = cluster.pods().bind(pod_at("web-1", "7776"));
-    let labelled = pod.labels().set("mylabel", "value").expect("set");
+    let labelled = D::wait(pod.labels().set("mylabel", "value")).expect("set");
     assert_eq!(labelled.labels().get("mylabel"), Some("value"));
-    let unlabelled = labelled.labels().set("mylabel", None).expect("removed");
+    let unlabelled = D::wait(labelled.labels().set("mylabel", None)).expect("removed");
     assert_eq!(unlabelled.labels().get("mylabel"), None);
-    let annotated = unlabelled
+    let annotated = D::wait(unlabelled
         .patch(
             &kubewire::Patch::Json(serde_json::json!([{"op": "add", "path": "/metadata/annotations", "value": {"note": "hi"}}])),
             &kubewire::WriteParams::default(),
-        )
+        ))
         .expect("json patch");
     assert_eq!(annotated.annotations().get("note"), Some("hi"));
-    let err = annotated
-        .patch(
-            &kubewire::Patch::Json(
-                serde_json::json!([{"op": "test", "path": "/metadata/name", "value": "other"}]),
-            ),
-            &kubewire::WriteParams::default(),
-        )
-        .unwrap_err();
+    let err = D::wait(annotated.patch(
+        &kubewire::Patch::Json(
+            serde_json::json!([{"op": "test", "path": "/metadata/name", "value": "other"}]),
+        ),
+        &kubewire::WriteParams::default(),
+    ))
+    .unwrap_err();
     assert_eq!(err.http_status(), Some(422), "a failed test op: {err}");
     let cms = configmaps_in_demo(cluster);
     let applied = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"}, "data": {"k": "v1"}});
     let mine = kubewire::WriteParams::default().field_manager("kubewire");
-    cms.apply(applied.clone(), &mine).expect("created by apply");
+    D::wait(cms.apply(applied.clone(), &mine)).expect("created by apply");
     let mut theirs = applied;
     theirs["data"]["k"] = "v2".into();
     let other = kubewire::WriteParams::default().field_manager("other-tool");
-    let err = cms.apply(theirs.clone(), &other).unwrap_err();
+    let err = D::wait(cms.apply(theirs.clone(), &other)).unwrap_err();
     let causes = &err
         .api()
         .and_then(|e| e.status())
@@ -496,66 +485,72 @@ fn patch_types<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     );
     let mut force = other;
     force.force = true;
-    let taken = cms.apply(theirs, &force).expect("forced");
+    let taken = D::wait(cms.apply(theirs, &force)).expect("forced");
     assert_eq!(taken.spec().get("k"), None, "a ConfigMap has no spec");
     assert_eq!(taken.to_value().expect("JSON")["data"]["k"], "v2");
 }
 
-fn annotations<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+fn annotations<D: Driver>(cluster: &Cluster<D>) {
     let pod = cluster.pods().bind(pod_at("web-1", "7778"));
-    let noted = pod.annotations().set("note", "hi").expect("set");
+    let noted = D::wait(pod.annotations().set("note", "hi")).expect("set");
     assert_eq!(noted.annotations().get("note"), Some("hi"));
-    let plain = noted.annotations().set("note", None).expect("removed");
+    let plain = D::wait(noted.annotations().set("note", None)).expect("removed");
     assert_eq!(plain.annotations().get("note"), None);
     assert_eq!(plain.meta().version(), "7780");
 }
 
-fn deletes<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+fn deletes<D: Driver>(cluster: &Cluster<D>) {
     let pods = cluster.pods().namespace("demo").expect("ns");
     let mut now = kubewire::DeleteParams::default();
     now.grace_period_seconds = Some(0);
-    pods.delete_with("gone-0", None, &now).expect("deleted");
-    let deleted = pods
-        .clone()
-        .filter(Some("app=tmp"), None)
-        .expect("selector")
-        .delete_collection(&kubewire::DeleteParams::default())
-        .expect("collection");
+    D::wait(pods.delete_with("gone-0", None, &now)).expect("deleted");
+    let deleted = D::wait(
+        pods.clone()
+            .filter(Some("app=tmp"), None)
+            .expect("selector")
+            .delete_collection(&kubewire::DeleteParams::default()),
+    )
+    .expect("collection");
     let names: Vec<&str> = deleted.iter().map(|p| p.meta().name()).collect();
     assert_eq!(names, ["tmp-0", "tmp-1"]);
-    let err = pods.delete("gone-0", None).unwrap_err();
+    let err = D::wait(pods.delete("gone-0", None)).unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err}");
-    let err = cluster
-        .pods()
-        .delete_collection(&kubewire::DeleteParams::default())
-        .unwrap_err();
+    let err = D::wait(
+        cluster
+            .pods()
+            .delete_collection(&kubewire::DeleteParams::default()),
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::Namespace(_)), "no request: {err}");
 }
 
-fn scale<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
-    let rs = cluster
-        .replicasets()
-        .scale("auth-v3", Some("demo"))
-        .expect("rs");
+fn scale<D: Driver>(cluster: &Cluster<D>) {
+    let rs = D::wait(cluster.replicasets().scale("auth-v3", Some("demo"))).expect("rs");
     assert_eq!(rs.name(), "auth-v3");
-    let rc = cluster
-        .replicationcontrollers()
-        .scale("legacy", Some("demo"))
-        .expect("rc");
+    let rc = D::wait(
+        cluster
+            .replicationcontrollers()
+            .scale("legacy", Some("demo")),
+    )
+    .expect("rc");
     let deployments = cluster.deployments();
-    let shop = deployments.scale("shop", Some("demo")).expect("deploy");
-    let replaced = deployments
-        .replace_scale(&shop.with_replicas(2), &kubewire::WriteParams::default())
-        .expect("replaced");
+    let shop = D::wait(deployments.scale("shop", Some("demo"))).expect("deploy");
+    let replaced = D::wait(
+        deployments.replace_scale(&shop.with_replicas(2), &kubewire::WriteParams::default()),
+    )
+    .expect("replaced");
     assert_eq!(replaced.replicas(), 2);
-    let set = cluster
-        .replicationcontrollers()
-        .set_scale("legacy", Some("demo"), 2, &kubewire::WriteParams::default())
-        .expect("set");
+    let set = D::wait(cluster.replicationcontrollers().set_scale(
+        "legacy",
+        Some("demo"),
+        2,
+        &kubewire::WriteParams::default(),
+    ))
+    .expect("set");
     assert_eq!((rc.name(), set.replicas()), ("legacy", 2));
 }
 
-fn status<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+fn status<D: Driver>(cluster: &Cluster<D>) {
     let backups = cluster
         .resource_at(
             ApiResource::new("ops.example.com", "v1", "Backup", "backups", true).expect("valid"),
@@ -563,30 +558,27 @@ fn status<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
         .namespace("demo")
         .expect("ns");
     let condition = serde_json::json!({"type": "Ready", "status": "False", "reason": "Scheduling", "message": "waiting for window", "lastTransitionTime": "2026-11-21T05:30:00Z"});
-    let patched = backups
-        .patch_status(
-            "nightly",
-            None,
-            &kubewire::Patch::Merge(serde_json::json!({"status": {"conditions": [condition]}})),
-            &kubewire::WriteParams::default(),
-        )
-        .expect("patched");
+    let patched = D::wait(backups.patch_status(
+        "nightly",
+        None,
+        &kubewire::Patch::Merge(serde_json::json!({"status": {"conditions": [condition]}})),
+        &kubewire::WriteParams::default(),
+    ))
+    .expect("patched");
     assert_eq!(patched.conditions()[0].0, "Ready");
-    let current = backups.status("nightly", None).expect("status");
+    let current = D::wait(backups.status("nightly", None)).expect("status");
     let mut status = current.to_value().expect("JSON")["status"].clone();
     status["conditions"][0]["message"] = "window opens 03:00".into();
-    let replaced = current
-        .update_status(status, &kubewire::WriteParams::default())
+    let replaced = D::wait(current.update_status(status, &kubewire::WriteParams::default()))
         .expect("update_status");
     assert_eq!(replaced.meta().version(), "7857");
-    let main = replaced
-        .patch(
-            &kubewire::Patch::Merge(
-                serde_json::json!({"status": {"conditions": []}, "spec": {"retain": 8}}),
-            ),
-            &kubewire::WriteParams::default(),
-        )
-        .expect("main patch");
+    let main = D::wait(replaced.patch(
+        &kubewire::Patch::Merge(
+            serde_json::json!({"status": {"conditions": []}, "spec": {"retain": 8}}),
+        ),
+        &kubewire::WriteParams::default(),
+    ))
+    .expect("main patch");
     assert_eq!(
         main.to_value().expect("JSON")["status"]["conditions"][0]["message"],
         "window opens 03:00",
@@ -594,25 +586,23 @@ fn status<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
     );
     let mut apply = kubewire::WriteParams::default().field_manager("kubewire-status");
     apply.force = true;
-    let applied = cluster
+    let applied = D::wait(cluster
         .deployments()
         .apply_status(
             "shop",
             Some("demo"),
             serde_json::json!({"conditions": [{"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": "ok"}]}),
             &apply,
-        )
+        ))
         .expect("apply_status");
     assert_eq!(applied.meta().version(), "7859");
 }
 
-fn wait_deleted<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+fn wait_deleted<D: Driver>(cluster: &Cluster<D>) {
     let deployments = cluster.deployments();
     let mut dry = kubewire::DeleteParams::default();
     dry.dry_run = true;
-    deployments
-        .delete_with("brief", Some("demo"), &dry)
-        .expect("dry run");
+    D::wait(deployments.delete_with("brief", Some("demo"), &dry)).expect("dry run");
     let json = r#"{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"brief","namespace":"demo","resourceVersion":"7887"}}"#;
     let brief = deployments.bind(
         kubewire::TypedItem::from_item(
@@ -620,20 +610,18 @@ fn wait_deleted<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
         )
         .expect("a Deployment"),
     );
-    let err = brief
-        .wait(&["Available"], &[], Duration::from_secs(10))
-        .unwrap_err();
+    let err = D::wait(brief.wait(&["Available"], &[], Duration::from_secs(10))).unwrap_err();
     assert!(
         matches!(err, Error::Wait(kubewire::WaitFailure::Deleted { ref name }) if name == "brief"),
         "{err}"
     );
     let mut foreground = kubewire::DeleteParams::default();
     foreground.propagation_policy = Some(kubewire::PropagationPolicy::Foreground);
-    brief.delete_with(&foreground).expect("deleted");
+    D::wait(brief.delete_with(&foreground)).expect("deleted");
 }
 
-fn multi_document<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
-    let created = cluster
+fn multi_document<D: Driver>(cluster: &Cluster<D>) {
+    let created = D::wait(cluster
         .create_all(
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n\
              ---\n\
@@ -641,36 +629,34 @@ fn multi_document<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
              spec:\n  schedule: \"0 3 * * *\"\n  retain: 7\n",
             Some("demo"),
             &kubewire::WriteParams::default(),
-        )
+        ))
         .expect("created");
     let kinds: Vec<&str> = created.iter().map(|i| i.item().kind()).collect();
     assert_eq!(kinds, ["ConfigMap", "Backup"]);
     // A bad document anywhere: nothing is sent.
-    let err = cluster
-        .create_all(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\nkind: Secret\n",
-            Some("demo"),
-            &kubewire::WriteParams::default(),
-        )
-        .unwrap_err();
+    let err = D::wait(cluster.create_all(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\nkind: Secret\n",
+        Some("demo"),
+        &kubewire::WriteParams::default(),
+    ))
+    .unwrap_err();
     assert!(err.to_string().contains("YAML document 2"), "{err}");
-    let applied = cluster
-        .apply_all(
-            "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied}\ndata: {k: v1}\n\
+    let applied = D::wait(cluster.apply_all(
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied}\ndata: {k: v1}\n\
              ---\napiVersion: ops.example.com/v1\nkind: Backup\n\
              metadata: {name: nightly, labels: {tier: db}}\n\
              spec: {schedule: \"0 3 * * *\", retain: 7}\n",
-            Some("demo"),
-            &kubewire::WriteParams::default().field_manager("kubewire"),
-        )
-        .expect("applied");
+        Some("demo"),
+        &kubewire::WriteParams::default().field_manager("kubewire"),
+    ))
+    .expect("applied");
     assert_eq!(applied.len(), 2);
     assert_eq!(applied[1].item().meta().namespace(), Some("demo"));
 }
 
-fn typed_interop<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
+fn typed_interop<D: Driver>(cluster: &Cluster<D>) {
     use k8s_openapi::api::core::v1::Pod as OpenApiPod;
-    let pod = cluster.pods().fetch("web-0", Some("demo")).expect("web-0");
+    let pod = D::wait(cluster.pods().fetch("web-0", Some("demo"))).expect("web-0");
     let typed: OpenApiPod = pod.item().to_typed().expect("a k8s-openapi Pod");
     assert_eq!(typed.metadata.name.as_deref(), Some("web-0"));
     assert_eq!(typed.spec.as_ref().expect("spec").containers.len(), 2);
@@ -688,61 +674,61 @@ fn typed_interop<T: Transport + std::fmt::Debug>(cluster: &Cluster<T>) {
 }
 
 /// Every facade check, with the fixtures each replays.
-fn checks<T: Transport + std::fmt::Debug>() -> Vec<Check<T>> {
+fn checks<D: Driver>() -> Vec<Check<D>> {
     vec![
-        ("quickstart", &["seed-quickstart"], quickstart::<T>),
-        ("next-timeout", &["pods-watch"], next_timeout::<T>),
-        ("api-version-fallback", &["api-fallback"], fallback::<T>),
+        ("quickstart", &["seed-quickstart"], quickstart::<D>),
+        ("next-timeout", &["pods-watch"], next_timeout::<D>),
+        ("api-version-fallback", &["api-fallback"], fallback::<D>),
         (
             "namespace-delete-conflict-hidden",
             &["namespace-delete-409"],
-            namespace_delete_409::<T>,
+            namespace_delete_409::<D>,
         ),
-        ("retry-after-429", &["pods-list-429"], retry_429::<T>),
+        ("retry-after-429", &["pods-list-429"], retry_429::<D>),
         (
             "typed-fetch-and-errors",
             &["pod-fetch-running"],
-            errors_and_proxy::<T>,
+            errors_and_proxy::<D>,
         ),
-        ("proxy-discovery", &["discovery"], discovery_proxy::<T>),
-        ("create", &["writes-create-replace"], create::<T>),
-        ("logs", &["pod-logs"], logs::<T>),
-        ("wait-ready", &["wait-pod-ready"], wait_ready::<T>),
-        ("proxy-watch", &["pods-watch"], proxy_watch::<T>),
+        ("proxy-discovery", &["discovery"], discovery_proxy::<D>),
+        ("create", &["writes-create-replace"], create::<D>),
+        ("logs", &["pod-logs"], logs::<D>),
+        ("wait-ready", &["wait-pod-ready"], wait_ready::<D>),
+        ("proxy-watch", &["pods-watch"], proxy_watch::<D>),
         (
             "create-seed-kind",
             &["namespace-create"],
-            create_seed_kind::<T>,
+            create_seed_kind::<D>,
         ),
-        ("wait-raises", &["wait-pod-ready"], wait_raises::<T>),
-        ("wait-times-out", &["wait-pod-ready"], wait_times_out::<T>),
+        ("wait-raises", &["wait-pod-ready"], wait_raises::<D>),
+        ("wait-times-out", &["wait-pod-ready"], wait_times_out::<D>),
         (
             "resource-by-kind",
             &["crd-discovery"],
-            discovered_resource::<T>,
+            discovered_resource::<D>,
         ),
         (
             "discovery-refresh",
             &["discovery-refresh"],
-            discovery_refresh::<T>,
+            discovery_refresh::<D>,
         ),
         (
             "replace-and-dry-run",
             &["writes-create-replace"],
-            replace_and_dry_run::<T>,
+            replace_and_dry_run::<D>,
         ),
-        ("patch-types", &["patch-types"], patch_types::<T>),
-        ("annotations", &["pod-annotate"], annotations::<T>),
-        ("delete-options", &["delete"], deletes::<T>),
-        ("scale", &["scale-subresource"], scale::<T>),
-        ("status", &["status-subresource"], status::<T>),
-        ("wait-deleted", &["delete-foreground"], wait_deleted::<T>),
-        ("wait-by-name", &["wait-by-name"], wait_by_name::<T>),
-        ("typed-interop", &["pod-fetch-running"], typed_interop::<T>),
+        ("patch-types", &["patch-types"], patch_types::<D>),
+        ("annotations", &["pod-annotate"], annotations::<D>),
+        ("delete-options", &["delete"], deletes::<D>),
+        ("scale", &["scale-subresource"], scale::<D>),
+        ("status", &["status-subresource"], status::<D>),
+        ("wait-deleted", &["delete-foreground"], wait_deleted::<D>),
+        ("wait-by-name", &["wait-by-name"], wait_by_name::<D>),
+        ("typed-interop", &["pod-fetch-running"], typed_interop::<D>),
         (
             "multi-document-yaml",
             &["manifests-multi-document"],
-            multi_document::<T>,
+            multi_document::<D>,
         ),
     ]
 }
@@ -758,12 +744,9 @@ pub fn fixtures() -> Vec<&'static str> {
 /// Runs every facade check with clusters from `harness`, which gets a
 /// check's fixtures and returns the cluster to use and a function that ends
 /// the replay and reports what it saw. Returns the failures.
-pub fn run_facade_with<T: Transport + std::fmt::Debug>(
-    name: &str,
-    harness: &Harness<T>,
-) -> Vec<String> {
+pub fn run_facade_with<D: Driver>(name: &str, harness: &Harness<D>) -> Vec<String> {
     let mut failures = Vec::new();
-    for (check, fixtures, run) in checks::<T>() {
+    for (check, fixtures, run) in checks::<D>() {
         let fixtures = fixtures.iter().map(|f| corpus_fixture(f)).collect();
         let (cluster, finish) = harness(fixtures);
         let outcome = catch_unwind(AssertUnwindSafe(|| run(&cluster)));
@@ -788,10 +771,10 @@ pub fn run_facade_with<T: Transport + std::fmt::Debug>(
 
 /// Runs every facade check over transport `T` against the replay server on
 /// loopback, then checks that a refused connection is a distinct error.
-pub fn run_facade<T: Connect + std::fmt::Debug>(name: &str) -> Vec<String> {
-    let mut failures = run_facade_with::<T>(name, &|fixtures| {
+pub fn run_facade<D: ConnectDriver>(name: &str) -> Vec<String> {
+    let mut failures = run_facade_with::<D>(name, &|fixtures| {
         let server = ReplayServer::start_with(fixtures, ServeOptions::default()).expect("server");
-        let cluster = Cluster::<T>::new(&server.base_url()).expect("cluster");
+        let cluster = Cluster::<D>::new(&server.base_url()).expect("cluster");
         (cluster, Box::new(move || server.stop()))
     });
     // A refused connection is a distinct transport error, not a hang.
@@ -799,7 +782,9 @@ pub fn run_facade<T: Connect + std::fmt::Debug>(name: &str) -> Vec<String> {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .unwrap_or(9);
-    match Cluster::<T>::new(&format!("http://127.0.0.1:{port}")).and_then(|c| c.nodes().list()) {
+    match Cluster::<D>::new(&format!("http://127.0.0.1:{port}"))
+        .and_then(|c| D::wait(c.nodes().list()))
+    {
         Err(Error::Transport {
             kind: TransportErrorKind::Connect,
             ..
@@ -844,7 +829,7 @@ macro_rules! facade_suite {
 /// TLS over transport `T`: in-memory PEM from a kubeconfig reaches a
 /// server that requires a client certificate; a wrong CA, a key that does
 /// not match its certificate and a missing client certificate are errors.
-pub fn run_tls<T: Connect + std::fmt::Debug>(name: &str) -> Vec<String> {
+pub fn run_tls<D: ConnectDriver>(name: &str) -> Vec<String> {
     use base64::Engine as _;
     let mut failures = Vec::new();
     let pki = match crate::tls::TestPki::new() {
@@ -871,10 +856,8 @@ pub fn run_tls<T: Connect + std::fmt::Debug>(name: &str) -> Vec<String> {
         Err(e) => return vec![format!("tls [{name}]: kubeconfig: {e}")],
     };
     let attempt = |config: Config| {
-        Cluster::<T>::from_config(config).and_then(|c| {
-            c.pods()
-                .fetch("web-0", Some("demo"))
-                .map(|p| p.meta().name().to_string())
+        Cluster::<D>::from_config(config).and_then(|c| {
+            D::wait(c.pods().fetch("web-0", Some("demo"))).map(|p| p.meta().name().to_string())
         })
     };
     let mut wrong_ca = config.clone();
@@ -916,8 +899,8 @@ pub fn run_tls<T: Connect + std::fmt::Debug>(name: &str) -> Vec<String> {
             "tls [{name}]: the kubeconfig's namespace was not taken"
         ));
     }
-    match Cluster::<T>::from_config(config)
-        .and_then(|c| c.pods().fetch("nope-0", Some("demo")).map(|_| ()))
+    match Cluster::<D>::from_config(config)
+        .and_then(|c| D::wait(c.pods().fetch("nope-0", Some("demo"))).map(|_| ()))
     {
         Err(Error::NotFound(_)) => {}
         other => failures.push(format!("tls [{name}] a 404 over TLS: {other:?}")),

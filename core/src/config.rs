@@ -126,6 +126,7 @@ impl Config {
     ///    merges them) or `~/.kube/config`, at its current context.
     ///
     /// `None` when none of these exists.
+    #[allow(clippy::disallowed_methods)] // reads KUBEWIRE_URL: configuration discovery
     pub fn discover_configured() -> Result<Option<Config>> {
         if let Some(config) = Config::in_cluster_at(std::path::Path::new(SERVICE_ACCOUNT_DIR))? {
             return Ok(Some(config));
@@ -153,6 +154,7 @@ impl Config {
 
     /// The in-cluster configuration from the service-account files in
     /// `dir`; `None` when not running in a cluster.
+    #[allow(clippy::disallowed_methods)] // in-cluster discovery reads the service account's environment and files
     pub fn in_cluster_at(dir: &std::path::Path) -> Result<Option<Config>> {
         let (Ok(host), Ok(port)) = (
             std::env::var("KUBERNETES_SERVICE_HOST"),
@@ -281,6 +283,12 @@ impl Credentials {
             Auth::Dynamic(token) => token.refresh(now),
             _ => Ok(()),
         }
+    }
+
+    /// True when the credentials change over time (a token file, an exec
+    /// plugin): they must be refreshed and put on each request as it goes.
+    pub fn is_changing(&self) -> bool {
+        matches!(self.auth, Auth::Dynamic(_))
     }
 
     /// The `Authorization` header these credentials send, marked sensitive

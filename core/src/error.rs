@@ -85,6 +85,10 @@ pub enum Error {
     /// A multi-step protocol could not finish (e.g. a list kept expiring).
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// The cluster was closed ([`crate::Cluster::close`]); nothing more is
+    /// sent through it.
+    #[error("the cluster is closed")]
+    Closed,
 }
 
 fn near_text(near: &[String]) -> String {

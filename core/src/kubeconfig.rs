@@ -127,6 +127,7 @@ fn invalid(path: &Path, message: impl std::fmt::Display) -> Error {
 
 impl Kubeconfig {
     /// Loads and merges `paths` (missing files are skipped, as kubectl does).
+    #[allow(clippy::disallowed_methods)] // reads the kubeconfig files
     pub(crate) fn load(paths: &[PathBuf]) -> Result<Kubeconfig> {
         let mut merged = Kubeconfig {
             clusters: BTreeMap::new(),
@@ -214,6 +215,7 @@ impl Kubeconfig {
 }
 
 /// PEM bytes from base64 `data` or a `file` (relative to `dir`).
+#[allow(clippy::disallowed_methods)] // reads files a kubeconfig names
 fn pem(dir: &Path, data: Option<&str>, file: Option<&str>, what: &str) -> Result<Option<Vec<u8>>> {
     if let Some(data) = data {
         return base64::engine::general_purpose::STANDARD
@@ -319,6 +321,7 @@ fn run_exec(config: &mut Config, exec: &ExecEntry, user: &str) -> Result<()> {
 
 /// The kubeconfig files the environment names: `KUBECONFIG` (a list) or
 /// `~/.kube/config`.
+#[allow(clippy::disallowed_methods)] // finds the kubeconfig from KUBECONFIG and HOME
 pub(crate) fn default_paths() -> Vec<PathBuf> {
     match std::env::var_os("KUBECONFIG") {
         Some(list) if !list.is_empty() => std::env::split_paths(&list)

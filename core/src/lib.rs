@@ -29,6 +29,7 @@ mod config;
 mod discovery;
 mod endpoint;
 mod error;
+mod exchange;
 mod item;
 mod items;
 mod kind;
@@ -61,13 +62,20 @@ mod view;
 mod view_writes;
 mod watch;
 
-pub use client::async_cluster::{AsyncCluster, AsyncEvent, AsyncView, AsyncWatch};
-pub use client::async_transport::{AsyncConnect, AsyncTransport, BoxFuture};
+pub use client::blocking::{BlockingBody, PipeReader};
 pub use client::bound::Bound;
-pub use client::cluster::Cluster;
-pub use client::proxy::{ClusterProxy, ProxyWatch};
-pub use client::transport::{Connect, RequestKind, Transport, TransportOptions};
-pub use client::view::{ClusterView, LogLines, Pages};
+pub use client::cluster::{AsyncCluster, Cluster};
+pub use client::driver::{BoxFuture, Driver};
+pub use client::lifecycle::Lifecycle;
+pub use client::nonblocking::Async;
+pub use client::pages::Pages;
+pub use client::proxy::ClusterProxy;
+pub use client::streams::{LogLines, ProxyWatch};
+pub use client::timer::{ThreadTimer, Timer};
+pub use client::transport::{
+    AsyncConnect, AsyncTransport, Connect, ConnectDriver, RequestKind, Transport, TransportOptions,
+};
+pub use client::view::ClusterView;
 pub use client::watch::{StopHandle, ViewEvent, WatchIter};
 pub use client::writes::BoundMap;
 pub use config::{
@@ -79,6 +87,7 @@ pub use discovery::lookup::{AGGREGATED_ACCEPT, Lookup, LookupStep};
 pub use discovery::resource::DiscoveredResource;
 pub use endpoint::{Endpoint, Scope};
 pub use error::{ApiError, Error, ErrorBody, Result, TransportErrorKind, WaitFailure};
+pub use exchange::{Answer, Exchange};
 pub use item::Item;
 pub use items::any::AnyItem;
 pub use items::namespace::{Namespace, NamespacePhase};

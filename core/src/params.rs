@@ -255,6 +255,16 @@ pub struct WriteParams {
 }
 
 impl WriteParams {
+    /// The defaults, as a constant (a `'static` reference where one is
+    /// needed).
+    pub const DEFAULT: WriteParams = WriteParams {
+        dry_run: false,
+        field_manager: None,
+        field_validation: None,
+        force: false,
+        extra: Vec::new(),
+    };
+
     /// Options with `fieldManager` set.
     pub fn field_manager(mut self, manager: &str) -> WriteParams {
         self.field_manager = Some(manager.to_string());

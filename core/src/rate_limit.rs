@@ -108,6 +108,7 @@ impl RateLimiter {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests start from real instants and files
 mod tests {
     use super::*;
 

@@ -23,7 +23,7 @@ use crate::watch::watcher::{WatchStart, Watcher, WatcherOptions};
 
 /// What a view yields: a typed item of a seed kind, or the generic [`Item`]
 /// for any other resource.
-pub trait ViewItem: Sized {
+pub trait ViewItem: Sized + Clone + Send + Sync + 'static {
     /// The seed kind, for typed items.
     fn seed_kind() -> Option<Kind>;
 

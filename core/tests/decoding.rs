@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // tests set up files and real instants for the code under test
 //! Decoding of whole bodies: upstream objects, recorded lists and errors.
 
 use std::path::PathBuf;

@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // tests set up files and real instants for the code under test
 //! Typed items and every status accessor, on the Kubernetes project's
 //! upstream objects (placeholder values) and on recorded real objects.
 

@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // tests set up files and real instants for the code under test
 //! kubeconfig loading: merging, contexts, credentials, exec plugins, errors.
 
 use std::path::PathBuf;

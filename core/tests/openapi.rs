@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // tests set up files and real instants for the code under test
 //! Typed interop with k8s-openapi (feature `k8s-openapi`): recorded
 //! apiserver answers decoded by kubewire, converted to the ecosystem's types.
 #![cfg(feature = "k8s-openapi")]

@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // tests set up files and real instants for the code under test
 //! Client-side rate limiting through the blocking facade, over an
 //! in-memory transport that records when each request arrived.
 

@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // tests set up files and real instants for the code under test
 //! Views: kinds, namespaces, filters and the requests they build.
 
 use std::sync::Arc;

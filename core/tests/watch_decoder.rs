@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // tests set up files and real instants for the code under test
 //! The watch decoder: recorded streams at every chunking, faults, bounds,
 //! and property tests over arbitrary events, chunkings and bytes.
 

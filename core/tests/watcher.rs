@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // tests set up files and real instants for the code under test
 //! The watcher state machine, step by step.
 
 use std::sync::Arc;

@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // tests set up files and real instants for the code under test
 //! Fault injection: seeded watch sessions drive the `Watcher` against a
 //! simulated apiserver with random cut points (mid-event included), 410
 //! Expired (as an ERROR event and as an HTTP status), server timeouts,

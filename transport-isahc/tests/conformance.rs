@@ -24,9 +24,4 @@ conformance_suite!(isahc_async, |base: &str| {
     Box::new(driver) as Box<dyn Driver>
 });
 
-#[test]
-fn isahc_async_facade() {
-    kubewire_conformance::assert_clean(kubewire_conformance::async_support::run_async_facade::<
-        IsahcTransport,
-    >("isahc-async"));
-}
+facade_suite!(isahc_async_facade, kubewire::Async<IsahcTransport>);

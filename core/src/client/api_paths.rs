@@ -1,15 +1,10 @@
-//! What the facades share: which API path serves each resource (found once,
-//! remembered), and fresh credentials on every request.
+//! Which API path serves each resource: found once by the exchange's
+//! fallback, remembered per cluster.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use bytes::Bytes;
-use http::Request;
-
-use crate::config::Config;
 use crate::error::Result;
-use crate::response;
 use crate::view::{View, ViewItem};
 
 /// Per resource, the index in `api_paths` found to be served.
@@ -54,24 +49,4 @@ impl ApiPathMemory {
             _ => Ok(view.clone()),
         }
     }
-}
-
-/// True for a 404 that says "this path is not served here".
-pub(crate) fn not_served(response: &http::Response<Bytes>) -> bool {
-    response.status() == 404
-        && response::error_from_response(404, response.headers(), response.body())
-            .api()
-            .is_some_and(|e| e.is_not_served())
-}
-
-/// Refreshes changing credentials and puts the current token on a request
-/// (built earlier, perhaps with an older one).
-pub(crate) fn authorize(config: &Config, mut request: Request<Bytes>) -> Result<Request<Bytes>> {
-    config.credentials.refresh(std::time::SystemTime::now())?;
-    if let Some(value) = config.credentials.authorization()? {
-        request
-            .headers_mut()
-            .insert(http::header::AUTHORIZATION, value);
-    }
-    Ok(request)
 }

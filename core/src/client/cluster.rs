@@ -1,41 +1,63 @@
-//! The blocking facade: a cluster over any [`Transport`].
+//! The cluster: the entry point of the facade, written once for blocking
+//! and async drivers.
 
-use std::io::Read;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 use http::Request;
 
-use crate::client::api_paths::{ApiPathMemory, authorize, not_served};
-use crate::client::pacing::Pacer;
+use crate::client::api_paths::ApiPathMemory;
+use crate::client::driver::{Driver, now, read_error};
+use crate::client::lifecycle::Lifecycle;
+use crate::client::nonblocking::Async;
 use crate::client::proxy::ClusterProxy;
-use crate::client::transport::{Connect, RequestKind, Transport, TransportOptions};
+use crate::client::transport::{ConnectDriver, RequestKind, TransportOptions};
 use crate::client::view::ClusterView;
 use crate::config::Config;
 use crate::discovery::catalog::Discovery;
 use crate::discovery::lookup::{Lookup, LookupStep};
 use crate::discovery::resource::DiscoveredResource;
-use crate::error::{Error, Result, TransportErrorKind};
+use crate::error::{Error, Result};
+use crate::exchange::{Answer, Exchange};
 use crate::item::Item;
+use crate::items::any::AnyItem;
 use crate::manifest::{Manifest, ManifestWrite};
 use crate::params::WriteParams;
+use crate::rate_limit::RateLimiter;
 use crate::resource::ApiResource;
 use crate::response;
 use crate::retry::RetryPolicy;
 use crate::view::{View, ViewItem};
 
-/// A Kubernetes cluster reached through transport `T`. Cheap to clone:
-/// clones share the transport, its connections and what was learnt (which
-/// API path serves each kind).
+/// A Kubernetes cluster reached through driver `D`: a blocking
+/// [`crate::Transport`] (calls return their result) or [`Async`] over an
+/// [`crate::AsyncTransport`] (calls return futures; alias
+/// [`AsyncCluster`]). Cheap to clone: clones share the transport, its
+/// connections and what was learnt (which API path serves each kind, the
+/// discovery cache).
 ///
-/// Transport crates export a ready type, e.g. `kubewire_ureq::Cluster`.
+/// Transport crates export ready types, e.g. `kubewire_ureq::Cluster`.
+///
+/// ```no_run
+/// # fn demo(cluster: kubewire::Cluster<impl kubewire::Transport + std::fmt::Debug>) -> kubewire::Result<()> {
+/// let rs = cluster.replicasets().fetch("auth-v3", Some("demo"))?;
+/// let rs2 = rs.labels().set("mylabel", "value")?;     // the new revision
+/// for ns in cluster.namespaces().iter()? {
+///     println!("{}", ns?.meta().name());
+/// }
+/// cluster.close();                                    // stops watches, joins helpers
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
-pub struct Cluster<T: Transport> {
-    inner: Arc<Inner<T>>,
+pub struct Cluster<D: Driver> {
+    inner: Arc<Inner<D>>,
 }
 
-impl<T: Transport> Clone for Cluster<T> {
-    fn clone(&self) -> Cluster<T> {
+/// A cluster over an async transport: every call returns a future.
+pub type AsyncCluster<T> = Cluster<Async<T>>;
+
+impl<D: Driver> Clone for Cluster<D> {
+    fn clone(&self) -> Cluster<D> {
         Cluster {
             inner: self.inner.clone(),
         }
@@ -43,56 +65,68 @@ impl<T: Transport> Clone for Cluster<T> {
 }
 
 #[derive(Debug)]
-struct Inner<T> {
+struct Inner<D: Driver> {
     config: Arc<Config>,
-    transport: T,
+    driver: Arc<D>,
     api_paths: ApiPathMemory,
     retry: RetryPolicy,
     page_size: Option<u32>,
     discovery: Mutex<Discovery>,
-    pacer: Pacer,
+    pacer: Option<Arc<Mutex<RateLimiter>>>,
+    life: Arc<Lifecycle>,
 }
 
-impl<T: Connect + std::fmt::Debug> Cluster<T> {
+impl<D: Driver> Drop for Inner<D> {
+    fn drop(&mut self) {
+        self.life.close();
+        self.driver.shutdown();
+    }
+}
+
+impl<D: ConnectDriver> Cluster<D> {
     /// The cluster at `base_url` (default `http://localhost:8001/`, what
     /// `kubectl proxy` serves; the seed's `.../api` form works too).
-    pub fn new(base_url: &str) -> Result<Cluster<T>> {
+    pub fn new(base_url: &str) -> Result<Cluster<D>> {
         Cluster::from_config(Config::new(base_url)?)
     }
 
     /// The cluster described by `config`.
-    pub fn from_config(config: Config) -> Result<Cluster<T>> {
+    pub fn from_config(config: Config) -> Result<Cluster<D>> {
         Cluster::with_options(config, &TransportOptions::default())
     }
 
     /// The cluster described by `config`, with connection options
     /// (timeouts, proxy).
-    pub fn with_options(config: Config, options: &TransportOptions) -> Result<Cluster<T>> {
-        let transport = T::connect(&config, options)?;
-        Ok(Cluster::with_transport(config, transport))
+    pub fn with_options(config: Config, options: &TransportOptions) -> Result<Cluster<D>> {
+        let driver = D::connect_driver(&config, options)?;
+        Ok(Cluster::with_transport(config, driver))
     }
 
     /// The cluster the environment describes: in a pod, the in-cluster
-    /// service account; else `KUBEWIRE_URL`; else `kubectl proxy` at
-    /// `http://localhost:8001/`.
-    pub fn from_env() -> Result<Cluster<T>> {
+    /// service account; else `KUBECONFIG` or `~/.kube/config`; else
+    /// `KUBEWIRE_URL`; else `kubectl proxy` at `http://localhost:8001/`.
+    pub fn from_env() -> Result<Cluster<D>> {
         Cluster::from_config(Config::discover()?)
     }
 }
 
-impl<T: Transport + std::fmt::Debug> Cluster<T> {
-    /// A cluster talking through `transport` with `config`.
-    pub fn with_transport(config: Config, transport: T) -> Cluster<T> {
-        let pacer = Pacer::new(&config);
+impl<D: Driver> Cluster<D> {
+    /// A cluster talking through `driver` (a blocking transport, or
+    /// [`Async`] over an async one) with `config`.
+    pub fn with_transport(config: Config, driver: D) -> Cluster<D> {
+        let pacer = config
+            .rate_limit
+            .map(|limit| Arc::new(Mutex::new(RateLimiter::new(limit))));
         Cluster {
             inner: Arc::new(Inner {
                 config: Arc::new(config),
-                transport,
+                driver: Arc::new(driver),
                 api_paths: ApiPathMemory::default(),
                 retry: RetryPolicy::default(),
                 page_size: Some(crate::params::ListParams::DEFAULT_LIMIT),
                 discovery: Mutex::default(),
                 pacer,
+                life: Arc::default(),
             }),
         }
     }
@@ -102,9 +136,9 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
         &self.inner.config
     }
 
-    /// The transport.
-    pub fn transport(&self) -> &T {
-        &self.inner.transport
+    /// The transport (the driver: a blocking transport, or [`Async`]).
+    pub fn transport(&self) -> &D {
+        &self.inner.driver
     }
 
     /// The page size iteration uses (500 unless set).
@@ -112,7 +146,27 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
         self.inner.page_size
     }
 
-    fn view<I: crate::items::typed::TypedItem>(&self) -> ClusterView<T, I> {
+    /// Closes the cluster for every clone: its watches and followed logs
+    /// end, the helper threads the facade started are joined, and later
+    /// calls fail with [`Error::Closed`].
+    pub fn close(&self) {
+        self.inner.life.close();
+        self.inner.driver.shutdown();
+    }
+
+    /// True once [`Cluster::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.life.check_open().is_err()
+    }
+
+    /// Helper threads the facade started that are still running (stream
+    /// readers of a blocking transport); zero after [`Cluster::close`]
+    /// once their streams ended.
+    pub fn helper_threads(&self) -> usize {
+        self.inner.life.running_helpers()
+    }
+
+    fn view<I: crate::items::typed::TypedItem>(&self) -> ClusterView<D, I> {
         ClusterView::new(self.clone(), View::new(self.inner.config.clone()))
     }
 
@@ -123,217 +177,219 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
     /// through discovery, cached per cluster and refreshed on a miss. A kind
     /// the server does not serve is [`Error::UnknownKind`] naming near
     /// matches.
-    pub fn resource(&self, api_version: &str, kind: &str) -> Result<ClusterView<T, Item>> {
-        Ok(self.resource_at(self.discover(api_version, kind)?.api_resource()?))
+    pub fn resource<'a>(
+        &'a self,
+        api_version: &'a str,
+        kind: &'a str,
+    ) -> D::Call<'a, Result<ClusterView<D, Item>>> {
+        D::call(async move {
+            let found = self.discover_now(api_version, kind).await?;
+            Ok(self.resource_at(found.api_resource()?))
+        })
     }
 
     /// What discovery says of `kind` in `api_version`: plural, scope, verbs,
     /// subresources (see [`Cluster::resource`]).
-    pub fn discover(&self, api_version: &str, kind: &str) -> Result<DiscoveredResource> {
+    pub fn discover<'a>(
+        &'a self,
+        api_version: &'a str,
+        kind: &'a str,
+    ) -> D::Call<'a, Result<DiscoveredResource>> {
+        D::call(self.discover_now(api_version, kind))
+    }
+
+    async fn discover_now(&self, api_version: &str, kind: &str) -> Result<DiscoveredResource> {
         let mut lookup = Lookup::new(api_version, kind)?;
         loop {
             let step = lookup.next(&self.discovery_cache(), &self.inner.config)?;
             match step {
                 LookupStep::Found(found) => return Ok(found),
                 LookupStep::Send(request) => {
-                    let answer = self.execute(request)?;
+                    // Discovery documents answer non-2xx as values: the
+                    // lookup decides what a missing group means.
+                    let answer = self.execute_raw(request).await?;
                     lookup.handle_response(&mut self.discovery_cache(), answer)?;
                 }
             }
         }
     }
 
-    fn discovery_cache(&self) -> std::sync::MutexGuard<'_, Discovery> {
+    fn discovery_cache(&self) -> MutexGuard<'_, Discovery> {
         // The cache is consistent after every absorb: a panic elsewhere
         // while it was held leaves nothing half-written.
         self.inner
             .discovery
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Any resource described explicitly, without discovery.
-    pub fn resource_at(&self, resource: ApiResource) -> ClusterView<T, Item> {
+    pub fn resource_at(&self, resource: ApiResource) -> ClusterView<D, Item> {
         ClusterView::new(
             self.clone(),
             View::dynamic(self.inner.config.clone(), resource),
         )
     }
 
-    /// Low-level requests on path components, for what is not wrapped.
-    pub fn proxy(&self) -> ClusterProxy<T> {
-        ClusterProxy::new(self.clone())
+    /// Binds any view (a dynamic one with several API paths, say).
+    pub fn view_of<I: ViewItem + Clone + Send + Sync + 'static>(
+        &self,
+        view: View<I>,
+    ) -> ClusterView<D, I> {
+        ClusterView::new(self.clone(), view)
     }
 
-    /// The resource a manifest goes to: the seed's kinds at their API
-    /// path, any other kind through discovery.
-    fn route(&self, manifest: &Manifest) -> Result<ApiResource> {
-        match manifest.seed_api_resource() {
-            Some(resource) => Ok(resource),
-            None => self
-                .discover(manifest.api_version(), manifest.kind())?
-                .api_resource(),
-        }
+    /// Low-level requests on path components, for what is not wrapped.
+    pub fn proxy(&self) -> ClusterProxy<D> {
+        ClusterProxy::new(self.clone())
     }
 
     /// Creates an object from a manifest of any kind, routed to its
     /// resource (discovery for kinds beyond the seed's). Its namespace: the
     /// argument, else `metadata.namespace`, else the default; an argument
     /// contradicting the manifest is an error. The answer is typed for the
-    /// seed's kinds ([`crate::AnyItem`]).
-    pub fn create(
-        &self,
+    /// seed's kinds ([`AnyItem`]).
+    pub fn create<'a>(
+        &'a self,
         manifest: serde_json::Value,
-        namespace: Option<&str>,
-    ) -> Result<crate::items::any::AnyItem> {
-        self.create_with(
-            &Manifest::new(manifest)?,
-            namespace,
-            &WriteParams::default(),
-        )
-    }
-
-    fn write_manifest(
-        &self,
-        write: ManifestWrite,
-        manifest: &Manifest,
-        namespace: Option<&str>,
-        params: &WriteParams,
-    ) -> Result<crate::items::any::AnyItem> {
-        let resource = self.route(manifest)?;
-        let config = self.inner.config.clone();
-        let request = manifest.write_request(write, config, resource, namespace, params)?;
-        crate::items::any::AnyItem::from_item(response::item_from_response(self.execute(request)?)?)
-    }
-
-    fn write_all(
-        &self,
-        write: ManifestWrite,
-        yaml: &str,
-        namespace: Option<&str>,
-        params: &WriteParams,
-    ) -> Result<Vec<crate::items::any::AnyItem>> {
-        Manifest::from_yaml(yaml)?
-            .iter()
-            .map(|m| self.write_manifest(write, m, namespace, params))
-            .collect()
+        namespace: Option<&'a str>,
+    ) -> D::Call<'a, Result<AnyItem>> {
+        D::call(async move {
+            let manifest = Manifest::new(manifest)?;
+            self.write_manifest(
+                ManifestWrite::Create,
+                &manifest,
+                namespace,
+                &WriteParams::default(),
+            )
+            .await
+        })
     }
 
     /// Creates a checked manifest with write options.
-    pub fn create_with(
-        &self,
-        manifest: &Manifest,
-        namespace: Option<&str>,
-        params: &WriteParams,
-    ) -> Result<crate::items::any::AnyItem> {
-        self.write_manifest(ManifestWrite::Create, manifest, namespace, params)
+    pub fn create_with<'a>(
+        &'a self,
+        manifest: &'a Manifest,
+        namespace: Option<&'a str>,
+        params: &'a WriteParams,
+    ) -> D::Call<'a, Result<AnyItem>> {
+        D::call(self.write_manifest(ManifestWrite::Create, manifest, namespace, params))
     }
 
     /// Server-side applies a checked manifest of any kind (a field manager
     /// is needed: in `params`, else the configuration's).
-    pub fn apply(
-        &self,
-        manifest: &Manifest,
-        namespace: Option<&str>,
-        params: &WriteParams,
-    ) -> Result<crate::items::any::AnyItem> {
-        self.write_manifest(ManifestWrite::Apply, manifest, namespace, params)
+    pub fn apply<'a>(
+        &'a self,
+        manifest: &'a Manifest,
+        namespace: Option<&'a str>,
+        params: &'a WriteParams,
+    ) -> D::Call<'a, Result<AnyItem>> {
+        D::call(self.write_manifest(ManifestWrite::Apply, manifest, namespace, params))
     }
 
     /// Creates every document of a YAML manifest, in order, each routed to
     /// its kind. All documents are checked before the first request; the
     /// first server error stops (the documents before it were created).
-    pub fn create_all(
-        &self,
-        yaml: &str,
-        namespace: Option<&str>,
-        params: &WriteParams,
-    ) -> Result<Vec<crate::items::any::AnyItem>> {
-        self.write_all(ManifestWrite::Create, yaml, namespace, params)
+    pub fn create_all<'a>(
+        &'a self,
+        yaml: &'a str,
+        namespace: Option<&'a str>,
+        params: &'a WriteParams,
+    ) -> D::Call<'a, Result<Vec<AnyItem>>> {
+        D::call(self.write_all(ManifestWrite::Create, yaml, namespace, params))
     }
 
     /// Server-side applies every document of a YAML manifest, in order
     /// (see [`Cluster::create_all`]).
-    pub fn apply_all(
+    pub fn apply_all<'a>(
+        &'a self,
+        yaml: &'a str,
+        namespace: Option<&'a str>,
+        params: &'a WriteParams,
+    ) -> D::Call<'a, Result<Vec<AnyItem>>> {
+        D::call(self.write_all(ManifestWrite::Apply, yaml, namespace, params))
+    }
+
+    async fn write_manifest(
         &self,
+        write: ManifestWrite,
+        manifest: &Manifest,
+        namespace: Option<&str>,
+        params: &WriteParams,
+    ) -> Result<AnyItem> {
+        let resource = match manifest.seed_api_resource() {
+            Some(resource) => resource,
+            None => self
+                .discover_now(manifest.api_version(), manifest.kind())
+                .await?
+                .api_resource()?,
+        };
+        let config = self.inner.config.clone();
+        let request = manifest.write_request(write, config, resource, namespace, params)?;
+        AnyItem::from_item(response::item_from_response(self.execute(request).await?)?)
+    }
+
+    async fn write_all(
+        &self,
+        write: ManifestWrite,
         yaml: &str,
         namespace: Option<&str>,
         params: &WriteParams,
-    ) -> Result<Vec<crate::items::any::AnyItem>> {
-        self.write_all(ManifestWrite::Apply, yaml, namespace, params)
-    }
-
-    /// Releases what the cluster holds. Transports close their idle
-    /// connections when the last clone is dropped; this is for symmetry
-    /// with the seed library and drops nothing early.
-    pub fn close(self) {}
-
-    /// Sends a request and reads the whole answer, retrying per the policy
-    /// (429, and 503/504 for idempotent verbs, honouring `Retry-After`).
-    pub(crate) fn execute(&self, request: Request<Bytes>) -> Result<http::Response<Bytes>> {
-        let mut retries = 0;
-        loop {
-            let response = self.execute_once(request.clone())?;
-            let status = response.status().as_u16();
-            if (200..300).contains(&status) {
-                return Ok(response);
-            }
-            let err = response::error_from_response(status, response.headers(), response.body());
-            let wait = err
-                .api()
-                .and_then(|api| self.inner.retry.delay(request.method(), api, retries));
-            match wait {
-                Some(wait) => {
-                    std::thread::sleep(wait);
-                    retries += 1;
-                }
-                None => return Ok(response),
-            }
+    ) -> Result<Vec<AnyItem>> {
+        let mut written = Vec::new();
+        for manifest in Manifest::from_yaml(yaml)? {
+            written.push(
+                self.write_manifest(write, &manifest, namespace, params)
+                    .await?,
+            );
         }
+        Ok(written)
     }
 
-    fn execute_once(&self, request: Request<Bytes>) -> Result<http::Response<Bytes>> {
-        self.inner.pacer.block();
-        let request = authorize(&self.inner.config, request)?;
-        let (parts, mut body) = self
-            .inner
-            .transport
-            .send(request, RequestKind::Normal)?
-            .into_parts();
-        let mut buf = Vec::new();
-        body.read_to_end(&mut buf).map_err(|e| Error::Transport {
-            kind: if e.kind() == std::io::ErrorKind::TimedOut {
-                TransportErrorKind::Timeout
-            } else {
-                TransportErrorKind::Io
-            },
-            message: format!("reading the answer: {e}"),
-        })?;
-        Ok(http::Response::from_parts(parts, Bytes::from(buf)))
+    /// A request's exchange with this cluster's policy: retries, pacing,
+    /// fresh credentials.
+    fn exchange(&self, candidates: Vec<Request<Bytes>>) -> Exchange {
+        Exchange::with_fallback(candidates)
+            .retry(self.inner.retry.clone())
+            .pacing(self.inner.pacer.clone())
+            .credentials(self.inner.config.clone())
     }
 
-    /// Runs `build` on `view` at the API path that serves it: the newest
-    /// first, falling back on "not served" 404s, remembered per resource.
-    pub(crate) fn with_fallback<I: ViewItem>(
+    /// Sends a request through the exchange machine and returns its 2xx
+    /// answer, or the error (the server's, after retries).
+    pub(crate) async fn execute(&self, request: Request<Bytes>) -> Result<http::Response<Bytes>> {
+        Ok(self.run(self.exchange(vec![request])).await?.response)
+    }
+
+    /// Like [`Cluster::execute`], but a non-2xx answer comes back as a
+    /// value (after retries), for machines that decide what it means.
+    pub(crate) async fn execute_raw(
+        &self,
+        request: Request<Bytes>,
+    ) -> Result<http::Response<Bytes>> {
+        let exchange = self.exchange(vec![request]).any_status();
+        Ok(self.run(exchange).await?.response)
+    }
+
+    /// Runs `build` on `view` at the API path that serves it: the one
+    /// remembered, else every path newest first, falling back on "not
+    /// served" 404s; the path that answered is remembered per resource.
+    pub(crate) async fn with_fallback<I: ViewItem>(
         &self,
         view: &View<I>,
         build: impl Fn(&View<I>) -> Result<Request<Bytes>>,
     ) -> Result<(View<I>, http::Response<Bytes>)> {
-        let candidates = self.inner.api_paths.candidates(view);
-        let last = candidates.len().saturating_sub(1);
-        for (n, index) in candidates.into_iter().enumerate() {
+        let indexes = self.inner.api_paths.candidates(view);
+        let mut views = Vec::with_capacity(indexes.len());
+        let mut requests = Vec::with_capacity(indexes.len());
+        for &index in &indexes {
             let at = view.clone().at_api_path(index)?;
-            let response = self.execute(build(&at)?)?;
-            let unserved = not_served(&response);
-            if unserved && n < last {
-                continue;
-            }
-            if !unserved {
-                self.inner.api_paths.remember(view, index);
-            }
-            return Ok((at, response));
+            requests.push(build(&at)?);
+            views.push(at);
         }
-        Err(Error::Protocol("no API path to try".into()))
+        let answer = self.run(self.exchange(requests)).await?;
+        self.inner.api_paths.remember(view, indexes[answer.path]);
+        Ok((views.swap_remove(answer.path), answer.response))
     }
 
     /// The view at the API path already found to serve it (or the newest).
@@ -341,42 +397,101 @@ impl<T: Transport + std::fmt::Debug> Cluster<T> {
         self.inner.api_paths.resolved(view)
     }
 
-    /// Deletes one object of `view`, hiding the `409 Conflict` older
-    /// servers answer while a Namespace terminates (as the seed does).
-    pub(crate) fn delete_in<I: ViewItem>(
+    /// The one loop of an ordinary request: the exchange says what to
+    /// send and how long to wait; the driver sends, reads and waits.
+    async fn run(&self, mut exchange: Exchange) -> Result<Answer> {
+        self.inner.life.check_open()?;
+        loop {
+            if let Some(result) = exchange.poll_result() {
+                return result;
+            }
+            let (instant, wall) = now();
+            if let Some(request) = exchange.poll_transmit(instant, wall) {
+                match self.send_whole(request).await {
+                    Ok(response) => exchange.handle_response(response, now().0),
+                    Err(e) => exchange.handle_failure(e),
+                }
+            } else if let Some(at) = exchange.poll_timeout() {
+                self.inner.driver.sleep_until(at).await;
+                self.inner.life.check_open()?;
+            } else if exchange.poll_result().is_none() {
+                return Err(Error::Protocol("the exchange has nothing to do".into()));
+            }
+        }
+    }
+
+    async fn send_whole(&self, request: Request<Bytes>) -> Result<http::Response<Bytes>> {
+        let (parts, body) = D::send(
+            &self.inner.driver,
+            request,
+            RequestKind::Normal,
+            &self.inner.life,
+        )
+        .await?
+        .into_parts();
+        let bytes = D::read_to_end(body)
+            .await
+            .map_err(|e| read_error("reading the answer", &e))?;
+        Ok(http::Response::from_parts(parts, Bytes::from(bytes)))
+    }
+
+    /// Opens a long-lived answer (watch, followed log) through the
+    /// exchange (pacing, credentials). With `raw`, any status is handed
+    /// back (the watcher decides); otherwise a non-2xx answer is read whole
+    /// and becomes the error, after the exchange's retries.
+    pub(crate) async fn open(
         &self,
-        view: &View<I>,
-        name: &str,
-        namespace: Option<&str>,
-    ) -> Result<()> {
-        let request =
-            view.delete_request(name, namespace, &crate::params::DeleteParams::default())?;
-        let answer = self.execute(request)?;
-        let status = answer.status().as_u16();
-        if status == 409 && view.api_resource().kind() == "Namespace" {
-            return Ok(());
+        request: Request<Bytes>,
+        raw: bool,
+    ) -> Result<http::Response<D::Body>> {
+        self.inner.life.check_open()?;
+        let mut exchange = self.exchange(vec![request]);
+        loop {
+            if let Some(result) = exchange.poll_result() {
+                return Err(match result {
+                    Err(e) => e,
+                    Ok(_) => Error::Protocol("a stream answered as a whole".into()),
+                });
+            }
+            let (instant, wall) = now();
+            if let Some(request) = exchange.poll_transmit(instant, wall) {
+                let response = match D::send(
+                    &self.inner.driver,
+                    request,
+                    RequestKind::Stream,
+                    &self.inner.life,
+                )
+                .await
+                {
+                    Ok(response) => response,
+                    Err(e) => {
+                        exchange.handle_failure(e);
+                        continue;
+                    }
+                };
+                if raw || response.status().is_success() {
+                    return Ok(response);
+                }
+                let (parts, body) = response.into_parts();
+                let bytes = D::read_to_end(body)
+                    .await
+                    .map_err(|e| read_error("reading the answer", &e))?;
+                let whole = http::Response::from_parts(parts, Bytes::from(bytes));
+                exchange.handle_response(whole, now().0);
+            } else if let Some(at) = exchange.poll_timeout() {
+                self.inner.driver.sleep_until(at).await;
+                self.inner.life.check_open()?;
+            }
         }
-        response::check_status(status, answer.headers(), answer.body())
     }
 
-    /// Opens a long-lived answer and returns its body; a non-2xx answer is
-    /// read whole and returned as the error.
-    pub(crate) fn open_body(&self, request: Request<Bytes>) -> Result<T::Body> {
-        let (parts, mut body) = self.open_stream(request)?.into_parts();
-        let status = parts.status.as_u16();
-        if (200..300).contains(&status) {
-            return Ok(body);
-        }
-        let mut text = Vec::new();
-        let _ = body.read_to_end(&mut text);
-        Err(response::error_from_response(status, &parts.headers, &text))
+    /// The cluster's lifecycle (stop switches for streams).
+    pub(crate) fn life(&self) -> &Arc<Lifecycle> {
+        &self.inner.life
     }
 
-    /// Opens a long-lived answer (watch, followed log).
-    pub(crate) fn open_stream(&self, request: Request<Bytes>) -> Result<http::Response<T::Body>> {
-        self.inner.pacer.block();
-        self.inner
-            .transport
-            .send(authorize(&self.inner.config, request)?, RequestKind::Stream)
+    /// The driver, shared.
+    pub(crate) fn driver(&self) -> &Arc<D> {
+        &self.inner.driver
     }
 }

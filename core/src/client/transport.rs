@@ -1,11 +1,14 @@
 //! The one thing a transport does: send a request, hand back the answer
-//! with a body readable as it arrives.
+//! with a body readable as it arrives — blocking ([`Transport`]) or async
+//! ([`AsyncTransport`]).
 
 use std::io::Read;
 use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::client::driver::{BoxFuture, Driver};
+use crate::client::nonblocking::Async;
 use crate::config::Config;
 use crate::error::Result;
 
@@ -43,6 +46,47 @@ pub trait Transport: Send + Sync + 'static {
 pub trait Connect: Transport + Sized {
     /// A transport for `config`'s server, TLS and credentials.
     fn connect(config: &Config, options: &TransportOptions) -> Result<Self>;
+}
+
+/// An async HTTP transport: like [`Transport`], with a future for the
+/// answer and a `futures-io` `AsyncRead` body; runtime-agnostic.
+pub trait AsyncTransport: Send + Sync + 'static {
+    /// The body of an answer, read as it arrives.
+    type Body: futures_io::AsyncRead + Send + Unpin + 'static;
+
+    /// Sends one request.
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+        kind: RequestKind,
+    ) -> BoxFuture<'_, Result<http::Response<Self::Body>>>;
+}
+
+/// An async transport built from a [`Config`] and [`TransportOptions`].
+pub trait AsyncConnect: AsyncTransport + Sized {
+    /// A transport for `config`'s server, TLS and credentials.
+    fn connect(config: &Config, options: &TransportOptions) -> Result<Self>;
+}
+
+/// A [`Driver`] that can be built from a [`Config`] and
+/// [`TransportOptions`], so that `Cluster::<D>::new(url)`,
+/// `from_env()` and `with_options(..)` work: every [`Connect`] transport,
+/// and [`Async`] over every [`AsyncConnect`] one.
+pub trait ConnectDriver: Driver + Sized {
+    /// The driver for `config`'s server, TLS and credentials.
+    fn connect_driver(config: &Config, options: &TransportOptions) -> Result<Self>;
+}
+
+impl<T: Connect + std::fmt::Debug> ConnectDriver for T {
+    fn connect_driver(config: &Config, options: &TransportOptions) -> Result<T> {
+        T::connect(config, options)
+    }
+}
+
+impl<T: AsyncConnect + std::fmt::Debug> ConnectDriver for Async<T> {
+    fn connect_driver(config: &Config, options: &TransportOptions) -> Result<Async<T>> {
+        Ok(Async::new(T::connect(config, options)?))
+    }
 }
 
 /// Connection options every transport honours the same way.

@@ -1,29 +1,41 @@
-//! Views bound to a cluster: fetch, iterate, watch, create, delete.
+//! Views bound to a cluster: fetch, iterate, watch, wait, create, delete,
+//! logs — each written once for blocking and async drivers.
 
-use std::collections::{HashSet, VecDeque};
+use std::time::Duration;
 
 use crate::client::bound::Bound;
 use crate::client::cluster::Cluster;
-use crate::client::transport::Transport;
+use crate::client::driver::Driver;
+use crate::client::pages::Pages;
+use crate::client::streams::LogLines;
 use crate::client::watch::WatchIter;
-use crate::error::Result;
-use crate::item::Item;
-use crate::pager::{PageOutcome, Pager};
-use crate::params::WriteParams;
-use crate::response;
+use crate::error::{Error, Result};
+use crate::params::{DeleteParams, LogParams, WriteParams};
 use crate::selector::Selector;
 use crate::view::{View, ViewItem};
 use crate::watch::watcher::WatcherOptions;
 
-/// A [`View`] bound to a [`Cluster`]: the seed's view methods.
+/// A [`View`] bound to a [`Cluster`]: the seed's view methods. With a
+/// blocking transport each call returns its result; with
+/// [`crate::Async`], a future of it.
+///
+/// ```no_run
+/// # fn demo(cluster: kubewire::Cluster<impl kubewire::Transport + std::fmt::Debug>) -> kubewire::Result<()> {
+/// let web = cluster.pods().namespace("demo")?.filter(Some("app=web"), None)?;
+/// for pod in web.iter()? {                       // pages through limit/continue
+///     println!("{}", pod?.meta().name());
+/// }
+/// let pod = web.fetch("web-0", None)?;           // a bound item
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
-pub struct ClusterView<T: Transport, I> {
-    cluster: Cluster<T>,
+pub struct ClusterView<D: Driver, I> {
+    cluster: Cluster<D>,
     view: View<I>,
     page_size: Option<u32>,
 }
 
-impl<T: Transport, I> Clone for ClusterView<T, I> {
+impl<D: Driver, I> Clone for ClusterView<D, I> {
     fn clone(&self) -> Self {
         ClusterView {
             cluster: self.cluster.clone(),
@@ -33,9 +45,9 @@ impl<T: Transport, I> Clone for ClusterView<T, I> {
     }
 }
 
-impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> ClusterView<T, I> {
+impl<D: Driver, I: ViewItem> ClusterView<D, I> {
     /// Binds any view to `cluster`.
-    pub fn new(cluster: Cluster<T>, view: View<I>) -> ClusterView<T, I> {
+    pub fn new(cluster: Cluster<D>, view: View<I>) -> ClusterView<D, I> {
         let page_size = cluster.page_size();
         ClusterView {
             cluster,
@@ -44,7 +56,7 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> ClusterView<T, I> {
         }
     }
 
-    pub(crate) fn cluster(&self) -> &Cluster<T> {
+    pub(crate) fn cluster(&self) -> &Cluster<D> {
         &self.cluster
     }
 
@@ -80,271 +92,211 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> ClusterView<T, I> {
         Ok(self)
     }
 
-    /// The page size iteration asks for (`None`: everything at once).
+    /// The page size iteration asks for (500 unless set; `None`:
+    /// everything in one answer).
     pub fn page_size(mut self, page_size: Option<u32>) -> Self {
         self.page_size = page_size;
         self
     }
 
-    /// Fetches one object; a missing one is [`crate::Error::NotFound`].
-    /// The namespace rules of the seed apply (no silent default namespace).
-    pub fn fetch(&self, name: &str, namespace: Option<&str>) -> Result<Bound<T, I>> {
-        let (view, answer) = self
-            .cluster
-            .with_fallback(&self.view, |v| v.fetch_request(name, namespace))?;
-        Ok(Bound::new(
-            self.cluster.clone(),
-            view.clone(),
-            view.decode(answer)?,
-        ))
+    pub(crate) fn current_page_size(&self) -> Option<u32> {
+        self.page_size
     }
 
-    /// Iterates the view, paging through `limit`/`continue` as it goes.
-    /// An expired listing restarts from the beginning; items already
-    /// yielded are not yielded twice (their uid and version are skipped).
-    pub fn iter(&self) -> Result<Pages<T, I>> {
-        Ok(Pages {
-            view: self.clone(),
-            pager: None,
-            buffer: VecDeque::new(),
-            seen: HashSet::new(),
-            done: false,
+    /// Fetches one object; a missing one is [`Error::NotFound`]. The
+    /// namespace rules of the seed apply (no silent default namespace).
+    pub fn fetch<'a>(
+        &'a self,
+        name: &'a str,
+        namespace: Option<&'a str>,
+    ) -> D::Call<'a, Result<Bound<D, I>>> {
+        D::call(async move {
+            let (view, answer) = self
+                .cluster
+                .with_fallback(&self.view, |v| v.fetch_request(name, namespace))
+                .await?;
+            let item = view.decode(answer)?;
+            Ok(Bound::new(self.cluster.clone(), view, item))
         })
     }
 
-    /// Every item of the view.
-    pub fn list(&self) -> Result<Vec<Bound<T, I>>> {
-        self.iter()?.collect()
+    /// The items of the view, fetched page by page through
+    /// `limit`/`continue` as iteration goes (an `Iterator` on a blocking
+    /// transport, a `Stream` on every one). An expired listing restarts from
+    /// the beginning; items already yielded are not yielded twice.
+    pub fn iter(&self) -> Result<Pages<D, I>> {
+        Ok(Pages::new(self.clone()))
+    }
+
+    /// Every item of the view (see [`ClusterView::iter`]).
+    pub fn list(&self) -> D::Call<'_, Result<Vec<Bound<D, I>>>> {
+        D::call(self.iter_now().collect_all())
+    }
+
+    fn iter_now(&self) -> Pages<D, I> {
+        Pages::new(self.clone())
     }
 
     /// Binds an item (decoded elsewhere, e.g. from a watch event) to this
     /// view's cluster.
-    pub fn bind(&self, item: I) -> Bound<T, I> {
+    pub fn bind(&self, item: I) -> Bound<D, I> {
         Bound::new(self.cluster.clone(), self.view.clone(), item)
     }
 
     /// Watches the view from now (list for the version, then watch).
-    pub fn watch(&self) -> Result<WatchIter<T, I>> {
+    pub fn watch(&self) -> Result<WatchIter<D, I>> {
         self.watch_with(WatcherOptions::default())
     }
 
     /// Watches with explicit options (start point, timeouts, backoff).
-    pub fn watch_with(&self, options: WatcherOptions) -> Result<WatchIter<T, I>> {
-        let view = self.cluster.resolved(&self.view)?;
-        Ok(WatchIter::new(
-            self.cluster.clone(),
-            view.clone(),
-            view.watcher(options)?,
-        ))
+    pub fn watch_with(&self, options: WatcherOptions) -> Result<WatchIter<D, I>> {
+        let view = self.resolved()?;
+        let watcher = view.watcher(options)?;
+        Ok(WatchIter::new(self.cluster.clone(), view, watcher))
     }
 
     /// Waits for the object `name` (see [`Bound::wait`]): fetches it, then
     /// watches it from that revision until a condition of `for_conditions`
     /// is `True` (its revision is returned), a condition of `raise_for`
     /// becomes `True`, it is deleted, or `timeout` passes.
-    pub fn wait(
-        &self,
-        name: &str,
-        namespace: Option<&str>,
-        for_conditions: &[&str],
-        raise_for: &[&str],
-        timeout: std::time::Duration,
-    ) -> Result<Bound<T, I>> {
-        self.fetch(name, namespace)?
-            .wait(for_conditions, raise_for, timeout)
+    pub fn wait<'a>(
+        &'a self,
+        name: &'a str,
+        namespace: Option<&'a str>,
+        for_conditions: &'a [&'a str],
+        raise_for: &'a [&'a str],
+        timeout: Duration,
+    ) -> D::Call<'a, Result<Bound<D, I>>> {
+        D::call(async move {
+            let (view, answer) = self
+                .cluster
+                .with_fallback(&self.view, |v| v.fetch_request(name, namespace))
+                .await?;
+            let item = view.decode(answer)?;
+            Bound::new(self.cluster.clone(), view, item)
+                .wait_now(for_conditions, raise_for, timeout)
+                .await
+        })
     }
 
     /// Creates an object from a manifest.
-    pub fn create(&self, manifest: serde_json::Value) -> Result<Bound<T, I>> {
-        self.create_with(manifest, &WriteParams::default())
+    pub fn create(&self, manifest: serde_json::Value) -> D::Call<'_, Result<Bound<D, I>>> {
+        D::call(async move {
+            self.write(|v| v.create_request(manifest, None, &WriteParams::default()))
+                .await
+        })
     }
 
     /// Creates an object with write options (`dry_run`, `field_manager`,
     /// `field_validation`).
-    pub fn create_with(
-        &self,
+    pub fn create_with<'a>(
+        &'a self,
         manifest: serde_json::Value,
-        params: &WriteParams,
-    ) -> Result<Bound<T, I>> {
-        self.write(|v| v.create_request(manifest, None, params))
+        params: &'a WriteParams,
+    ) -> D::Call<'a, Result<Bound<D, I>>> {
+        D::call(self.write(move |v| v.create_request(manifest, None, params)))
     }
 
     /// Deletes an object by name. Deleting a Namespace that is already
     /// terminating answers `409 Conflict` on older servers: hidden, as the
     /// seed does.
-    pub fn delete(&self, name: &str, namespace: Option<&str>) -> Result<()> {
-        self.cluster
-            .delete_in(&self.cluster.resolved(&self.view)?, name, namespace)
-    }
-}
-
-impl<T: Transport + std::fmt::Debug> ClusterView<T, crate::items::pod::Pod> {
-    /// A pod's log as lines (`params.follow` is ignored here: see
-    /// [`ClusterView::follow_logs`]). A pod with no node yet has none.
-    pub fn logs(
-        &self,
-        name: &str,
-        namespace: Option<&str>,
-        params: &crate::params::LogParams,
-    ) -> Result<Vec<crate::logs::LogLine>> {
-        let mut params = params.clone();
-        params.follow = false;
-        let answer = self
-            .cluster
-            .execute(self.view.object_endpoint(namespace)?.logs(name, &params)?)?;
-        response::check_status(answer.status().as_u16(), answer.headers(), answer.body())?;
-        let mut decoder = crate::logs::LineDecoder::new(params.timestamps);
-        let mut lines = decoder.feed(answer.body());
-        lines.extend(decoder.finish());
-        Ok(lines)
-    }
-
-    /// Follows a pod's log: an iterator of lines as the container writes
-    /// them, ending when the server ends the stream.
-    pub fn follow_logs(
-        &self,
-        name: &str,
-        namespace: Option<&str>,
-        params: &crate::params::LogParams,
-    ) -> Result<LogLines<T::Body>> {
-        let mut params = params.clone();
-        params.follow = true;
-        let body = self
-            .cluster
-            .open_body(self.view.object_endpoint(namespace)?.logs(name, &params)?)?;
-        Ok(LogLines {
-            body,
-            decoder: crate::logs::LineDecoder::new(params.timestamps),
-            ready: VecDeque::new(),
-            done: false,
+    pub fn delete<'a>(
+        &'a self,
+        name: &'a str,
+        namespace: Option<&'a str>,
+    ) -> D::Call<'a, Result<()>> {
+        D::call(async move {
+            let view = self.resolved()?;
+            delete_at(
+                &self.cluster,
+                &view,
+                name,
+                namespace,
+                &DeleteParams::default(),
+            )
+            .await
         })
     }
 }
 
-/// The lines of a followed log, read as they arrive.
-#[derive(Debug)]
-pub struct LogLines<B> {
-    body: B,
-    decoder: crate::logs::LineDecoder,
-    ready: VecDeque<crate::logs::LogLine>,
-    done: bool,
-}
+impl<D: Driver> ClusterView<D, crate::items::pod::Pod> {
+    /// A pod's log as lines (`params.follow` is ignored here: see
+    /// [`ClusterView::follow_logs`]). A pod with no node yet has none.
+    pub fn logs<'a>(
+        &'a self,
+        name: &'a str,
+        namespace: Option<&'a str>,
+        params: &'a LogParams,
+    ) -> D::Call<'a, Result<Vec<crate::logs::LogLine>>> {
+        D::call(async move {
+            let mut params = params.clone();
+            params.follow = false;
+            let request = self.view.object_endpoint(namespace)?.logs(name, &params)?;
+            let answer = self.cluster.execute(request).await?;
+            let mut decoder = crate::logs::LineDecoder::new(params.timestamps);
+            let mut lines = decoder.feed(answer.body());
+            lines.extend(decoder.finish());
+            Ok(lines)
+        })
+    }
 
-impl<B: std::io::Read> Iterator for LogLines<B> {
-    type Item = Result<crate::logs::LogLine>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let mut buf = vec![0u8; 16 * 1024];
-        loop {
-            if let Some(line) = self.ready.pop_front() {
-                return Some(Ok(line));
-            }
-            if self.done {
-                return None;
-            }
-            match self.body.read(&mut buf) {
-                Ok(0) => {
-                    self.done = true;
-                    self.ready.extend(self.decoder.finish());
-                }
-                Ok(n) => self.ready.extend(self.decoder.feed(&buf[..n])),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(crate::error::Error::Transport {
-                        kind: crate::error::TransportErrorKind::Io,
-                        message: format!("log stream: {e}"),
-                    }));
-                }
-            }
-        }
+    /// Follows a pod's log: the lines as the container writes them (an
+    /// `Iterator` on a blocking transport, a `Stream` on every one), ending
+    /// when the server ends the stream or the cluster closes.
+    pub fn follow_logs<'a>(
+        &'a self,
+        name: &'a str,
+        namespace: Option<&'a str>,
+        params: &'a LogParams,
+    ) -> D::Call<'a, Result<LogLines<D>>> {
+        D::call(async move {
+            let mut params = params.clone();
+            params.follow = true;
+            let request = self.view.object_endpoint(namespace)?.logs(name, &params)?;
+            let body = self.cluster.open(request, false).await?.into_body();
+            Ok(LogLines::new(
+                self.cluster.life().stream(),
+                body,
+                params.timestamps,
+            ))
+        })
     }
 }
 
-/// The items of a view, fetched page by page as iteration goes.
-#[derive(Debug)]
-pub struct Pages<T: Transport, I> {
-    view: ClusterView<T, I>,
-    pager: Option<(View<I>, Pager)>,
-    buffer: VecDeque<Item>,
-    seen: HashSet<(String, String)>,
-    done: bool,
-}
-
-impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> Pages<T, I> {
-    fn next_page(&mut self) -> Result<()> {
-        let cluster = &self.view.cluster;
-        let pager = match &mut self.pager {
-            Some((_, pager)) => pager,
-            None => {
-                // The first page finds the API path that serves the view.
-                let size = self.view.page_size;
-                let (view, answer) =
-                    cluster.with_fallback(&self.view.view, |v| v.list_request(size, None))?;
-                let mut pager = view.pager(size)?;
-                let _ = pager.next_request();
-                let (parts, body) = answer.into_parts();
-                self.absorb(pager.handle_response(parts.status.as_u16(), &parts.headers, body)?);
-                self.pager = Some((view, pager));
-                return Ok(());
-            }
-        };
-        match pager.next_request() {
-            None => {
-                self.done = true;
-                Ok(())
-            }
-            Some(request) => {
-                let (parts, body) = cluster.execute(request?)?.into_parts();
-                let outcome = pager.handle_response(parts.status.as_u16(), &parts.headers, body)?;
-                self.absorb(outcome);
-                Ok(())
-            }
+/// Deletes one object of `view`, hiding the `409 Conflict` older servers
+/// answer while a Namespace terminates (as the seed does).
+pub(crate) async fn delete_at<D: Driver, I: ViewItem>(
+    cluster: &Cluster<D>,
+    view: &View<I>,
+    name: &str,
+    namespace: Option<&str>,
+    params: &DeleteParams,
+) -> Result<()> {
+    let request = view.delete_request(name, namespace, params)?;
+    match cluster.execute(request).await {
+        Err(e) if e.http_status() == Some(409) && view.api_resource().kind() == "Namespace" => {
+            Ok(())
         }
-    }
-
-    fn absorb(&mut self, outcome: PageOutcome) {
-        if let PageOutcome::Page(page) = outcome {
-            for item in page.into_items() {
-                let id = (
-                    item.meta().uid().to_string(),
-                    item.meta().version().to_string(),
-                );
-                if self.seen.insert(id) {
-                    self.buffer.push_back(item);
-                }
-            }
-        }
-        if self.pager.as_ref().is_some_and(|(_, p)| p.is_done()) {
-            self.done = true;
-        }
+        other => other.map(drop),
     }
 }
 
-impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> Iterator for Pages<T, I> {
-    type Item = Result<Bound<T, I>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(item) = self.buffer.pop_front() {
-                let view = self
-                    .pager
-                    .as_ref()
-                    .map_or_else(|| self.view.view.clone(), |(v, _)| v.clone());
-                return Some(
-                    I::from_view_item(item).map(|i| Bound::new(self.view.cluster.clone(), view, i)),
-                );
-            }
-            if self.done {
-                return None;
-            }
-            if let Err(e) = self.next_page() {
-                self.done = true;
-                return Some(Err(e));
-            }
-            if self.pager.as_ref().is_some_and(|(_, p)| p.is_done()) && self.buffer.is_empty() {
-                return None;
-            }
+/// The wait's outcome for one revision: done, keep waiting, or a failure.
+pub(crate) fn wait_check(
+    item: &crate::item::Item,
+    for_conditions: &[&str],
+    raise_for: &[&str],
+) -> Result<bool> {
+    let conditions = item.conditions();
+    for (kind, status, reason) in &conditions {
+        if status == "True" && raise_for.contains(&kind.as_str()) {
+            return Err(Error::Wait(crate::error::WaitFailure::Raised {
+                condition: kind.clone(),
+                reason: reason.clone(),
+            }));
         }
     }
+    Ok(conditions
+        .iter()
+        .any(|(kind, status, _)| status == "True" && for_conditions.contains(&kind.as_str())))
 }

@@ -1,62 +1,48 @@
-//! The blocking watch iterator, with `next_timeout`.
-//!
-//! The watcher state machine runs on the caller's thread. Each request it
-//! asks for is sent by a helper thread that reads the answer and passes
-//! the chunks over a channel, so `next_timeout` never blocks longer than
-//! asked — even on transports whose `send` waits for the first body byte.
+//! A watch over a view or an item, driving the sans-IO [`Watcher`]: a
+//! `Stream` on every driver, an `Iterator` on a blocking one, with
+//! `next_timeout` for "nothing yet" and a stop handle.
 
 use std::collections::VecDeque;
-use std::io::Read;
+use std::future::poll_fn;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http::HeaderMap;
+use futures_core::Stream;
 
+use crate::client::blocking::block_on;
 use crate::client::bound::Bound;
 use crate::client::cluster::Cluster;
+use crate::client::driver::{BoxFuture, Driver, now};
+use crate::client::lifecycle::Stop;
 use crate::client::transport::Transport;
-use crate::error::{Error, Result, TransportErrorKind};
+use crate::error::Result;
 use crate::view::{View, ViewItem};
 use crate::watch::event::WatchEventType;
 use crate::watch::watcher::{Watcher, WatcherEvent};
 
 /// One change seen by a watch: its type and the object, bound to its
 /// cluster.
-#[derive(Debug, Clone)]
-pub struct ViewEvent<T: Transport, I> {
+#[derive(Debug)]
+pub struct ViewEvent<D: Driver, I> {
     /// `ADDED`, `MODIFIED`, `DELETED` or `BOOKMARK`.
     pub evtype: WatchEventType,
     /// The object (its last state for `DELETED`).
-    pub item: Bound<T, I>,
+    pub item: Bound<D, I>,
 }
 
-enum Msg {
-    Head(u16, HeaderMap),
-    Chunk(Bytes),
-    End(bool),
-    Failed(Error),
+impl<D: Driver, I: Clone> Clone for ViewEvent<D, I> {
+    fn clone(&self) -> Self {
+        ViewEvent {
+            evtype: self.evtype,
+            item: self.item.clone(),
+        }
+    }
 }
 
-/// A watch over a view or an item. An iterator (ending only when closed),
-/// plus [`WatchIter::next_timeout`] for "nothing yet" without losing the
-/// connection. Errors the server reports are yielded as `Err` and the watch
-/// goes on (resuming, relisting after `410`, backing off), unless the error
-/// is final.
-#[derive(Debug)]
-pub struct WatchIter<T: Transport, I> {
-    cluster: Cluster<T>,
-    view: View<I>,
-    watcher: Watcher,
-    rx: Option<Receiver<Msg>>,
-    ready: VecDeque<Result<ViewEvent<T, I>>>,
-    stopped: Arc<AtomicBool>,
-}
-
-/// Ends a watch from another thread: the watch's iteration ends within a
-/// fraction of a second, even while it waits for the server.
+/// Ends a watch from another thread or task: the watch ends at once, even
+/// while it waits for the server.
 ///
 /// ```no_run
 /// # fn demo(cluster: kubewire::Cluster<impl kubewire::Transport + std::fmt::Debug>) -> kubewire::Result<()> {
@@ -67,67 +53,73 @@ pub struct WatchIter<T: Transport, I> {
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
-pub struct StopHandle(Arc<AtomicBool>);
+pub struct StopHandle(Arc<Stop>);
 
 impl StopHandle {
     /// Ends the watch.
     pub fn stop(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.stop();
     }
 }
 
-/// How often a blocked watch looks at its stop handle.
-const STOP_POLL: Duration = Duration::from_millis(100);
+enum State<B> {
+    Idle,
+    Opening(BoxFuture<'static, Result<http::Response<B>>>),
+    Reading(B),
+    Waiting(BoxFuture<'static, ()>),
+}
 
-impl std::fmt::Debug for Msg {
+/// A watch over a view or an item: resumes from the last resourceVersion,
+/// relists after `410`, backs off on failures. Errors the server reports
+/// are yielded as `Err` and the watch goes on, unless the error is final.
+/// It ends only when closed (or its cluster is).
+///
+/// ```no_run
+/// # fn demo(cluster: kubewire::Cluster<impl kubewire::Transport + std::fmt::Debug>) -> kubewire::Result<()> {
+/// let mut watch = cluster.pods().namespace("demo")?.watch()?;
+/// while let Some(event) = watch.next_timeout(std::time::Duration::from_secs(5))? {
+///     println!("{} {}", event.evtype, event.item.meta().name());
+/// }
+/// # Ok(()) }
+/// ```
+pub struct WatchIter<D: Driver, I> {
+    cluster: Cluster<D>,
+    view: View<I>,
+    watcher: Watcher,
+    state: State<D::Body>,
+    ready: VecDeque<Result<ViewEvent<D, I>>>,
+    buf: Vec<u8>,
+    stop: Arc<Stop>,
+}
+
+// No field is structurally pinned: futures in flight are boxed.
+impl<D: Driver, I> Unpin for WatchIter<D, I> {}
+
+impl<D: Driver, I> std::fmt::Debug for WatchIter<D, I> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Msg::Head(..) => "Head",
-            Msg::Chunk(_) => "Chunk",
-            Msg::End(_) => "End",
-            Msg::Failed(_) => "Failed",
-        })
+        f.debug_struct("WatchIter")
+            .field("watcher", &self.watcher)
+            .finish_non_exhaustive()
     }
 }
 
-fn pump<B: Read>(tx: &SyncSender<Msg>, response: http::Response<B>) {
-    let (parts, mut body) = response.into_parts();
-    if tx
-        .send(Msg::Head(parts.status.as_u16(), parts.headers))
-        .is_err()
-    {
-        return;
-    }
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let msg = match body.read(&mut buf) {
-            Ok(0) => Msg::End(true),
-            Ok(n) => Msg::Chunk(Bytes::copy_from_slice(&buf[..n])),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => Msg::End(false),
-        };
-        let last = matches!(msg, Msg::End(_));
-        if tx.send(msg).is_err() || last {
-            return;
-        }
-    }
-}
-
-impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> WatchIter<T, I> {
-    pub(crate) fn new(cluster: Cluster<T>, view: View<I>, watcher: Watcher) -> WatchIter<T, I> {
+impl<D: Driver, I: ViewItem> WatchIter<D, I> {
+    pub(crate) fn new(cluster: Cluster<D>, view: View<I>, watcher: Watcher) -> WatchIter<D, I> {
+        let stop = cluster.life().stream();
         WatchIter {
             cluster,
             view,
             watcher,
-            rx: None,
+            state: State::Idle,
             ready: VecDeque::new(),
-            stopped: Arc::new(AtomicBool::new(false)),
+            buf: vec![0u8; 64 * 1024],
+            stop,
         }
     }
 
-    /// A handle that ends this watch from another thread.
+    /// A handle that ends this watch from another thread or task.
     pub fn stop_handle(&self) -> StopHandle {
-        StopHandle(self.stopped.clone())
+        StopHandle(self.stop.clone())
     }
 
     /// The resourceVersion a resume would start from.
@@ -138,16 +130,36 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> WatchIter<T, I> {
     /// Ends the watch: the connection is dropped, iteration ends.
     pub fn close(&mut self) {
         self.watcher.close();
-        self.rx = None;
+        self.state = State::Idle;
     }
 
     /// The next event, waiting at most `timeout`: `Ok(None)` when nothing
     /// arrived in time (the watch stays open) or the watch is closed.
-    pub fn next_timeout(&mut self, timeout: Duration) -> Result<Option<ViewEvent<T, I>>> {
-        self.step(Some(Instant::now() + timeout)).transpose()
+    pub fn next_timeout(
+        &mut self,
+        timeout: Duration,
+    ) -> D::Call<'_, Result<Option<ViewEvent<D, I>>>> {
+        let deadline = now().0 + timeout;
+        D::call(self.next_until(deadline))
     }
 
-    fn collect_events(&mut self) {
+    /// The next event before `deadline` (see [`WatchIter::next_timeout`]).
+    pub(crate) async fn next_until(
+        &mut self,
+        deadline: Instant,
+    ) -> Result<Option<ViewEvent<D, I>>> {
+        let mut timer = self.cluster.driver().sleep_until(deadline);
+        poll_fn(|cx| match self.poll_event(cx) {
+            Poll::Ready(event) => Poll::Ready(event.transpose()),
+            Poll::Pending => match timer.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Ok(None)),
+                Poll::Pending => Poll::Pending,
+            },
+        })
+        .await
+    }
+
+    fn collect(&mut self) {
         while let Some(e) = self.watcher.poll_event() {
             match e {
                 WatcherEvent::Event(event) => {
@@ -163,91 +175,93 @@ impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> WatchIter<T, I> {
         }
     }
 
-    /// Runs the watcher until an event is ready or `deadline` passes.
-    fn step(&mut self, deadline: Option<Instant>) -> Option<Result<ViewEvent<T, I>>> {
+    /// Runs the watcher until an event is ready: opens the requests it
+    /// asks for, feeds it what arrives, waits when it says so.
+    pub(crate) fn poll_event(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<ViewEvent<D, I>>>> {
         loop {
-            if self.stopped.load(Ordering::Relaxed) {
+            if self.stop.is_stopped() {
                 self.close();
             }
-            self.collect_events();
+            self.collect();
             if let Some(ready) = self.ready.pop_front() {
-                return Some(ready);
+                return Poll::Ready(Some(ready));
             }
             if self.watcher.is_closed() {
-                return None;
+                return Poll::Ready(None);
             }
-            let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) {
-                return None;
-            }
-            let Some(rx) = &self.rx else {
-                match self.watcher.poll_transmit(now) {
+            self.stop.park(cx.waker());
+            let (instant, _) = now();
+            match &mut self.state {
+                State::Idle => match self.watcher.poll_transmit(instant) {
                     Some(request) => {
-                        let (tx, rx) = sync_channel(16);
                         let cluster = self.cluster.clone();
-                        let spawned = std::thread::Builder::new()
-                            .name("kubewire-watch".into())
-                            .spawn(move || match cluster.open_stream(request) {
-                                Ok(response) => pump(&tx, response),
-                                Err(e) => {
-                                    let _ = tx.send(Msg::Failed(e));
-                                }
-                            });
-                        if let Err(e) = spawned {
-                            self.watcher.handle_failure(
-                                now,
-                                Error::Transport {
-                                    kind: TransportErrorKind::Io,
-                                    message: e.to_string(),
-                                },
-                            );
-                            continue;
+                        self.state =
+                            State::Opening(Box::pin(
+                                async move { cluster.open(request, true).await },
+                            ));
+                    }
+                    None => match self.watcher.poll_timeout() {
+                        Some(at) => {
+                            self.state = State::Waiting(self.cluster.driver().sleep_until(at))
                         }
-                        self.rx = Some(rx);
+                        None => return Poll::Ready(None),
+                    },
+                },
+                State::Opening(future) => match future.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Ok(response)) => {
+                        let (parts, body) = response.into_parts();
+                        self.watcher
+                            .handle_head(parts.status.as_u16(), &parts.headers);
+                        self.state = State::Reading(body);
                     }
-                    None => {
-                        let at = self.watcher.poll_timeout()?;
-                        let until = deadline.map_or(at, |d| d.min(at));
-                        std::thread::sleep(until.saturating_duration_since(now).min(STOP_POLL));
+                    Poll::Ready(Err(e)) => {
+                        self.watcher.handle_failure(instant, e);
+                        self.state = State::Idle;
                     }
-                }
-                continue;
-            };
-            let wait = deadline.map_or(STOP_POLL, |d| {
-                d.saturating_duration_since(now).min(STOP_POLL)
-            });
-            let msg = match rx.recv_timeout(wait) {
-                Ok(m) => m,
-                // Look at the stop handle and the deadline again.
-                Err(RecvTimeoutError::Timeout) => continue,
-                Err(RecvTimeoutError::Disconnected) => Msg::End(false),
-            };
-            let now = Instant::now();
-            match msg {
-                Msg::Head(status, headers) => self.watcher.handle_head(status, &headers),
-                Msg::Chunk(bytes) => {
-                    if !self.watcher.handle_body(&bytes) {
-                        self.rx = None;
-                        self.watcher.handle_end(now, false);
+                },
+                State::Reading(body) => match D::poll_read(Pin::new(body), cx, &mut self.buf) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Ok(0)) => {
+                        self.watcher.handle_end(instant, true);
+                        self.state = State::Idle;
                     }
-                }
-                Msg::End(complete) => {
-                    self.rx = None;
-                    self.watcher.handle_end(now, complete);
-                }
-                Msg::Failed(e) => {
-                    self.rx = None;
-                    self.watcher.handle_failure(now, e);
-                }
+                    Poll::Ready(Ok(n)) => {
+                        if !self.watcher.handle_body(&self.buf[..n]) {
+                            self.watcher.handle_end(instant, false);
+                            self.state = State::Idle;
+                        }
+                    }
+                    Poll::Ready(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Poll::Ready(Err(_)) => {
+                        self.watcher.handle_end(instant, false);
+                        self.state = State::Idle;
+                    }
+                },
+                State::Waiting(delay) => match delay.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(()) => self.state = State::Idle,
+                },
             }
         }
     }
 }
 
-impl<T: Transport + std::fmt::Debug, I: ViewItem + Clone> Iterator for WatchIter<T, I> {
+impl<D: Driver, I: ViewItem> Stream for WatchIter<D, I> {
+    type Item = Result<ViewEvent<D, I>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_event(cx)
+    }
+}
+
+impl<T: Transport + std::fmt::Debug, I: ViewItem> Iterator for WatchIter<T, I> {
     type Item = Result<ViewEvent<T, I>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.step(None)
+        block_on(poll_fn(|cx| self.poll_event(cx)))
     }
 }

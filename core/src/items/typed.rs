@@ -6,7 +6,7 @@ use crate::kind::Kind;
 
 /// An item of one of the seed's kinds (`Pod`, `Node`, ...): the generic
 /// [`Item`] plus the kind's status accessors.
-pub trait TypedItem: Sized + Clone + std::fmt::Debug + PartialEq {
+pub trait TypedItem: Sized + Clone + std::fmt::Debug + PartialEq + Send + Sync + 'static {
     /// The kind of this item type.
     const KIND: Kind;
 

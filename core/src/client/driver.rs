@@ -1,0 +1,124 @@
+//! The seam between the facade, written once, and IO: a [`Driver`] sends
+//! a request, reads a body and waits until an instant, and decides what a
+//! facade call returns — the result itself (blocking) or a future of it
+//! (async).
+//!
+//! Two drivers exist: every blocking [`Transport`](crate::Transport) is one
+//! ([`crate::client::blocking`]), and [`Async`](crate::Async) makes one of
+//! any [`AsyncTransport`](crate::AsyncTransport)
+//! ([`crate::client::nonblocking`]).
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Instant, SystemTime};
+
+use bytes::Bytes;
+
+use crate::client::lifecycle::Lifecycle;
+use crate::client::transport::RequestKind;
+use crate::error::{Error, Result, TransportErrorKind};
+
+/// A boxed, sendable future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+mod sealed {
+    pub trait Sealed {}
+}
+pub(crate) use sealed::Sealed;
+
+/// How a cluster's calls meet IO. Implemented by kubewire for every
+/// blocking [`crate::Transport`] and for [`crate::Async`] over any
+/// [`crate::AsyncTransport`]; implement one of those traits, not this one.
+///
+/// A facade method returns `D::Call<'_, R>`: for a blocking transport that
+/// is `R` itself, for an async one a future of `R`:
+///
+/// ```no_run
+/// # fn blocking(cluster: kubewire::Cluster<impl kubewire::Transport + std::fmt::Debug>) -> kubewire::Result<()> {
+/// let pod = cluster.pods().fetch("web-0", Some("demo"))?;            // blocking
+/// # Ok(()) }
+/// # async fn nonblocking(cluster: kubewire::AsyncCluster<impl kubewire::AsyncTransport + std::fmt::Debug>) -> kubewire::Result<()> {
+/// let pod = cluster.pods().fetch("web-0", Some("demo")).await?;      // async
+/// # Ok(()) }
+/// ```
+pub trait Driver: Sealed + Send + Sync + fmt::Debug + 'static {
+    /// What a facade call returns: `R` (blocking) or a future of `R`.
+    type Call<'a, R: Send + 'a>;
+
+    /// A streamed answer's body.
+    type Body: Send + Unpin + 'static;
+
+    /// Turns the facade's future into what a call returns (runs it to the
+    /// end on this thread, or boxes it).
+    fn call<'a, R: Send + 'a>(future: impl Future<Output = R> + Send + 'a) -> Self::Call<'a, R>;
+
+    /// Runs a call to its end on this thread: the identity for a blocking
+    /// driver; for an async one, parks the thread until the future is done
+    /// (for tests and small tools; inside a runtime, `.await` instead).
+    fn wait<'a, R: Send + 'a>(call: Self::Call<'a, R>) -> R;
+
+    /// Sends one request. `life` owns any helper thread the driver starts.
+    fn send(
+        this: &Arc<Self>,
+        request: http::Request<Bytes>,
+        kind: RequestKind,
+        life: &Arc<Lifecycle>,
+    ) -> BoxFuture<'static, Result<http::Response<Self::Body>>>;
+
+    /// Reads what has arrived of a body.
+    fn poll_read(
+        body: Pin<&mut Self::Body>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>>;
+
+    /// Reads a whole body.
+    fn read_to_end(body: Self::Body) -> BoxFuture<'static, io::Result<Vec<u8>>> {
+        Box::pin(async move {
+            let mut body = body;
+            let mut out = Vec::new();
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                let n =
+                    std::future::poll_fn(|cx| Self::poll_read(Pin::new(&mut body), cx, &mut buf))
+                        .await?;
+                if n == 0 {
+                    return Ok(out);
+                }
+                out.extend_from_slice(&buf[..n]);
+            }
+        })
+    }
+
+    /// Completes at `at`.
+    fn sleep_until(&self, at: Instant) -> BoxFuture<'static, ()>;
+
+    /// Stops and joins the helper threads the driver itself started (a
+    /// timer thread); called when the cluster closes.
+    fn shutdown(&self) {}
+}
+
+/// The clock, read in one place: the monotonic instant for pacing,
+/// retries and watch timing, the wall time for credential expiry.
+pub(crate) fn now() -> (Instant, SystemTime) {
+    #[allow(clippy::disallowed_methods)] // the facade's one clock reading
+    let now = (Instant::now(), SystemTime::now());
+    now
+}
+
+/// The error for a body that could not be read: a timeout stays a
+/// timeout on every transport.
+pub(crate) fn read_error(what: &str, e: &io::Error) -> Error {
+    Error::Transport {
+        kind: if e.kind() == io::ErrorKind::TimedOut {
+            TransportErrorKind::Timeout
+        } else {
+            TransportErrorKind::Io
+        },
+        message: format!("{what}: {e}"),
+    }
+}
