@@ -146,6 +146,38 @@ fn next_timeout<D: Driver>(cluster: &Cluster<D>) {
     stopper.join().expect("stopper");
 }
 
+fn close<D: Driver>(cluster: &Cluster<D>) {
+    let mut options = WatcherOptions::default();
+    options.start = WatchStart::Version("7800".into());
+    let mut w = cluster
+        .pods()
+        .namespace("demo")
+        .expect("ns")
+        .watch_with(options)
+        .expect("watch");
+    for _ in 0..3 {
+        next(&mut w).expect("an event").expect("no error");
+    }
+    // Closing from elsewhere ends the idle watch at once.
+    let closer = {
+        let cluster = cluster.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            cluster.close();
+        })
+    };
+    let waiting = Instant::now();
+    assert!(
+        next(&mut w).is_none(),
+        "the watch ends when its cluster closes"
+    );
+    assert!(waiting.elapsed() < Duration::from_secs(3));
+    closer.join().expect("closer");
+    assert!(cluster.is_closed());
+    let err = D::wait(cluster.pods().fetch("web-0", Some("demo"))).unwrap_err();
+    assert!(matches!(err, Error::Closed), "{err}");
+}
+
 fn fallback<D: Driver>(cluster: &Cluster<D>) {
     let resource =
         ApiResource::new("apps", "v2", "Deployment", "deployments", true).expect("valid");
@@ -678,6 +710,7 @@ fn checks<D: Driver>() -> Vec<Check<D>> {
     vec![
         ("quickstart", &["seed-quickstart"], quickstart::<D>),
         ("next-timeout", &["pods-watch"], next_timeout::<D>),
+        ("close", &["pods-watch"], close::<D>),
         ("api-version-fallback", &["api-fallback"], fallback::<D>),
         (
             "namespace-delete-conflict-hidden",
@@ -750,8 +783,21 @@ pub fn run_facade_with<D: Driver>(name: &str, harness: &Harness<D>) -> Vec<Strin
         let fixtures = fixtures.iter().map(|f| corpus_fixture(f)).collect();
         let (cluster, finish) = harness(fixtures);
         let outcome = catch_unwind(AssertUnwindSafe(|| run(&cluster)));
-        drop(cluster);
+        cluster.close();
         let report = finish();
+        // No helper thread outlives its closed cluster once the server is
+        // gone (a thread inside a read ends with its connection).
+        let closed = Instant::now();
+        while cluster.helper_threads() > 0 && closed.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if cluster.helper_threads() > 0 {
+            failures.push(format!(
+                "facade {check} [{name}]: {} helper thread(s) outlive the closed cluster",
+                cluster.helper_threads()
+            ));
+        }
+        drop(cluster);
         // Partial checks use the first exchanges of a longer recording.
         let partial = ["create", "resource-by-kind", "typed-interop"].contains(&check);
         let clean = report.failures.is_empty() && (partial || report.unconsumed.is_empty());
