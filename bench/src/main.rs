@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --manifest-path bench/Cargo.toml            # everything
-//! cargo run --release --manifest-path bench/Cargo.toml -- decode  # or: decode, loopback, build
+//! cargo run --release --manifest-path bench/Cargo.toml -- decode  # or: decode, loopback, threads, build
 //! ```
 //!
 //! Watch and list decoding (no IO), end to end over loopback against the
@@ -16,6 +16,7 @@ mod alloc;
 mod build_cost;
 mod data;
 mod decoding;
+mod idle_watches;
 mod loopback;
 mod table;
 
@@ -33,6 +34,9 @@ fn main() {
     {
         return loopback::serve(Path::new(fixture));
     }
+    if args.first().is_some_and(|a| a == "serve-idle") {
+        return idle_watches::serve_idle();
+    }
     let all = args.is_empty();
     let wants = |s: &str| all || args.iter().any(|a| a == s);
     println!("# kubewire benchmarks (ratio: above 1 means kubewire is ahead)");
@@ -46,6 +50,9 @@ fn main() {
         let (table, summary) = loopback::run(&dir, 2_000, 10_000, 10_000);
         table.print("End to end over loopback (replay server in a child process)");
         transports = summary;
+    }
+    if wants("threads") {
+        idle_watches::run(1_000, std::time::Duration::from_secs(10));
     }
     if wants("build") {
         let work = build_cost::work_dir(&root());

@@ -4,7 +4,6 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
-use futures_core::Stream;
 use kubewire::{
     ApiResource, Cluster, ClusterView, Config, ConnectDriver, Driver, Error, Item,
     TransportErrorKind, View, WatchEventType, WatchStart, WatcherOptions,
@@ -25,23 +24,12 @@ pub type Harness<D> = dyn Fn(Vec<Fixture>) -> (Cluster<D>, Box<dyn FnOnce() -> R
 /// One facade check: the fixtures it replays and what it does.
 type Check<D> = (&'static str, &'static [&'static str], fn(&Cluster<D>));
 
-/// The next item of a stream (watch, pages, followed log), waiting on
-/// this thread: the same on a blocking and an async cluster.
-fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
-    crate::async_support::next(stream)
-}
-
-/// Every item of a stream that ends.
-fn drain<S: Stream + Unpin>(mut stream: S) -> Vec<S::Item> {
-    std::iter::from_fn(|| next(&mut stream)).collect()
-}
-
 fn quickstart<D: Driver>(cluster: &Cluster<D>) {
-    let names: Vec<String> = drain(cluster.namespaces().iter().expect("iterate"))
-        .into_iter()
-        .map(|ns| ns.map(|ns| ns.meta().name().to_string()))
-        .collect::<kubewire::Result<_>>()
-        .expect("namespaces");
+    let mut pages = cluster.namespaces().iter().expect("iterate");
+    let mut names = Vec::new();
+    while let Some(ns) = D::wait(pages.next()) {
+        names.push(ns.expect("namespace").meta().name().to_string());
+    }
     assert_eq!(
         names,
         [
@@ -80,7 +68,7 @@ fn quickstart<D: Driver>(cluster: &Cluster<D>) {
         .watch()
         .expect("watch");
     let mut seen = Vec::new();
-    while let Some(event) = next(&mut watcher) {
+    while let Some(event) = D::wait(watcher.next()) {
         let event = event.expect("event");
         seen.push(format!("{} {}", event.evtype, event.item.meta().version()));
         if seen.len() == 3 {
@@ -95,7 +83,10 @@ fn quickstart<D: Driver>(cluster: &Cluster<D>) {
             .is_none()
     );
     watcher.close();
-    assert!(next(&mut watcher).is_none(), "iteration ends once closed");
+    assert!(
+        D::wait(watcher.next()).is_none(),
+        "iteration ends once closed"
+    );
 }
 
 fn next_timeout<D: Driver>(cluster: &Cluster<D>) {
@@ -141,7 +132,7 @@ fn next_timeout<D: Driver>(cluster: &Cluster<D>) {
         stop.stop();
     });
     let waiting = Instant::now();
-    assert!(next(&mut w).is_none(), "iteration ends once stopped");
+    assert!(D::wait(w.next()).is_none(), "iteration ends once stopped");
     assert!(waiting.elapsed() < Duration::from_secs(3));
     stopper.join().expect("stopper");
 }
@@ -156,7 +147,7 @@ fn close<D: Driver>(cluster: &Cluster<D>) {
         .watch_with(options)
         .expect("watch");
     for _ in 0..3 {
-        next(&mut w).expect("an event").expect("no error");
+        D::wait(w.next()).expect("an event").expect("no error");
     }
     // Closing from elsewhere ends the idle watch at once.
     let closer = {
@@ -168,7 +159,7 @@ fn close<D: Driver>(cluster: &Cluster<D>) {
     };
     let waiting = Instant::now();
     assert!(
-        next(&mut w).is_none(),
+        D::wait(w.next()).is_none(),
         "the watch ends when its cluster closes"
     );
     assert!(waiting.elapsed() < Duration::from_secs(3));
@@ -281,12 +272,11 @@ fn logs<D: Driver>(cluster: &Cluster<D>) {
     assert!(lines.iter().all(|l| l.timestamp.is_some()), "{lines:?}");
     let mut params = kubewire::LogParams::default();
     params.container = Some("nginx".into());
-    let followed = D::wait(pods.follow_logs("web-0", Some("demo"), &params)).expect("follow");
-    let followed: Vec<String> = drain(followed)
-        .into_iter()
-        .map(|l| l.map(|l| l.text))
-        .collect::<kubewire::Result<_>>()
-        .expect("lines");
+    let mut lines = D::wait(pods.follow_logs("web-0", Some("demo"), &params)).expect("follow");
+    let mut followed = Vec::new();
+    while let Some(line) = D::wait(lines.next()) {
+        followed.push(line.expect("line").text);
+    }
     assert_eq!(
         followed,
         [
@@ -306,7 +296,7 @@ fn proxy_watch<D: Driver>(cluster: &Cluster<D>) {
     ))
     .expect("watch");
     let versions: Vec<String> = (0..3)
-        .filter_map(|_| next(&mut events))
+        .filter_map(|_| D::wait(events.next()))
         .map(|e| e.map(|e| e.item.meta().version().to_string()))
         .collect::<kubewire::Result<_>>()
         .expect("events");

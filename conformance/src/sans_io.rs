@@ -120,12 +120,48 @@ impl Driver for SansIoDriver {
 }
 
 /// The sans-IO runner as a [`kubewire::Transport`], so the blocking facade
-/// itself runs without sockets. A body that hangs blocks its reader until
-/// the process ends, as a real idle stream would (the facade reads streams
-/// on a helper thread).
+/// itself runs without sockets. A body that hangs blocks its reader, as a
+/// real idle stream would (the facade reads streams on a helper thread),
+/// until the replay's report is taken: then it ends like a dropped
+/// connection.
 #[derive(Debug, Clone)]
 pub struct SansIoTransport {
     driver: std::sync::Arc<std::sync::Mutex<SansIoDriver>>,
+    hung: std::sync::Arc<Hung>,
+}
+
+/// The readers of hanging bodies, released when the replay ends.
+#[derive(Debug, Default)]
+struct Hung {
+    released: std::sync::atomic::AtomicBool,
+    readers: std::sync::Mutex<Vec<std::thread::Thread>>,
+}
+
+impl Hung {
+    /// Blocks until the replay ends.
+    fn wait(&self) {
+        use std::sync::atomic::Ordering;
+        self.readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(std::thread::current());
+        while !self.released.load(Ordering::Acquire) {
+            std::thread::park();
+        }
+    }
+
+    fn release(&self) {
+        self.released
+            .store(true, std::sync::atomic::Ordering::Release);
+        for reader in self
+            .readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+        {
+            reader.unpark();
+        }
+    }
 }
 
 impl SansIoTransport {
@@ -133,13 +169,17 @@ impl SansIoTransport {
     pub fn new(driver: SansIoDriver) -> SansIoTransport {
         SansIoTransport {
             driver: std::sync::Arc::new(std::sync::Mutex::new(driver)),
+            hung: std::sync::Arc::default(),
         }
     }
 
-    /// A function returning what the replay saw.
+    /// A function returning what the replay saw; hanging bodies end then.
     pub fn reporter(&self) -> impl FnOnce() -> Report + 'static {
-        let driver = self.driver.clone();
-        move || driver.lock().unwrap_or_else(|e| e.into_inner()).report()
+        let (driver, hung) = (self.driver.clone(), self.hung.clone());
+        move || {
+            hung.release();
+            driver.lock().unwrap_or_else(|e| e.into_inner()).report()
+        }
     }
 }
 
@@ -147,6 +187,7 @@ impl SansIoTransport {
 pub struct PieceReader {
     body: Body,
     current: Bytes,
+    hung: std::sync::Arc<Hung>,
 }
 
 impl std::fmt::Debug for PieceReader {
@@ -161,9 +202,13 @@ impl std::io::Read for PieceReader {
             match self.body.next_piece() {
                 None => return Ok(0),
                 Some(Ok(piece)) => self.current = piece,
-                Some(Err(BodyError::Hang)) => loop {
-                    std::thread::park();
-                },
+                Some(Err(BodyError::Hang)) => {
+                    self.hung.wait();
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionAborted,
+                        "the replay ended",
+                    ));
+                }
                 Some(Err(e)) => {
                     return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, e));
                 }
@@ -192,6 +237,7 @@ impl kubewire::Transport for SansIoTransport {
         let mut out = http::Response::new(PieceReader {
             body: response.body,
             current: Bytes::new(),
+            hung: self.hung.clone(),
         });
         *out.status_mut() = http::StatusCode::from_u16(response.status)
             .map_err(|e| kubewire::Error::Protocol(e.to_string()))?;

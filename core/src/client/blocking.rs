@@ -79,6 +79,21 @@ impl<T: Transport + std::fmt::Debug> Driver for T {
         }
     }
 
+    fn poll_chunk<'b>(
+        body: &'b mut BlockingBody<T::Body>,
+        cx: &mut Context<'_>,
+        buf: &'b mut [u8],
+    ) -> Poll<io::Result<&'b [u8]>> {
+        match body {
+            BlockingBody::Piped(reader) => reader.poll_chunk(cx),
+            BlockingBody::Direct(_) => match Self::poll_read(Pin::new(body), cx, buf) {
+                Poll::Ready(Ok(n)) => Poll::Ready(Ok(&buf[..n])),
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
     fn read_to_end(body: BlockingBody<T::Body>) -> BoxFuture<'static, io::Result<Vec<u8>>> {
         match body {
             BlockingBody::Direct(mut body) => {
@@ -317,6 +332,7 @@ impl<B> Future for Head<B> {
                 BlockingBody::Piped(PipeReader {
                     pipe,
                     current: Bytes::new(),
+                    handed: false,
                     done: false,
                 }),
             )),
@@ -333,19 +349,24 @@ impl<B> Future for Head<B> {
 pub struct PipeReader {
     pipe: Arc<Pipe>,
     current: Bytes,
+    /// `current` was handed over whole by `poll_chunk`: drop it first.
+    handed: bool,
     done: bool,
 }
 
 impl PipeReader {
-    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    /// Fills `current` with the next chunk, unless it holds bytes; `Ok(false)`
+    /// at the end of the stream.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
+        if std::mem::take(&mut self.handed) {
+            self.current = Bytes::new();
+        }
         loop {
             if !self.current.is_empty() {
-                let n = self.current.len().min(buf.len());
-                buf[..n].copy_from_slice(&self.current.split_to(n));
-                return Poll::Ready(Ok(n));
+                return Poll::Ready(Ok(true));
             }
             if self.done {
-                return Poll::Ready(Ok(0));
+                return Poll::Ready(Ok(false));
             }
             match self.pipe.poll_take(cx) {
                 Poll::Pending => return Poll::Pending,
@@ -360,6 +381,32 @@ impl PipeReader {
                     return Poll::Ready(Err(io::Error::other("a second head in one stream")));
                 }
             }
+        }
+    }
+
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        match self.poll_fill(cx) {
+            Poll::Ready(Ok(true)) => {
+                let n = self.current.len().min(buf.len());
+                buf[..n].copy_from_slice(&self.current.split_to(n));
+                Poll::Ready(Ok(n))
+            }
+            Poll::Ready(Ok(false)) => Poll::Ready(Ok(0)),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// The next chunk as the helper thread read it, without a copy.
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        match self.poll_fill(cx) {
+            Poll::Ready(Ok(true)) => {
+                self.handed = true;
+                Poll::Ready(Ok(&self.current))
+            }
+            Poll::Ready(Ok(false)) => Poll::Ready(Ok(&[])),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
         }
     }
 }

@@ -76,6 +76,20 @@ pub trait Driver: Sealed + Send + Sync + fmt::Debug + 'static {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>>;
 
+    /// Reads what has arrived of a body: into `buf`, or a chunk the driver
+    /// already holds, handed over without a copy.
+    fn poll_chunk<'b>(
+        body: &'b mut Self::Body,
+        cx: &mut Context<'_>,
+        buf: &'b mut [u8],
+    ) -> Poll<io::Result<&'b [u8]>> {
+        match Self::poll_read(Pin::new(body), cx, buf) {
+            Poll::Ready(Ok(n)) => Poll::Ready(Ok(&buf[..n])),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
     /// Reads a whole body.
     fn read_to_end(body: Self::Body) -> BoxFuture<'static, io::Result<Vec<u8>>> {
         Box::pin(async move {

@@ -5,14 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::task::Waker;
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use crate::error::{Error, Result};
-
-/// How long `close` waits for a helper thread still inside a read (a
-/// streamed answer whose server sends nothing); it ends at the stream's
-/// next byte or end either way.
-const JOIN_GRACE: Duration = Duration::from_secs(2);
 
 /// The stop switch of one stream (a watch, a followed log): set by its
 /// [`crate::StopHandle`] or by closing the cluster, it wakes the task
@@ -86,8 +80,8 @@ impl Lifecycle {
         name: &str,
         work: impl FnOnce() + Send + 'static,
     ) -> std::io::Result<()> {
+        // The facade's helper threads start here, and are joined.
         #[allow(clippy::disallowed_methods)]
-        // the facade's helper threads start here, and are joined
         let handle = std::thread::Builder::new().name(name.into()).spawn(work)?;
         let mut helpers = self.helpers.lock().unwrap_or_else(PoisonError::into_inner);
         helpers.retain(|h| !h.is_finished());
@@ -95,15 +89,26 @@ impl Lifecycle {
         Ok(())
     }
 
-    /// Number of helper threads still running.
+    /// Number of helper threads still running (the ended ones are joined).
     pub(crate) fn running_helpers(&self) -> usize {
-        let helpers = self.helpers.lock().unwrap_or_else(PoisonError::into_inner);
-        helpers.iter().filter(|h| !h.is_finished()).count()
+        let mut helpers = self.helpers.lock().unwrap_or_else(PoisonError::into_inner);
+        let (ended, running): (Vec<_>, Vec<_>) = std::mem::take(&mut *helpers)
+            .into_iter()
+            .partition(JoinHandle::is_finished);
+        *helpers = running;
+        let count = helpers.len();
+        drop(helpers);
+        for handle in ended {
+            let _ = handle.join();
+        }
+        count
     }
 
-    /// Closes: later calls fail with [`Error::Closed`], every stream stops,
-    /// and helper threads are joined (those still inside a silent read are
-    /// given a grace period, then left to end at their stream's next byte).
+    /// Closes: later calls fail with [`Error::Closed`], every stream stops
+    /// (its reader lets go of the connection), and the helper threads that
+    /// ended are joined. A helper still inside a read of a silent
+    /// connection is not waited for: it ends at that stream's next byte or
+    /// end, and [`Lifecycle::running_helpers`] counts it until then.
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
         let streams =
@@ -111,17 +116,6 @@ impl Lifecycle {
         for stop in streams.iter().filter_map(Weak::upgrade) {
             stop.stop();
         }
-        let helpers =
-            std::mem::take(&mut *self.helpers.lock().unwrap_or_else(PoisonError::into_inner));
-        let (_, started) = crate::client::driver::now();
-        for handle in helpers {
-            while !handle.is_finished() && started.elapsed().unwrap_or_default() < JOIN_GRACE {
-                #[allow(clippy::disallowed_methods)] // close waits briefly for helpers to end
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            if handle.is_finished() {
-                let _ = handle.join();
-            }
-        }
+        self.running_helpers();
     }
 }

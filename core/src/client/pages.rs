@@ -10,7 +10,8 @@ use futures_core::Stream;
 use crate::client::blocking::block_on;
 use crate::client::bound::Bound;
 use crate::client::driver::{BoxFuture, Driver};
-use crate::client::transport::Transport;
+use crate::client::nonblocking::Async;
+use crate::client::transport::{AsyncTransport, Transport};
 use crate::client::view::ClusterView;
 use crate::error::Result;
 use crate::item::Item;
@@ -157,6 +158,14 @@ impl<D: Driver, I: ViewItem> Pages<D, I> {
         }
     }
 
+    /// The next item (`None` after the last): the same call on both
+    /// sides, as `Iterator::next` (blocking) and `StreamExt::next` (async)
+    /// are.
+    #[allow(clippy::should_implement_trait)] // the trait is implemented too; this one also exists for async drivers
+    pub fn next(&mut self) -> D::Call<'_, Option<Result<Bound<D, I>>>> {
+        D::call(std::future::poll_fn(move |cx| self.poll_item(cx)))
+    }
+
     /// Every item, stopping at the first error.
     pub(crate) async fn collect_all(mut self) -> Result<Vec<Bound<D, I>>> {
         let mut items = Vec::new();
@@ -167,8 +176,8 @@ impl<D: Driver, I: ViewItem> Pages<D, I> {
     }
 }
 
-impl<D: Driver, I: ViewItem> Stream for Pages<D, I> {
-    type Item = Result<Bound<D, I>>;
+impl<T: AsyncTransport + std::fmt::Debug, I: ViewItem> Stream for Pages<Async<T>, I> {
+    type Item = Result<Bound<Async<T>, I>>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().poll_item(cx)

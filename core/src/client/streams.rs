@@ -12,7 +12,8 @@ use futures_core::Stream;
 use crate::client::blocking::block_on;
 use crate::client::driver::{Driver, read_error};
 use crate::client::lifecycle::Stop;
-use crate::client::transport::Transport;
+use crate::client::nonblocking::Async;
+use crate::client::transport::{AsyncTransport, Transport};
 use crate::error::Result;
 use crate::logs::{LineDecoder, LogLine};
 use crate::watch::decoder::WatchDecoder;
@@ -119,9 +120,17 @@ macro_rules! decoded_stream {
             pub fn close(&mut self) {
                 self.0.stop.stop();
             }
+
+            /// The next item (`None` at the end): the same call on both
+            /// sides, as `Iterator::next` (blocking) and `StreamExt::next`
+            /// (async) are.
+            #[allow(clippy::should_implement_trait)] // the trait is implemented too; this one also exists for async drivers
+            pub fn next(&mut self) -> D::Call<'_, Option<Result<$out>>> {
+                D::call(std::future::poll_fn(move |cx| self.0.poll_item(cx)))
+            }
         }
 
-        impl<D: Driver> Stream for $name<D> {
+        impl<T: AsyncTransport + std::fmt::Debug> Stream for $name<Async<T>> {
             type Item = Result<$out>;
 
             fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {

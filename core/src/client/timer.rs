@@ -232,8 +232,8 @@ impl Future for Sleep {
             }));
             if queue.thread.is_none() {
                 let shared = self.shared.clone();
+                // The async driver's one timer thread, joined at shutdown.
                 #[allow(clippy::disallowed_methods)]
-                // the async driver's one timer thread, joined at shutdown
                 let spawned = std::thread::Builder::new()
                     .name("kubewire-timer".into())
                     .spawn(move || ThreadTimer::run(&shared));

@@ -16,7 +16,8 @@ use crate::client::bound::Bound;
 use crate::client::cluster::Cluster;
 use crate::client::driver::{BoxFuture, Driver, now};
 use crate::client::lifecycle::Stop;
-use crate::client::transport::Transport;
+use crate::client::nonblocking::Async;
+use crate::client::transport::{AsyncTransport, Transport};
 use crate::error::Result;
 use crate::view::{View, ViewItem};
 use crate::watch::event::WatchEventType;
@@ -133,6 +134,14 @@ impl<D: Driver, I: ViewItem> WatchIter<D, I> {
         self.state = State::Idle;
     }
 
+    /// The next event (`None` once the watch is closed): the same call on
+    /// both sides, as `Iterator::next` (blocking) and `StreamExt::next`
+    /// (async) are.
+    #[allow(clippy::should_implement_trait)] // the trait is implemented too; this one also exists for async drivers
+    pub fn next(&mut self) -> D::Call<'_, Option<Result<ViewEvent<D, I>>>> {
+        D::call(poll_fn(move |cx| self.poll_event(cx)))
+    }
+
     /// The next event, waiting at most `timeout`: `Ok(None)` when nothing
     /// arrived in time (the watch stays open) or the watch is closed.
     pub fn next_timeout(
@@ -223,14 +232,14 @@ impl<D: Driver, I: ViewItem> WatchIter<D, I> {
                         self.state = State::Idle;
                     }
                 },
-                State::Reading(body) => match D::poll_read(Pin::new(body), cx, &mut self.buf) {
+                State::Reading(body) => match D::poll_chunk(body, cx, &mut self.buf) {
                     Poll::Pending => return Poll::Pending,
-                    Poll::Ready(Ok(0)) => {
+                    Poll::Ready(Ok([])) => {
                         self.watcher.handle_end(instant, true);
                         self.state = State::Idle;
                     }
-                    Poll::Ready(Ok(n)) => {
-                        if !self.watcher.handle_body(&self.buf[..n]) {
+                    Poll::Ready(Ok(chunk)) => {
+                        if !self.watcher.handle_body(chunk) {
                             self.watcher.handle_end(instant, false);
                             self.state = State::Idle;
                         }
@@ -250,8 +259,8 @@ impl<D: Driver, I: ViewItem> WatchIter<D, I> {
     }
 }
 
-impl<D: Driver, I: ViewItem> Stream for WatchIter<D, I> {
-    type Item = Result<ViewEvent<D, I>>;
+impl<T: AsyncTransport + std::fmt::Debug, I: ViewItem> Stream for WatchIter<Async<T>, I> {
+    type Item = Result<ViewEvent<Async<T>, I>>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().poll_event(cx)
