@@ -971,7 +971,8 @@ fn watch_resumes_after_cut(cx: &mut Ctx<'_>) {
     );
     assert_eq!(trace.requests.len(), 2);
     assert!(
-        trace.requests[1].ends_with("resourceVersion=7801&allowWatchBookmarks=true"),
+        trace.requests[1]
+            .ends_with("resourceVersion=7801&allowWatchBookmarks=true&timeoutSeconds=290"),
         "{:?}",
         trace.requests
     );

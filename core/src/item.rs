@@ -172,6 +172,7 @@ impl Item {
             format!("/api/{}", self.api_version)
         };
         if let Some(ns) = self.meta.namespace() {
+            crate::segment::check_path_component(ns, "namespace")?;
             link.push_str("/namespaces/");
             link.push_str(&crate::segment::encode_segment(ns));
         }

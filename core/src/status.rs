@@ -104,6 +104,41 @@ impl Status {
         self.code == 410 || self.reason == "Expired" || self.reason == "Gone"
     }
 
+    /// Decodes the object of a watch `ERROR` event leniently: a Status, or
+    /// an object with a `reason` or a `code` (a number, or a number in a
+    /// string as some proxies send it). `None` when it is neither.
+    pub(crate) fn from_error_object(bytes: &[u8]) -> Option<Status> {
+        if let Some(status) = Status::from_body(bytes) {
+            return Some(status);
+        }
+        let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+        let text = |k: &str| {
+            value
+                .get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let code = match value.get("code") {
+            Some(serde_json::Value::Number(n)) => n.as_u64(),
+            Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        }
+        .and_then(|c| u16::try_from(c).ok())
+        .unwrap_or(0);
+        let reason = text("reason");
+        if code == 0 && reason.is_empty() {
+            return None;
+        }
+        Some(Status {
+            status: text("status"),
+            message: text("message"),
+            reason,
+            code,
+            ..Status::default()
+        })
+    }
+
     /// Decodes `bytes` as a Status when they are one (`"kind":"Status"`).
     pub(crate) fn from_body(bytes: &[u8]) -> Option<Status> {
         #[derive(Deserialize)]

@@ -350,7 +350,8 @@ impl<T: ViewItem> View<T> {
         let name = item.meta().name();
         segment::check_name(name)?;
         options.label_selector = None;
-        options.field_selector = Some(format!("metadata.name={name}"));
+        // Escaped as a field selector value: a name cannot add terms.
+        options.field_selector = Some(Selector::from([("metadata.name", name)]).fields()?);
         options.start = WatchStart::Version(item.meta().version().to_string());
         Ok(Watcher::new(
             self.object_endpoint(item.meta().namespace())?,

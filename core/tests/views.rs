@@ -141,7 +141,7 @@ fn watchers_from_views_and_items() {
         .unwrap();
     assert_eq!(
         uri(Ok(w.poll_transmit(std::time::Instant::now()).unwrap())),
-        "GET /api/v1/namespaces/demo/pods?watch=true&fieldSelector=metadata.name%3Ddb-0&resourceVersion=7729&allowWatchBookmarks=true"
+        "GET /api/v1/namespaces/demo/pods?watch=true&fieldSelector=metadata.name%3Ddb-0&resourceVersion=7729&allowWatchBookmarks=true&timeoutSeconds=290"
     );
 }
 
@@ -397,4 +397,46 @@ fn apply_and_replace_take_name_and_namespace_from_the_manifest() {
         serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "web", "namespace": "demo"}, "status": {"replicas": 1}})
     );
+}
+
+#[test]
+fn a_name_cannot_add_selector_terms_and_a_link_checks_its_namespace() {
+    let item = decode_item(Bytes::from_static(br#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"a,metadata.namespace=kube-system","namespace":"demo","resourceVersion":"5"}}"#)).unwrap();
+    let mut w = View::<Pod>::new(config())
+        .item_watcher(&item, WatcherOptions::default())
+        .unwrap();
+    let request = w.poll_transmit(std::time::Instant::now()).unwrap();
+    let selector = request
+        .uri()
+        .query()
+        .unwrap()
+        .split('&')
+        .find_map(|p| p.strip_prefix("fieldSelector="))
+        .map(percent_decode)
+        .unwrap();
+    assert_eq!(
+        selector,
+        r"metadata.name=a\,metadata.namespace\=kube-system"
+    );
+    let escaped = decode_item(Bytes::from_static(br#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"x","namespace":"..","resourceVersion":"5"}}"#)).unwrap();
+    assert!(
+        escaped.link("pods").is_err(),
+        "a namespace of '..' is refused"
+    );
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
 }

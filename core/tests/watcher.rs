@@ -101,7 +101,7 @@ fn from_now_lists_then_watches_from_the_list_version() {
     assert_eq!(w.known().count(), 1);
     assert_eq!(
         query(&mut w, now),
-        "watch=true&resourceVersion=7770&allowWatchBookmarks=true"
+        "watch=true&resourceVersion=7770&allowWatchBookmarks=true&timeoutSeconds=290"
     );
     let got = answer(
         &mut w,
@@ -123,7 +123,7 @@ fn an_items_watch_covers_changes_after_its_version() {
     let mut w = Watcher::new(pods(), o);
     assert_eq!(
         query(&mut w, now),
-        "watch=true&fieldSelector=metadata.name%3Ddb-0&resourceVersion=7729&allowWatchBookmarks=true"
+        "watch=true&fieldSelector=metadata.name%3Ddb-0&resourceVersion=7729&allowWatchBookmarks=true&timeoutSeconds=290"
     );
 }
 
@@ -141,7 +141,7 @@ fn a_cut_mid_event_resumes_from_the_last_complete_event() {
     // Progress was made: resume at once, from 11.
     assert_eq!(
         query(&mut w, now),
-        "watch=true&resourceVersion=11&allowWatchBookmarks=true"
+        "watch=true&resourceVersion=11&allowWatchBookmarks=true&timeoutSeconds=290"
     );
     assert_eq!(
         names(&answer(&mut w, now, 200, &second, false)),
@@ -161,7 +161,7 @@ fn a_bookmark_only_stream_advances_the_resume_version() {
     );
     assert_eq!(
         query(&mut w, now),
-        "watch=true&resourceVersion=57&allowWatchBookmarks=true"
+        "watch=true&resourceVersion=57&allowWatchBookmarks=true&timeoutSeconds=290"
     );
 }
 
@@ -181,9 +181,17 @@ fn a_server_timeout_reconnects_at_once() {
         query(&mut w, now),
         "watch=true&resourceVersion=7804&allowWatchBookmarks=true&timeoutSeconds=2"
     );
-    // Even an empty stream that ends cleanly is a success.
-    answer(&mut w, now, 200, "", true);
-    assert!(w.poll_transmit(now).is_some());
+    // An empty watch the server ends after a while is a success: resume.
+    let later = now + Duration::from_secs(2);
+    answer(&mut w, later, 200, "", true);
+    assert!(w.poll_transmit(later).is_some());
+    // One that ends within a second with no events is a failed attempt
+    // (a server answering every watch with an empty 200 is not hammered).
+    answer(&mut w, later, 200, "", true);
+    assert!(w.poll_transmit(later).is_none(), "backing off");
+    let at = w.poll_timeout().expect("a backoff");
+    assert!(at >= later + Duration::from_millis(400), "{:?}", at - later);
+    assert!(w.poll_transmit(at).is_some());
 }
 
 #[test]
@@ -210,7 +218,9 @@ fn expired_error_event_relists_and_reports_the_differences() {
         names(&std::iter::from_fn(|| w.poll_event()).collect::<Vec<_>>()),
         ["relisted"]
     );
-    assert_eq!(query(&mut w, now), "limit=500", "relist without delay");
+    assert!(w.poll_transmit(now).is_none(), "a relist is backed off");
+    let now = w.poll_timeout().expect("relist time");
+    assert_eq!(query(&mut w, now), "limit=500");
     let got = answer(
         &mut w,
         now,
@@ -229,7 +239,7 @@ fn expired_error_event_relists_and_reports_the_differences() {
     );
     assert_eq!(
         query(&mut w, now),
-        "watch=true&resourceVersion=300&allowWatchBookmarks=true"
+        "watch=true&resourceVersion=300&allowWatchBookmarks=true&timeoutSeconds=290"
     );
 }
 
@@ -246,11 +256,13 @@ fn expired_http_status_relists_too() {
         true,
     );
     assert_eq!(names(&got), ["relisted"]);
-    assert_eq!(query(&mut w, now), "limit=500");
+    let at = w.poll_timeout().expect("relist after a backoff");
+    assert!(at > now);
+    assert_eq!(query(&mut w, at), "limit=500");
 }
 
 #[test]
-fn other_error_events_surface_and_the_stream_goes_on() {
+fn other_error_events_surface_end_the_stream_and_resume_after_a_backoff() {
     let now = Instant::now();
     let mut w = watcher_with(WatchStart::Version("1".into()), OnError::Surface);
     query(&mut w, now);
@@ -264,11 +276,79 @@ fn other_error_events_surface_and_the_stream_goes_on() {
     );
     assert_eq!(
         names(&got),
-        [
-            "error apiserver answered 500 InternalError: internal error",
-            "ADDED a 2"
-        ]
+        ["error apiserver answered 500 InternalError: internal error"]
     );
+    assert!(w.poll_transmit(now).is_none(), "backed off");
+    let at = w.poll_timeout().expect("a backoff");
+    assert_eq!(
+        query(&mut w, at),
+        "watch=true&resourceVersion=1&allowWatchBookmarks=true&timeoutSeconds=290",
+        "resumes from the last version delivered"
+    );
+    let got = answer(&mut w, at, 200, &event("ADDED", "a", 2), true);
+    assert_eq!(names(&got), ["ADDED a 2"]);
+}
+
+#[test]
+fn an_error_events_retry_after_seconds_is_honoured() {
+    let now = Instant::now();
+    let mut w = watcher(WatchStart::Version("1".into()));
+    query(&mut w, now);
+    let err = "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"reason\":\"TooManyRequests\",\"details\":{\"retryAfterSeconds\":7},\"code\":429}}\n";
+    assert!(
+        answer(&mut w, now, 200, err, true).is_empty(),
+        "quiet by default"
+    );
+    assert!(w.poll_timeout().expect("a backoff") >= now + Duration::from_secs(7));
+}
+
+#[test]
+fn an_undecodable_error_event_is_not_code_0_and_a_string_410_still_expires() {
+    let now = Instant::now();
+    let mut w = watcher_with(WatchStart::Version("1".into()), OnError::Surface);
+    query(&mut w, now);
+    let got = answer(
+        &mut w,
+        now,
+        200,
+        "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"bogus\":1}}\n",
+        true,
+    );
+    assert_eq!(got.len(), 1);
+    assert!(
+        matches!(&got[0], WatcherEvent::Error(e) if e.http_status() != Some(0) && !e.to_string().contains("answered 0")),
+        "{:?}",
+        names(&got)
+    );
+    let at = w.poll_timeout().expect("a backoff");
+    query(&mut w, at);
+    let expired = "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"reason\":\"Expired\",\"code\":\"410\",\"message\":\"too old\"}}\n";
+    assert_eq!(names(&answer(&mut w, at, 200, expired, true)), ["relisted"]);
+}
+
+#[test]
+fn a_stream_of_nothing_but_garbage_is_backed_off() {
+    let now = Instant::now();
+    let mut w = watcher(WatchStart::Version("1".into()));
+    let mut t = now;
+    let mut waits = Vec::new();
+    for _ in 0..6 {
+        query(&mut w, t);
+        // A login page answering 200, at length.
+        let got = answer(
+            &mut w,
+            t + Duration::from_secs(5),
+            200,
+            "<html>\n<body>sign in</body>\n</html>\n",
+            true,
+        );
+        assert!(got.is_empty(), "quiet by default: {:?}", names(&got));
+        let at = w.poll_timeout().expect("a backoff");
+        waits.push(at - (t + Duration::from_secs(5)));
+        t = at;
+    }
+    assert!(waits.windows(2).all(|p| p[1] >= p[0]), "growing: {waits:?}");
+    assert!(waits[5] >= Duration::from_secs(10), "{waits:?}");
 }
 
 #[test]
@@ -320,8 +400,39 @@ fn by_default_recoverable_errors_are_retried_quietly() {
         &(IN_STREAM_500.to_string() + &event("ADDED", "a", 2)),
         true,
     );
+    assert!(got.is_empty(), "quiet: {:?}", names(&got));
+    assert!(
+        w.poll_transmit(at).is_none(),
+        "the ERROR event is backed off"
+    );
+    let at = w.poll_timeout().expect("backing off after the ERROR event");
+    w.poll_transmit(at).expect("resumed");
+    let got = answer(&mut w, at, 200, &event("ADDED", "a", 2), true);
     assert_eq!(names(&got), ["ADDED a 2"]);
     assert!(!w.is_closed());
+}
+
+#[test]
+fn a_silent_stream_is_declared_dead_and_resumed() {
+    let now = Instant::now();
+    let mut w = watcher(WatchStart::Version("1".into()));
+    query(&mut w, now);
+    w.handle_head(200, &HeaderMap::new());
+    assert!(w.handle_data(now, event("ADDED", "a", 2).as_bytes()));
+    let limit = w.poll_timeout().expect("an idle deadline while streaming");
+    assert_eq!(limit, now + Duration::from_secs(290 + 60));
+    // Bytes move the deadline.
+    let later = now + Duration::from_secs(100);
+    assert!(w.handle_data(later, event("MODIFIED", "a", 3).as_bytes()));
+    assert!(!w.handle_timeout(limit), "not silent that long");
+    let limit = w.poll_timeout().unwrap();
+    assert_eq!(limit, later + Duration::from_secs(350));
+    assert!(w.handle_timeout(limit), "silent too long: dead");
+    assert_eq!(
+        query(&mut w, limit),
+        "watch=true&resourceVersion=3&allowWatchBookmarks=true&timeoutSeconds=290",
+        "resumes at once after progress"
+    );
 }
 
 #[test]
@@ -373,7 +484,7 @@ fn streaming_list_delivers_initial_objects_then_changes() {
     let mut w = watcher(WatchStart::InitialEvents);
     assert_eq!(
         query(&mut w, now),
-        "watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true"
+        "watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=290"
     );
     let end = "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"20\",\"annotations\":{\"k8s.io/initial-events-end\":\"true\"}}}}\n";
     let body = event("ADDED", "a", 5) + &event("ADDED", "b", 7) + end + &event("MODIFIED", "a", 21);
@@ -384,7 +495,7 @@ fn streaming_list_delivers_initial_objects_then_changes() {
     );
     assert_eq!(
         query(&mut w, now),
-        "watch=true&resourceVersion=21&allowWatchBookmarks=true"
+        "watch=true&resourceVersion=21&allowWatchBookmarks=true&timeoutSeconds=290"
     );
     w.close();
     assert!(w.poll_transmit(now).is_none());

@@ -91,6 +91,8 @@ pub struct WatchIter<D: Driver, I> {
     ready: VecDeque<Result<ViewEvent<D, I>>>,
     buf: Vec<u8>,
     stop: Arc<Stop>,
+    /// The timer of a silent stream's idle deadline.
+    idle: Option<BoxFuture<'static, ()>>,
 }
 
 // No field is structurally pinned: futures in flight are boxed.
@@ -115,6 +117,7 @@ impl<D: Driver, I: ViewItem> WatchIter<D, I> {
             ready: VecDeque::new(),
             buf: vec![0u8; 64 * 1024],
             stop,
+            idle: None,
         }
     }
 
@@ -184,6 +187,41 @@ impl<D: Driver, I: ViewItem> WatchIter<D, I> {
         }
     }
 
+    /// While a stream is silent: waits for the watcher's idle deadline and
+    /// tells it when it passes. True when the stream was declared dead (the
+    /// caller drops it).
+    fn poll_idle(&mut self, cx: &mut Context<'_>, at: Instant) -> bool {
+        let Some(deadline) = self.watcher.poll_timeout() else {
+            self.idle = None;
+            return false;
+        };
+        if at >= deadline {
+            self.idle = None;
+            return self.watcher.handle_timeout(at);
+        }
+        // Armed once per silence: bytes that arrive meanwhile move the
+        // deadline, checked (and re-armed) when the timer fires.
+        let driver = self.cluster.driver().clone();
+        let timer = self
+            .idle
+            .get_or_insert_with(|| driver.sleep_until(deadline));
+        while timer.as_mut().poll(cx).is_ready() {
+            let (now, _) = now();
+            match self.watcher.poll_timeout() {
+                Some(deadline) if now >= deadline => {
+                    self.idle = None;
+                    return self.watcher.handle_timeout(now);
+                }
+                Some(deadline) => *timer = driver.sleep_until(deadline),
+                None => {
+                    self.idle = None;
+                    return false;
+                }
+            }
+        }
+        false
+    }
+
     /// Runs the watcher until an event is ready: opens the requests it
     /// asks for, feeds it what arrives, waits when it says so.
     pub(crate) fn poll_event(
@@ -233,13 +271,19 @@ impl<D: Driver, I: ViewItem> WatchIter<D, I> {
                     }
                 },
                 State::Reading(body) => match D::poll_chunk(body, cx, &mut self.buf) {
-                    Poll::Pending => return Poll::Pending,
+                    Poll::Pending => {
+                        if self.poll_idle(cx, instant) {
+                            self.state = State::Idle;
+                            continue;
+                        }
+                        return Poll::Pending;
+                    }
                     Poll::Ready(Ok([])) => {
                         self.watcher.handle_end(instant, true);
                         self.state = State::Idle;
                     }
                     Poll::Ready(Ok(chunk)) => {
-                        if !self.watcher.handle_body(chunk) {
+                        if !self.watcher.handle_data(instant, chunk) {
                             self.watcher.handle_end(instant, false);
                             self.state = State::Idle;
                         }

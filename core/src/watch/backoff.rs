@@ -28,10 +28,11 @@ pub struct Backoff {
 }
 
 impl Default for Backoff {
-    /// 1 s doubling up to 30 s, as client-go's reflector roughly does.
+    /// 800 ms doubling up to 30 s, as client-go's reflector (the watcher
+    /// starts it over after two minutes without a failure).
     fn default() -> Backoff {
         Backoff::new(
-            Duration::from_secs(1),
+            Duration::from_millis(800),
             Duration::from_secs(30),
             0x6b75_6265_7769_7265,
         )

@@ -71,7 +71,7 @@ impl WatchEvent {
         if self.evtype != WatchEventType::Error {
             return None;
         }
-        Some(Status::from_body(self.item.raw()).unwrap_or_default())
+        Status::from_error_object(self.item.raw())
     }
 
     /// True for an `ERROR` event reporting `410 Gone`/`Expired`: the watch

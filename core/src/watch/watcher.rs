@@ -46,9 +46,16 @@ pub struct WatcherOptions {
     pub start: WatchStart,
     /// Page size of (re)lists; `None` lists in one request.
     pub page_size: Option<u32>,
-    /// `timeoutSeconds` of each watch request (the server ends it cleanly
-    /// after that long; the watcher reconnects).
+    /// `timeoutSeconds` of each watch request: the server ends the watch
+    /// cleanly after that long and the watcher resumes, so no watch outlives
+    /// a half-open connection for long (290 s by default, as kube-runtime;
+    /// `None` sends none).
     pub timeout_seconds: Option<u32>,
+    /// The longest silence (not a byte, not even a bookmark) a watch stream
+    /// may keep before the watcher declares the connection dead and
+    /// resumes: by default `timeoutSeconds` plus a minute, or five minutes
+    /// without one. `None` never gives up on a silent stream.
+    pub idle_timeout: Option<Duration>,
     /// Waits between failed attempts.
     pub backoff: Backoff,
     /// What a recoverable failure does (retry quietly, by default).
@@ -73,6 +80,32 @@ pub enum OnError {
     Stop,
 }
 
+impl WatcherOptions {
+    /// The default `timeoutSeconds` of a watch request (kube-runtime's).
+    pub const DEFAULT_TIMEOUT_SECONDS: u32 = 290;
+
+    /// The default limit on a silent stream without `timeoutSeconds`.
+    pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+    /// The silence after which a stream is dead: the idle timeout, never
+    /// less than the server's own `timeoutSeconds` plus a minute.
+    fn idle_limit(&self) -> Option<Duration> {
+        let server = self
+            .timeout_seconds
+            .map(|s| Duration::from_secs(u64::from(s) + 60));
+        self.idle_timeout
+            .map(|idle| server.map_or(idle, |s| s.max(idle)))
+    }
+}
+
+/// A watch that ends sooner than this with no events counts as a failed
+/// attempt (client-go's "very short watch").
+const SHORT_WATCH: Duration = Duration::from_secs(1);
+
+/// Failures this far apart start the backoff over (client-go resets its
+/// backoff after two quiet minutes).
+const BACKOFF_RESET: Duration = Duration::from_secs(120);
+
 impl Default for WatcherOptions {
     fn default() -> WatcherOptions {
         WatcherOptions {
@@ -80,7 +113,8 @@ impl Default for WatcherOptions {
             field_selector: None,
             start: WatchStart::Now,
             page_size: Some(ListParams::DEFAULT_LIMIT),
-            timeout_seconds: None,
+            timeout_seconds: Some(WatcherOptions::DEFAULT_TIMEOUT_SECONDS),
+            idle_timeout: Some(WatcherOptions::DEFAULT_IDLE_TIMEOUT),
             backoff: Backoff::default(),
             on_error: OnError::default(),
         }
@@ -127,6 +161,23 @@ struct InFlight {
     body: Vec<u8>,
     delivered: usize,
     abandoned: bool,
+    /// When the request went out.
+    sent_at: Instant,
+    /// When the last byte of its answer arrived (for the idle limit).
+    active_at: Instant,
+    /// Lines of the stream that did not decode.
+    bad_lines: usize,
+    /// Why the stream was abandoned, handled when it ends.
+    outcome: Option<Outcome>,
+}
+
+/// Why a watch stream was abandoned.
+#[derive(Debug)]
+enum Outcome {
+    /// `410 Gone` in the stream: relist.
+    Expired,
+    /// An `ERROR` event: retry after a backoff of at least the duration.
+    Failed(Error, Option<Duration>),
 }
 
 #[derive(Debug)]
@@ -197,6 +248,8 @@ pub struct Watcher {
     /// During a streaming list: objects received before the end bookmark.
     syncing: Option<BTreeMap<Key, Item>>,
     events: VecDeque<WatcherEvent>,
+    /// When the backoff last counted a failure.
+    last_failure: Option<Instant>,
 }
 
 impl Watcher {
@@ -224,6 +277,7 @@ impl Watcher {
             known: BTreeMap::new(),
             syncing: None,
             events: VecDeque::new(),
+            last_failure: None,
         }
     }
 
@@ -263,11 +317,50 @@ impl Watcher {
 
     /// When the watcher wants to be asked again for a request (the end of a
     /// backoff); `None` when nothing is waiting on time.
+    ///
+    /// While a watch stream is open, it is the instant its silence becomes
+    /// too long: past it, [`Watcher::handle_timeout`] declares the
+    /// connection dead.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if let Some(f) = &self.in_flight {
+            let streaming = f.kind == Flight::Watch && f.status.is_some();
+            return self
+                .options
+                .idle_limit()
+                .filter(|_| streaming)
+                .map(|limit| f.active_at + limit);
+        }
         match self.phase {
-            Phase::Backoff { until, .. } if self.in_flight.is_none() => Some(until),
+            Phase::Backoff { until, .. } => Some(until),
             _ => None,
         }
+    }
+
+    /// Time passed: a watch stream silent beyond its limit is declared
+    /// dead (as if cut) and the watch resumes. Returns true when the caller
+    /// must drop the connection it is reading.
+    pub fn handle_timeout(&mut self, now: Instant) -> bool {
+        let dead = self.in_flight.as_ref().is_some_and(|f| {
+            f.kind == Flight::Watch
+                && f.status.is_some()
+                && self
+                    .options
+                    .idle_limit()
+                    .is_some_and(|limit| now >= f.active_at + limit)
+        });
+        if dead {
+            self.handle_end(now, false);
+        }
+        dead
+    }
+
+    /// Body bytes that arrived at `now` (see [`Watcher::handle_body`]);
+    /// the time keeps a live stream from being declared idle.
+    pub fn handle_data(&mut self, now: Instant, chunk: &[u8]) -> bool {
+        if let Some(f) = &mut self.in_flight {
+            f.active_at = f.active_at.max(now);
+        }
+        self.handle_body(chunk)
     }
 
     /// The request to send now, if any: none while one is in flight, during
@@ -303,6 +396,10 @@ impl Watcher {
                     body: Vec::new(),
                     delivered: 0,
                     abandoned: false,
+                    sent_at: now,
+                    active_at: now,
+                    bad_lines: 0,
+                    outcome: None,
                 });
                 Some(request)
             }
@@ -370,45 +467,76 @@ impl Watcher {
         }
         self.decoder.feed(chunk);
         while let Some(decoded) = self.decoder.next_event() {
-            match decoded {
-                Ok(event) => {
-                    if !self.apply(event) {
-                        if let Some(f) = &mut self.in_flight {
-                            f.abandoned = true;
-                        }
-                        return false;
-                    }
+            let keep = match decoded {
+                Ok(event) => self.apply(event),
+                Err(e) => self.undecodable(e),
+            };
+            if !keep {
+                if let Some(f) = &mut self.in_flight {
+                    f.abandoned = true;
                 }
-                Err(e) => self.events.push_back(WatcherEvent::Error(e)),
+                return false;
             }
         }
         true
     }
 
+    /// A line or object that does not decode: skipped, and handled per
+    /// [`WatcherOptions::on_error`] (quiet, reported, or the end). False
+    /// when the stream must be dropped.
+    fn undecodable(&mut self, err: Error) -> bool {
+        if let Some(f) = &mut self.in_flight {
+            f.bad_lines += 1;
+        }
+        match self.options.on_error {
+            OnError::Retry => true,
+            OnError::Surface => {
+                self.events.push_back(WatcherEvent::Error(err));
+                true
+            }
+            OnError::Stop => {
+                self.fail_final(err);
+                false
+            }
+        }
+    }
+
     /// Applies one streamed event; false when the stream must be dropped.
     fn apply(&mut self, event: WatchEvent) -> bool {
         if event.evtype == WatchEventType::Error {
-            let status = event.status().unwrap_or_default();
-            if status.is_expired() {
-                self.relist();
-                return false;
-            }
-            let err = Error::Api(Box::new(crate::error::ApiError {
-                http_status: if status.code == 0 { 500 } else { status.code },
-                body: crate::error::ErrorBody::Status(Box::new(status)),
-                retry_after: None,
-            }));
-            return match self.options.on_error {
-                OnError::Retry => true,
-                OnError::Surface => {
-                    self.events.push_back(WatcherEvent::Error(err));
-                    true
+            // The apiserver ends a watch after an ERROR event: expired, it
+            // relists; otherwise it backs off (at least `retryAfterSeconds`)
+            // and resumes.
+            let outcome = match event.status() {
+                Some(status) if status.is_expired() => Outcome::Expired,
+                Some(status) => {
+                    let wait = status
+                        .details
+                        .as_ref()
+                        .and_then(|d| d.retry_after_seconds)
+                        .map(|s| Duration::from_secs(u64::from(s)));
+                    let err = Error::Api(Box::new(crate::error::ApiError {
+                        http_status: if status.code == 0 { 500 } else { status.code },
+                        body: crate::error::ErrorBody::Status(Box::new(status)),
+                        retry_after: None,
+                    }));
+                    Outcome::Failed(err, wait)
                 }
-                OnError::Stop => {
-                    self.fail_final(err);
-                    false
-                }
+                None => Outcome::Failed(
+                    Error::decode(
+                        "the Status of an ERROR event",
+                        String::from_utf8_lossy(event.item.raw())
+                            .chars()
+                            .take(200)
+                            .collect::<String>(),
+                    ),
+                    None,
+                ),
             };
+            if let Some(f) = &mut self.in_flight {
+                f.outcome = Some(outcome);
+            }
+            return false;
         }
         let version = event.item.meta().version().to_string();
         if let Some(f) = &mut self.in_flight {
@@ -481,15 +609,33 @@ impl Watcher {
         });
     }
 
-    fn relist(&mut self) {
+    /// The history expired: list again (or restart the streaming list)
+    /// after a backoff, so that a server answering `410` forever is not
+    /// relisted in a loop.
+    fn relist(&mut self, now: Instant) {
         self.events.push_back(WatcherEvent::Relisted);
-        if self.options.start == WatchStart::InitialEvents {
+        let then = if self.options.start == WatchStart::InitialEvents {
             self.last_version = None;
             self.syncing = None;
-            self.phase = Phase::Watching;
+            Then::Watch
         } else {
-            self.phase = self.listing(true);
+            Then::List { relist: true }
+        };
+        let until = now + self.next_backoff(now);
+        self.phase = Phase::Backoff { until, then };
+    }
+
+    /// The next backoff, counting one more failure; failures further apart
+    /// than two minutes start it over.
+    fn next_backoff(&mut self, now: Instant) -> Duration {
+        if self
+            .last_failure
+            .is_some_and(|t| now.saturating_duration_since(t) > BACKOFF_RESET)
+        {
+            self.options.backoff.reset();
         }
+        self.last_failure = Some(now);
+        self.options.backoff.next_delay()
     }
 
     /// The answer ended: `complete` when it ended properly, false when the
@@ -508,28 +654,42 @@ impl Watcher {
         }
         match f.kind {
             Flight::List => self.list_page(now, status, &f.headers, f.body, complete),
-            Flight::Watch => {
-                if f.abandoned {
-                    return;
-                }
-                if complete && let Some(last) = self.decoder.finish() {
-                    match last {
-                        Ok(event) => {
-                            if !self.apply(event) {
-                                return;
-                            }
-                        }
-                        Err(e) => self.events.push_back(WatcherEvent::Error(e)),
-                    }
-                }
-                if complete || f.delivered > 0 {
-                    // A server timeout or a cut after progress: resume now.
-                    self.options.backoff.reset();
-                    self.phase = Phase::Watching;
-                } else {
-                    self.retry(now, None);
-                }
-            }
+            Flight::Watch => self.watch_end(now, f, complete),
+        }
+    }
+
+    fn watch_end(&mut self, now: Instant, mut f: InFlight, complete: bool) {
+        if complete
+            && !f.abandoned
+            && let Some(last) = self.decoder.finish()
+        {
+            // The last line, without its newline.
+            self.in_flight = Some(f);
+            let keep = match last {
+                Ok(event) => self.apply(event),
+                Err(e) => self.undecodable(e),
+            };
+            let Some(back) = self.in_flight.take() else {
+                return;
+            };
+            f = back;
+            f.abandoned |= !keep;
+        }
+        match f.outcome.take() {
+            Some(Outcome::Expired) => return self.relist(now),
+            Some(Outcome::Failed(err, wait)) => return self.recover(now, err, wait),
+            None if f.abandoned || self.is_closed() => return,
+            None => {}
+        }
+        let short = now.saturating_duration_since(f.sent_at) < SHORT_WATCH;
+        if f.delivered > 0 || (complete && !short && f.bad_lines == 0) {
+            // Progress, or a server timeout after a quiet while: resume now.
+            self.phase = Phase::Watching;
+        } else {
+            // A cut before any event, an empty watch that ended within a
+            // second, or a stream of nothing but undecodable lines: a
+            // failed attempt, backed off.
+            self.retry(now, None);
         }
     }
 
@@ -585,7 +745,6 @@ impl Watcher {
             .into_iter()
             .map(|i| (key(&i), i))
             .collect();
-        self.options.backoff.reset();
         self.last_version = Some(version.clone());
         if relist {
             self.install(snapshot, version);
@@ -600,7 +759,7 @@ impl Watcher {
         match api {
             Some(api) if api.is_expired() => {
                 if kind == Flight::Watch {
-                    self.relist();
+                    self.relist(now);
                 } else {
                     // The list itself expired: start it over.
                     self.phase = self.listing(true);
@@ -631,11 +790,7 @@ impl Watcher {
             Phase::Backoff { then, .. } => *then,
             Phase::Watching => Then::Watch,
         };
-        let wait = self
-            .options
-            .backoff
-            .next_delay()
-            .max(at_least.unwrap_or_default());
+        let wait = self.next_backoff(now).max(at_least.unwrap_or_default());
         self.phase = Phase::Backoff {
             until: now + wait,
             then,
