@@ -98,11 +98,11 @@ pub use items::service::{LoadBalancerIngress, Service};
 pub use items::typed::TypedItem;
 pub use items::workloads::{DaemonSet, Deployment, ReplicaSet, ReplicationController};
 pub use kind::Kind;
-pub use list::ItemList;
+pub use list::{ItemList, SkippedItem};
 pub use logs::{LineDecoder, LogLine};
 pub use manifest::Manifest;
 pub use meta::{Labels, ObjectMeta, OwnerReference};
-pub use pager::{MAX_RESTARTS, PageOutcome, Pager};
+pub use pager::{MAX_PAGES, MAX_RESTARTS, PageOutcome, Pager};
 pub use params::{
     DeleteParams, FieldValidation, GetParams, ListParams, LogParams, Preconditions,
     PropagationPolicy, ResourceVersionMatch, WatchParams, WriteParams,

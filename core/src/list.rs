@@ -15,6 +15,27 @@ pub struct ItemList {
     api_version: String,
     items: Vec<Item>,
     meta: ListMeta,
+    skipped: Vec<SkippedItem>,
+}
+
+/// An item of a page that did not decode, left out of a leniently decoded
+/// page (see [`ItemList::skipped`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedItem {
+    /// Its position in the page's `items`.
+    pub index: usize,
+    /// Why it did not decode.
+    pub message: String,
+}
+
+impl SkippedItem {
+    /// The error to report for it.
+    pub fn to_error(&self) -> Error {
+        Error::Decode {
+            expected: "a list item",
+            message: format!("item {} of the page: {}", self.index, self.message),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -31,8 +52,19 @@ struct RawList<'a> {
 }
 
 impl ItemList {
-    /// Decodes a list body; each item shares `body`'s buffer.
+    /// Decodes a list body; each item shares `body`'s buffer. An item that
+    /// does not decode fails the whole list.
     pub(crate) fn decode(body: Bytes) -> Result<ItemList> {
+        let list = ItemList::decode_lenient(body)?;
+        match list.skipped.first() {
+            Some(skipped) => Err(skipped.to_error()),
+            None => Ok(list),
+        }
+    }
+
+    /// Decodes a list body, leaving out the items that do not decode (see
+    /// [`ItemList::skipped`]): one bad object does not hide the others.
+    pub(crate) fn decode_lenient(body: Bytes) -> Result<ItemList> {
         const EXPECTED: &str = "a list (an object with \"items\")";
         let raw: RawList<'_> =
             serde_json::from_slice(&body).map_err(|e| Error::decode(EXPECTED, e))?;
@@ -50,26 +82,37 @@ impl ItemList {
         }
         let item_kind = raw.kind.strip_suffix("List").unwrap_or_default();
         let base = body.as_ptr() as usize;
-        let items = raw
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|value| {
-                let text = value.get().as_bytes();
-                let start = text.as_ptr() as usize - base;
-                Item::decode(
-                    body.slice(start..start + text.len()),
-                    &raw.api_version,
-                    item_kind,
-                )
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let raw_items = raw.items.unwrap_or_default();
+        let mut items = Vec::with_capacity(raw_items.len());
+        let mut skipped = Vec::new();
+        for (index, value) in raw_items.into_iter().enumerate() {
+            let text = value.get().as_bytes();
+            let start = text.as_ptr() as usize - base;
+            match Item::decode(
+                body.slice(start..start + text.len()),
+                &raw.api_version,
+                item_kind,
+            ) {
+                Ok(item) => items.push(item),
+                Err(e) => skipped.push(SkippedItem {
+                    index,
+                    message: e.to_string(),
+                }),
+            }
+        }
         Ok(ItemList {
             kind: raw.kind,
             api_version: raw.api_version,
             items,
             meta: raw.metadata,
+            skipped,
         })
+    }
+
+    /// The items of a leniently decoded page that did not decode (a
+    /// [`crate::Pager`] page): report them; the others are in `items`.
+    pub fn skipped(&self) -> &[SkippedItem] {
+        &self.skipped
     }
 
     /// The list's kind, e.g. `PodList`.

@@ -26,23 +26,74 @@ pub struct LogLine {
 /// assert_eq!(lines[0].timestamp.unwrap().to_string(), "2026-11-21T05:00:00.5Z");
 /// assert!(d.finish().is_none());
 /// ```
-#[derive(Debug, Default)]
+///
+/// Memory is bounded: a line longer than the limit (1 MiB by default) is
+/// delivered in pieces of at most that size, cut between characters, at the
+/// same places whatever the chunking; only the first piece carries the
+/// timestamp.
+#[derive(Debug)]
 pub struct LineDecoder {
     partial: Vec<u8>,
     timestamps: bool,
+    max_line: usize,
+    /// The bytes in `partial` continue a line already partly delivered.
+    continued: bool,
+}
+
+impl Default for LineDecoder {
+    fn default() -> LineDecoder {
+        LineDecoder::new(false)
+    }
 }
 
 impl LineDecoder {
+    /// The default longest piece of a line, in bytes.
+    pub const DEFAULT_MAX_LINE: usize = 1 << 20;
+
     /// A decoder; `timestamps` when the request asked for them.
     pub fn new(timestamps: bool) -> LineDecoder {
+        LineDecoder::with_max_line(timestamps, LineDecoder::DEFAULT_MAX_LINE)
+    }
+
+    /// A decoder delivering lines longer than `max` bytes in pieces.
+    pub fn with_max_line(timestamps: bool, max: usize) -> LineDecoder {
         LineDecoder {
             partial: Vec::new(),
             timestamps,
+            max_line: max.max(4),
+            continued: false,
         }
     }
 
-    fn line(&self, raw: &[u8]) -> LogLine {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    /// Delivers leading pieces of `partial` while it is longer than the
+    /// limit, each cut before a character that does not fit.
+    fn spill(&mut self, out: &mut Vec<LogLine>) {
+        while self.partial.len() > self.max_line {
+            let mut cut = self.max_line;
+            // Never inside a UTF-8 sequence (continuation bytes are 10xxxxxx).
+            while cut > self.max_line - 3 && self.partial[cut] & 0xC0 == 0x80 {
+                cut -= 1;
+            }
+            let rest = self.partial.split_off(cut);
+            let piece = std::mem::replace(&mut self.partial, rest);
+            let line = self.line(&piece, false);
+            out.push(line);
+            self.continued = true;
+        }
+    }
+
+    fn line(&self, raw: &[u8], last: bool) -> LogLine {
+        let raw = if last {
+            raw.strip_suffix(b"\r").unwrap_or(raw)
+        } else {
+            raw
+        };
+        if self.continued {
+            return LogLine {
+                timestamp: None,
+                text: String::from_utf8_lossy(raw).into_owned(),
+            };
+        }
         let text = String::from_utf8_lossy(raw);
         if self.timestamps
             && let Some((stamp, rest)) = text.split_once(' ')
@@ -64,16 +115,15 @@ impl LineDecoder {
         let mut out = Vec::new();
         let mut rest = chunk;
         while let Some(i) = memchr::memchr(b'\n', rest) {
-            if self.partial.is_empty() {
-                out.push(self.line(&rest[..i]));
-            } else {
-                self.partial.extend_from_slice(&rest[..i]);
-                let whole = std::mem::take(&mut self.partial);
-                out.push(self.line(&whole));
-            }
+            self.partial.extend_from_slice(&rest[..i]);
+            self.spill(&mut out);
+            let whole = std::mem::take(&mut self.partial);
+            out.push(self.line(&whole, true));
+            self.continued = false;
             rest = &rest[i + 1..];
         }
         self.partial.extend_from_slice(rest);
+        self.spill(&mut out);
         out
     }
 
@@ -83,6 +133,8 @@ impl LineDecoder {
             return None;
         }
         let whole = std::mem::take(&mut self.partial);
-        Some(self.line(&whole))
+        let line = self.line(&whole, true);
+        self.continued = false;
+        Some(line)
     }
 }

@@ -13,12 +13,19 @@ use crate::response;
 /// How many times an expired listing is restarted before giving up.
 pub const MAX_RESTARTS: u32 = 3;
 
+/// How many pages one listing may take before the pager gives up on a
+/// server that keeps offering new continue tokens (5,000,000 objects at the
+/// default page size).
+pub const MAX_PAGES: usize = 10_000;
+
 /// What a page answer meant.
 #[derive(Debug)]
 #[must_use]
 #[non_exhaustive]
 pub enum PageOutcome {
-    /// A page of items. More follow while [`Pager::next_request`] gives a request.
+    /// A page of items. More follow while [`Pager::next_request`] gives a
+    /// request. Items that did not decode are left out and listed in
+    /// [`ItemList::skipped`].
     Page(ItemList),
     /// The continue token outlived the server's history (`410 Expired`):
     /// every page received so far must be discarded; the pager starts over
@@ -54,7 +61,7 @@ pub struct Pager {
     state: State,
     pages: usize,
     restarts: u32,
-    used_tokens: Vec<String>,
+    used_tokens: std::collections::HashSet<String>,
     resource_version: String,
 }
 
@@ -79,7 +86,7 @@ impl Pager {
             state: State::Ready(None),
             pages: 0,
             restarts: 0,
-            used_tokens: Vec::new(),
+            used_tokens: std::collections::HashSet::new(),
             resource_version: String::new(),
         }
     }
@@ -137,16 +144,21 @@ impl Pager {
             }
             return Err(err);
         }
-        let page = response::decode_list(body)?;
+        let page = crate::list::ItemList::decode_lenient(body)?;
         self.pages += 1;
         self.resource_version = page.resource_version().to_string();
         if let Some(next) = page.continue_token() {
-            if self.used_tokens.iter().any(|t| t == next) {
+            if self.pages >= MAX_PAGES {
+                return Err(Error::Protocol(format!(
+                    "listing {} took {MAX_PAGES} pages and the server offers more; stopping",
+                    self.endpoint.resource().plural()
+                )));
+            }
+            if !self.used_tokens.insert(next.to_string()) {
                 return Err(Error::Protocol(format!(
                     "the server repeated continue token {next:?}; stopping instead of looping"
                 )));
             }
-            self.used_tokens.push(next.to_string());
             self.state = State::Ready(Some(next.to_string()));
         }
         Ok(PageOutcome::Page(page))
@@ -164,7 +176,8 @@ impl Pager {
 
     /// Drives the pager to the end with `send`, which performs one request
     /// and returns the whole response. Returns every item (never a mixed
-    /// list: expired listings are restarted) and the list's resourceVersion.
+    /// list: expired listings are restarted) and the list's resourceVersion;
+    /// an item that does not decode is an error.
     pub fn collect<F>(mut self, mut send: F) -> Result<(Vec<Item>, String)>
     where
         F: FnMut(Request<Bytes>) -> Result<http::Response<Bytes>>,
@@ -173,7 +186,12 @@ impl Pager {
         while let Some(req) = self.next_request() {
             let (parts, body) = send(req?)?.into_parts();
             match self.handle_response(parts.status.as_u16(), &parts.headers, body)? {
-                PageOutcome::Page(page) => items.extend(page.into_items()),
+                PageOutcome::Page(page) => {
+                    if let Some(bad) = page.skipped().first() {
+                        return Err(bad.to_error());
+                    }
+                    items.extend(page.into_items());
+                }
                 PageOutcome::Restarted { .. } => items.clear(),
             }
         }

@@ -412,6 +412,29 @@ fn pager_errors_on_first_page_expiry_and_repeated_tokens() {
     assert!(pager.handle_response(200, &none, page("", &[])).is_err());
 }
 
+#[test]
+fn a_server_offering_new_continue_tokens_forever_is_stopped() {
+    let none = HeaderMap::new();
+    let (e, p) = pods_endpoint(1);
+    let mut pager = Pager::new(e, p);
+    let mut pages = 0;
+    let err = loop {
+        let Some(request) = pager.next_request() else {
+            panic!("the pager ended without an error");
+        };
+        request.unwrap();
+        match pager.handle_response(200, &none, page(&format!("token-{pages}"), &["a"])) {
+            Ok(_) => pages += 1,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(pages, kubewire::MAX_PAGES - 1);
+    assert!(
+        err.to_string().contains("pages and the server offers more"),
+        "{err}"
+    );
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
     #[test]

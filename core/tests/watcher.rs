@@ -501,3 +501,23 @@ fn streaming_list_delivers_initial_objects_then_changes() {
     assert!(w.poll_transmit(now).is_none());
     assert_eq!(w.known().filter(|i| i.meta().name() == "a").count(), 1);
 }
+
+#[test]
+fn an_undecodable_list_item_is_reported_and_the_others_are_listed() {
+    let now = Instant::now();
+    let mut w = watcher_with(WatchStart::Now, OnError::Surface);
+    query(&mut w, now);
+    let body = format!(
+        r#"{{"kind":"PodList","apiVersion":"v1","metadata":{{"resourceVersion":"100"}},"items":[42,{}]}}"#,
+        pod("a", 90)
+    );
+    let got = answer(&mut w, now, 200, &body, true);
+    assert_eq!(got.len(), 1, "{:?}", names(&got));
+    assert!(matches!(&got[0], WatcherEvent::Error(e) if e.to_string().contains("item 0")));
+    assert_eq!(w.known().count(), 1);
+    assert!(!w.is_closed(), "the watch goes on");
+    assert_eq!(
+        query(&mut w, now),
+        "watch=true&resourceVersion=100&allowWatchBookmarks=true&timeoutSeconds=290"
+    );
+}

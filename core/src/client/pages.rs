@@ -27,7 +27,7 @@ type Step<I> = Result<(View<I>, Pager, PageOutcome)>;
 pub struct Pages<D: Driver, I> {
     view: ClusterView<D, I>,
     at: Option<(View<I>, Pager)>,
-    buffer: VecDeque<Item>,
+    buffer: VecDeque<Result<Item>>,
     seen: HashSet<(String, String)>,
     done: bool,
     fetching: Option<BoxFuture<'static, Step<I>>>,
@@ -96,15 +96,19 @@ impl<D: Driver, I: ViewItem> Pages<D, I> {
 
     fn absorb(&mut self, outcome: PageOutcome) {
         if let PageOutcome::Page(page) = outcome {
+            // An object that does not decode is reported where the page
+            // ends; iteration goes on with the next page.
+            let skipped: Vec<_> = page.skipped().iter().map(|s| s.to_error()).collect();
             for item in page.into_items() {
                 let id = (
                     item.meta().uid().to_string(),
                     item.meta().version().to_string(),
                 );
                 if self.seen.insert(id) {
-                    self.buffer.push_back(item);
+                    self.buffer.push_back(Ok(item));
                 }
             }
+            self.buffer.extend(skipped.into_iter().map(Err));
         }
     }
 
@@ -118,7 +122,8 @@ impl<D: Driver, I: ViewItem> Pages<D, I> {
                     .map_or_else(|| self.view.view().clone(), |(v, _)| v.clone());
                 let cluster = self.view.cluster().clone();
                 return Poll::Ready(Some(
-                    I::from_view_item(item).map(|i| Bound::new(cluster, view, i)),
+                    item.and_then(I::from_view_item)
+                        .map(|i| Bound::new(cluster, view, i)),
                 ));
             }
             if self.done {
@@ -166,7 +171,8 @@ impl<D: Driver, I: ViewItem> Pages<D, I> {
         D::call(std::future::poll_fn(move |cx| self.poll_item(cx)))
     }
 
-    /// Every item, stopping at the first error.
+    /// Every item, stopping at the first error (an object that does not
+    /// decode included: iterate to skip past it).
     pub(crate) async fn collect_all(mut self) -> Result<Vec<Bound<D, I>>> {
         let mut items = Vec::new();
         while let Some(item) = std::future::poll_fn(|cx| self.poll_item(cx)).await {

@@ -123,7 +123,8 @@ impl<D: Driver, I: ViewItem> ClusterView<D, I> {
     /// The items of the view, fetched page by page through
     /// `limit`/`continue` as iteration goes (an `Iterator` on a blocking
     /// transport, a `Stream` on every one). An expired listing restarts from
-    /// the beginning; items already yielded are not yielded twice.
+    /// the beginning; items already yielded are not yielded twice. An object
+    /// that does not decode is yielded as an `Err`, and iteration goes on.
     pub fn iter(&self) -> Result<Pages<D, I>> {
         Ok(Pages::new(self.clone()))
     }

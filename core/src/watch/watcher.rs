@@ -723,6 +723,29 @@ impl Watcher {
         if !complete {
             return self.retry(now, None);
         }
+        let Phase::Listing { pager, items, .. } = &mut self.phase else {
+            return;
+        };
+        let skipped = match pager.handle_response(status, headers, Bytes::from(body)) {
+            Ok(PageOutcome::Page(page)) => {
+                let skipped: Vec<Error> = page.skipped().iter().map(|s| s.to_error()).collect();
+                items.extend(page.into_items());
+                skipped
+            }
+            Ok(PageOutcome::Restarted { .. }) => {
+                items.clear();
+                Vec::new()
+            }
+            Err(e) => return self.failed(now, e, Flight::List),
+        };
+        let done = pager.is_done();
+        // An object that does not decode is reported and left out; the
+        // others are listed.
+        for err in skipped {
+            if !self.undecodable(err) {
+                return;
+            }
+        }
         let Phase::Listing {
             pager,
             items,
@@ -731,12 +754,7 @@ impl Watcher {
         else {
             return;
         };
-        match pager.handle_response(status, headers, Bytes::from(body)) {
-            Ok(PageOutcome::Page(page)) => items.extend(page.into_items()),
-            Ok(PageOutcome::Restarted { .. }) => items.clear(),
-            Err(e) => return self.failed(now, e, Flight::List),
-        }
-        if !pager.is_done() {
+        if !done {
             return;
         }
         let version = pager.resource_version().to_string();
