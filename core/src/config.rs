@@ -29,7 +29,7 @@ pub const DEFAULT_USER_AGENT: &str = concat!("kubewire/", env!("CARGO_PKG_VERSIO
 /// assert_eq!(c.url("/api/v1/pods", "limit=1").unwrap().to_string(),
 ///            "https://rancher.example/k8s/clusters/c-1/api/v1/pods?limit=1");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Config {
     scheme: String,
     authority: String,
@@ -46,12 +46,81 @@ pub struct Config {
     pub dry_run: bool,
     /// Client-side rate limiting of every request (off when `None`).
     pub rate_limit: Option<crate::rate_limit::RateLimit>,
+    /// Who the requests act as (kubeconfig `as`, `as-groups`, `as-uid`,
+    /// `as-user-extra`): sent as `Impersonate-*` headers.
+    pub impersonate: Option<Impersonation>,
+    /// The proxy for this server (kubeconfig `proxy-url`: `http`,
+    /// `https` or `socks5`); an explicit transport proxy wins.
+    pub proxy_url: Option<String>,
+    /// The name to verify the server's certificate against instead of the
+    /// URL's host (kubeconfig `tls-server-name`). Transports that cannot
+    /// honour it refuse the configuration.
+    pub tls_server_name: Option<String>,
+}
+
+/// Every field, with the credentials hidden and a proxy URL's password
+/// replaced.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("scheme", &self.scheme)
+            .field("authority", &self.authority)
+            .field("path_prefix", &self.path_prefix)
+            .field("default_namespace", &self.default_namespace)
+            .field("credentials", &self.credentials)
+            .field("user_agent", &self.user_agent)
+            .field("field_manager", &self.field_manager)
+            .field("dry_run", &self.dry_run)
+            .field("rate_limit", &self.rate_limit)
+            .field("impersonate", &self.impersonate)
+            .field("proxy_url", &self.proxy_url.as_deref().map(shown))
+            .field("tls_server_name", &self.tls_server_name)
+            .finish()
+    }
+}
+
+/// The identity requests impersonate (`Impersonate-User`, `-Group`, `-Uid`,
+/// `-Extra-*` headers): the credentials' own identity must be allowed to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Impersonation {
+    /// The user to act as.
+    pub user: String,
+    /// The groups to act as.
+    pub groups: Vec<String>,
+    /// The UID to act as.
+    pub uid: Option<String>,
+    /// Extra fields of the user info.
+    pub extra: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Default for Config {
     fn default() -> Config {
         // DEFAULT_BASE_URL is a constant known to parse.
         Config::new(DEFAULT_BASE_URL).expect("the default base URL parses")
+    }
+}
+
+/// A URL as errors may show it: any `user:password@` is replaced by
+/// `***@` (for server and proxy URLs in messages).
+///
+/// ```
+/// assert_eq!(kubewire::redacted_url("http://me:pw@proxy:3128"), "http://***@proxy:3128");
+/// assert_eq!(kubewire::redacted_url("https://k8s:6443/x"), "https://k8s:6443/x");
+/// ```
+pub fn redacted_url(url: &str) -> String {
+    shown(url)
+}
+
+/// A base URL as errors show it: any `user:password@` is replaced.
+fn shown(base_url: &str) -> String {
+    let (scheme, rest) = base_url.split_once("://").unwrap_or(("", base_url));
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => {
+            let sep = if scheme.is_empty() { "" } else { "://" };
+            format!("{scheme}{sep}***@{}", &rest[at + 1..])
+        }
+        None => base_url.to_string(),
     }
 }
 
@@ -63,14 +132,15 @@ impl Config {
     /// is kept as a prefix in front of every request path (a cluster behind
     /// a proxy such as `/k8s/clusters/c-1`).
     pub fn new(base_url: &str) -> Result<Config> {
-        let uri: Uri = base_url
-            .parse()
-            .map_err(|e| Error::InvalidInput(format!("base URL {base_url:?}: {e}")))?;
+        let uri: Uri = base_url.parse().map_err(|e: http::uri::InvalidUri| {
+            Error::InvalidInput(format!("base URL {:?}: {e}", shown(base_url)))
+        })?;
         let scheme = match uri.scheme_str() {
             Some(s @ ("http" | "https")) => s.to_string(),
             _ => {
                 return Err(Error::InvalidInput(format!(
-                    "base URL {base_url:?}: scheme must be http or https"
+                    "base URL {:?}: scheme must be http or https",
+                    shown(base_url)
                 )));
             }
         };
@@ -78,15 +148,19 @@ impl Config {
             .authority()
             .map(|a| a.to_string())
             .filter(|a| !a.is_empty())
-            .ok_or_else(|| Error::InvalidInput(format!("base URL {base_url:?}: no host")))?;
+            .ok_or_else(|| {
+                Error::InvalidInput(format!("base URL {:?}: no host", shown(base_url)))
+            })?;
         if authority.contains('@') {
             return Err(Error::InvalidInput(format!(
-                "base URL {base_url:?}: put credentials in Config::credentials, not the URL"
+                "base URL {:?}: put credentials in Config::credentials, not the URL",
+                shown(base_url)
             )));
         }
         if uri.query().is_some() {
             return Err(Error::InvalidInput(format!(
-                "base URL {base_url:?}: must not carry a query"
+                "base URL {:?}: must not carry a query",
+                shown(base_url)
             )));
         }
         let mut prefix = uri.path().trim_end_matches('/');
@@ -103,6 +177,9 @@ impl Config {
             field_manager: None,
             dry_run: false,
             rate_limit: None,
+            impersonate: None,
+            proxy_url: None,
+            tls_server_name: None,
         };
         config.set_path_prefix(prefix)?;
         Ok(config)

@@ -18,12 +18,32 @@ use crate::meta::ObjectMeta;
 /// assert_eq!(item.meta().labels().get("app"), Some("web"));
 /// assert_eq!(item.kind(), "Pod");
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Item {
     raw: Bytes,
     api_version: String,
     kind: String,
     meta: Box<ObjectMeta>,
+}
+
+/// The object as JSON, except for a Secret: its name and version only
+/// (its data, and annotations that may copy it, are never printed).
+impl std::fmt::Debug for Item {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Item");
+        d.field("api_version", &self.api_version)
+            .field("kind", &self.kind);
+        if self.kind == "Secret" {
+            return d
+                .field("namespace", &self.meta.namespace())
+                .field("name", &self.meta.name())
+                .field("resource_version", &self.meta.version())
+                .finish_non_exhaustive();
+        }
+        d.field("meta", &self.meta)
+            .field("raw", &String::from_utf8_lossy(&self.raw))
+            .finish()
+    }
 }
 
 #[derive(Deserialize)]

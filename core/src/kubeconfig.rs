@@ -54,6 +54,10 @@ struct ClusterEntry {
     certificate_authority_data: Option<String>,
     #[serde(default)]
     insecure_skip_tls_verify: bool,
+    #[serde(default)]
+    tls_server_name: Option<String>,
+    #[serde(default)]
+    proxy_url: Option<String>,
 }
 
 #[derive(Deserialize, Clone, Default)]
@@ -77,6 +81,22 @@ struct UserEntry {
     password: Option<String>,
     #[serde(default)]
     exec: Option<ExecEntry>,
+    #[serde(default, rename = "as")]
+    act_as: Option<String>,
+    #[serde(default)]
+    as_groups: Option<Vec<String>>,
+    #[serde(default)]
+    as_uid: Option<String>,
+    #[serde(default)]
+    as_user_extra: Option<BTreeMap<String, Vec<String>>>,
+    #[serde(default)]
+    auth_provider: Option<AuthProvider>,
+}
+
+#[derive(Deserialize, Clone, Default)]
+struct AuthProvider {
+    #[serde(default)]
+    name: String,
 }
 
 #[derive(Deserialize, Clone, Default)]
@@ -89,6 +109,8 @@ struct ExecEntry {
     env: Option<Vec<ExecEnv>>,
     #[serde(default)]
     api_version: Option<String>,
+    #[serde(default)]
+    interactive_mode: Option<String>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -141,7 +163,7 @@ impl Kubeconfig {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(invalid(path, e)),
             };
-            let file: File = serde_saphyr::from_str(&text).map_err(|e| invalid(path, e))?;
+            let file: File = crate::yaml::from_str(&text).map_err(|e| invalid(path, e))?;
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
             for c in file.clusters {
                 merged.clusters.entry(c.name).or_insert(Sourced {
@@ -192,12 +214,24 @@ impl Kubeconfig {
             Error::InvalidInput(format!("kubeconfig: cluster {:?} server: {e}", ctx.cluster))
         })?;
         config.credentials.insecure_skip_verify = cluster.entry.insecure_skip_tls_verify;
+        config.tls_server_name = cluster.entry.tls_server_name.clone();
+        config.proxy_url = cluster.entry.proxy_url.clone().filter(|p| !p.is_empty());
         config.credentials.certificate_authority = pem(
             &cluster.dir,
             cluster.entry.certificate_authority_data.as_deref(),
             cluster.entry.certificate_authority.as_deref(),
             &format!("cluster {:?} certificate-authority", ctx.cluster),
         )?;
+        if config.credentials.insecure_skip_verify
+            && config.credentials.certificate_authority.is_some()
+        {
+            // kubectl refuses it too: which one was meant is unknown.
+            return Err(Error::InvalidInput(format!(
+                "kubeconfig: cluster {:?} has both certificate-authority and \
+                 insecure-skip-tls-verify; keep one",
+                ctx.cluster
+            )));
+        }
         if let Some(ns) = ctx.namespace.as_deref().filter(|n| !n.is_empty()) {
             crate::segment::check_namespace(ns)?;
             config.default_namespace = ns.to_string();
@@ -235,6 +269,27 @@ fn pem(dir: &Path, data: Option<&str>, file: Option<&str>, what: &str) -> Result
 
 fn apply_user(config: &mut Config, user: &Sourced<UserEntry>, name: &str) -> Result<()> {
     let u = &user.entry;
+    if let Some(provider) = &u.auth_provider {
+        // Sending requests anonymously instead would change who the
+        // client is without a word.
+        return Err(Error::InvalidInput(format!(
+            "kubeconfig: user {name:?} auth-provider {:?} is not supported (kubectl dropped \
+             auth providers in 1.26); use an exec credential plugin",
+            provider.name
+        )));
+    }
+    if let Some(user_name) = &u.act_as {
+        config.impersonate = Some(crate::config::Impersonation {
+            user: user_name.clone(),
+            groups: u.as_groups.clone().unwrap_or_default(),
+            uid: u.as_uid.clone(),
+            extra: u.as_user_extra.clone().unwrap_or_default(),
+        });
+    } else if u.as_groups.is_some() || u.as_uid.is_some() || u.as_user_extra.is_some() {
+        return Err(Error::InvalidInput(format!(
+            "kubeconfig: user {name:?} has as-groups, as-uid or as-user-extra without as"
+        )));
+    }
     let cert = pem(
         &user.dir,
         u.client_certificate_data.as_deref(),
@@ -273,15 +328,19 @@ fn apply_user(config: &mut Config, user: &Sourced<UserEntry>, name: &str) -> Res
             username: username.clone(),
             password: Sensitive::new(password.as_str()),
         };
+    } else if u.username.is_some() || u.password.is_some() {
+        return Err(Error::InvalidInput(format!(
+            "kubeconfig: user {name:?} has a username without a password (or the reverse)"
+        )));
     } else if let Some(exec) = &u.exec {
-        run_exec(config, exec, name)?;
+        run_exec(config, exec, name, &user.dir)?;
     }
     Ok(())
 }
 
 /// Runs an exec credential plugin now (failing early on a broken one) and
 /// keeps it to refresh the token when it expires.
-fn run_exec(config: &mut Config, exec: &ExecEntry, user: &str) -> Result<()> {
+fn run_exec(config: &mut Config, exec: &ExecEntry, user: &str, dir: &Path) -> Result<()> {
     let api_version = exec
         .api_version
         .clone()
@@ -294,9 +353,33 @@ fn run_exec(config: &mut Config, exec: &ExecEntry, user: &str) -> Result<()> {
             "kubeconfig: user {user:?} exec apiVersion {api_version:?} is not supported"
         )));
     }
+    match exec.interactive_mode.as_deref() {
+        None | Some("Never" | "IfAvailable") => {}
+        Some("Always") => {
+            return Err(Error::InvalidInput(format!(
+                "kubeconfig: user {user:?} exec interactiveMode Always needs a terminal \
+                 to talk to; kubewire runs credential plugins without one"
+            )));
+        }
+        Some(other) => {
+            return Err(Error::InvalidInput(format!(
+                "kubeconfig: user {user:?} exec interactiveMode {other:?} is not one of \
+                 Never, IfAvailable, Always"
+            )));
+        }
+    }
+    // As kubectl: a command with a path separator that is relative is
+    // relative to the kubeconfig file that names it; a bare name is looked
+    // up on PATH.
+    let command = Path::new(&exec.command);
+    let command = if command.is_relative() && exec.command.contains(std::path::MAIN_SEPARATOR) {
+        dir.join(command).to_string_lossy().into_owned()
+    } else {
+        exec.command.clone()
+    };
     let spec = ExecSpec {
         user: user.to_string(),
-        command: exec.command.clone(),
+        command,
         args: exec.args.clone(),
         env: exec
             .env

@@ -61,6 +61,7 @@ mod token;
 mod view;
 mod view_writes;
 mod watch;
+mod yaml;
 
 pub use client::blocking::{BlockingBody, PipeReader};
 pub use client::bound::Bound;
@@ -80,7 +81,7 @@ pub use client::watch::{StopHandle, ViewEvent, WatchIter};
 pub use client::writes::BoundMap;
 pub use config::{
     Auth, ClientCertificate, Config, Credentials, DEFAULT_BASE_URL, DEFAULT_USER_AGENT,
-    SERVICE_ACCOUNT_DIR,
+    Impersonation, SERVICE_ACCOUNT_DIR, redacted_url,
 };
 pub use discovery::catalog::{Discovery, Root, RootDocument};
 pub use discovery::lookup::{AGGREGATED_ACCEPT, Lookup, LookupStep};

@@ -160,7 +160,7 @@ impl Manifest {
     /// # Ok::<(), kubewire::Error>(())
     /// ```
     pub fn from_yaml(text: &str) -> Result<Vec<Manifest>> {
-        let documents: Vec<serde_json::Value> = serde_saphyr::from_multiple(text)
+        let documents: Vec<serde_json::Value> = crate::yaml::from_multiple(text)
             .map_err(|e| Error::InvalidInput(format!("YAML manifest: {e}")))?;
         let mut manifests = Vec::new();
         for (n, document) in documents.into_iter().enumerate() {

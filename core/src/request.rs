@@ -29,6 +29,31 @@ pub(crate) fn build(
     if let Some(auth) = config.credentials.authorization()? {
         builder = builder.header(AUTHORIZATION, auth);
     }
+    if let Some(who) = &config.impersonate {
+        builder = builder.header(
+            "impersonate-user",
+            header_value(&who.user, "impersonated user")?,
+        );
+        for group in &who.groups {
+            builder = builder.header(
+                "impersonate-group",
+                header_value(group, "impersonated group")?,
+            );
+        }
+        if let Some(uid) = &who.uid {
+            builder = builder.header("impersonate-uid", header_value(uid, "impersonated uid")?);
+        }
+        for (key, values) in &who.extra {
+            // Header names are case-insensitive: the key travels escaped.
+            let name = format!(
+                "impersonate-extra-{}",
+                percent_encoding::utf8_percent_encode(key, EXTRA_KEY)
+            );
+            for value in values {
+                builder = builder.header(name.as_str(), header_value(value, "impersonated extra")?);
+            }
+        }
+    }
     let body = match body {
         Some((bytes, content_type)) => {
             builder = builder.header(CONTENT_TYPE, content_type);
@@ -40,6 +65,18 @@ pub(crate) fn build(
         .body(body)
         .map_err(|e| Error::InvalidInput(format!("cannot build request: {e}")))
 }
+
+/// What an `Impersonate-Extra-` key escapes (as client-go does).
+const EXTRA_KEY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
 
 fn header_value(value: &str, what: &str) -> Result<HeaderValue> {
     HeaderValue::from_str(value)

@@ -26,6 +26,9 @@ pub struct DynamicToken {
 struct Inner {
     source: Source,
     cache: Mutex<Option<Cached>>,
+    /// Held while an exec plugin runs, so that one runs at a time; the
+    /// cache itself stays free for requests whose token is still valid.
+    running: Mutex<()>,
 }
 
 #[derive(Debug)]
@@ -119,6 +122,7 @@ impl DynamicToken {
             inner: Arc::new(Inner {
                 source,
                 cache: Mutex::new(None),
+                running: Mutex::new(()),
             }),
         }
     }
@@ -154,11 +158,27 @@ impl DynamicToken {
                 });
             }
             Source::Exec(spec) => {
-                let fresh = cache
-                    .as_ref()
-                    .is_some_and(|c| c.expires.is_none_or(|t| now + EXPIRY_MARGIN < t));
-                if fresh {
+                let usable = |c: &Option<Cached>, margin: Duration| {
+                    c.as_ref()
+                        .is_some_and(|c| c.expires.is_none_or(|t| now + margin < t))
+                };
+                if usable(&cache, EXPIRY_MARGIN) {
                     return Ok(());
+                }
+                // Run the plugin without holding the cache: requests whose
+                // token has not expired yet go on meanwhile.
+                let still_valid = usable(&cache, Duration::ZERO);
+                drop(cache);
+                let _running = match self.inner.running.try_lock() {
+                    Ok(guard) => guard,
+                    Err(_) if still_valid => return Ok(()),
+                    Err(_) => self.inner.running.lock().unwrap_or_else(|e| e.into_inner()),
+                };
+                if usable(
+                    &self.inner.cache.lock().unwrap_or_else(|e| e.into_inner()),
+                    EXPIRY_MARGIN,
+                ) {
+                    return Ok(()); // another caller refreshed it meanwhile
                 }
                 let out = run_exec(spec)?;
                 let token = out.token.ok_or_else(|| {
@@ -167,12 +187,13 @@ impl DynamicToken {
                         spec.user, spec.command
                     ))
                 })?;
-                *cache = Some(Cached {
+                *self.inner.cache.lock().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
                     token: Sensitive::new(token),
                     read_at: now,
                     stamp: None,
                     expires: out.expires,
                 });
+                return Ok(());
             }
         }
         Ok(())
@@ -211,32 +232,77 @@ struct ExecStatus {
     expiration_timestamp: Option<Timestamp>,
 }
 
+/// How long an exec credential plugin may run before it is stopped:
+/// 60 s, or `KUBEWIRE_EXEC_TIMEOUT` seconds.
+fn exec_timeout() -> Duration {
+    #[allow(clippy::disallowed_methods)] // an operational knob of the credential plugins
+    let set = std::env::var("KUBEWIRE_EXEC_TIMEOUT").ok();
+    set.and_then(|s| s.trim().parse().ok())
+        .map_or(Duration::from_secs(60), Duration::from_secs)
+}
+
 /// Runs an exec credential plugin (client.authentication.k8s.io v1 or
-/// v1beta1) and reads its ExecCredential.
-#[allow(clippy::disallowed_methods)] // runs the exec credential plugin
+/// v1beta1) and reads its ExecCredential. As kubectl does, the plugin's
+/// stderr goes to this process's stderr (its messages are for the person at
+/// the terminal); its stdout holds the credential and is never quoted in an
+/// error. Stdin is closed: kubewire runs plugins non-interactively.
+#[allow(clippy::disallowed_methods)] // runs the exec credential plugin, reads its output on a thread, waits for it
 fn run_exec(spec: &ExecSpec) -> Result<ExecOutput> {
+    use std::io::Read;
     let (user, command) = (&spec.user, &spec.command);
+    let failed = |what: String| {
+        Error::InvalidInput(format!("kubeconfig: user {user:?} exec {command:?} {what}"))
+    };
     let info = serde_json::json!({"apiVersion": spec.api_version, "kind": "ExecCredential", "spec": {"interactive": false}});
     let mut cmd = std::process::Command::new(command);
     cmd.args(&spec.args)
         .env("KUBERNETES_EXEC_INFO", info.to_string())
-        .stdin(std::process::Stdio::null());
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit());
     for (k, v) in &spec.env {
         cmd.env(k, v);
     }
-    let out = cmd.output().map_err(|e| {
-        Error::InvalidInput(format!("kubeconfig: user {user:?} exec {command:?}: {e}"))
-    })?;
-    if !out.status.success() {
-        return Err(Error::InvalidInput(format!(
-            "kubeconfig: user {user:?} exec {command:?} failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| failed(format!("could not start: {e}")))?;
+    let mut stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| failed("has no stdout".into()))?;
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        stdout.read_to_end(&mut out).map(|_| out)
+    });
+    let (started, limit) = (std::time::Instant::now(), exec_timeout());
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() >= limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(failed(format!(
+                    "did not finish within {} s and was stopped (KUBEWIRE_EXEC_TIMEOUT)",
+                    limit.as_secs()
+                )));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => return Err(failed(format!("could not be waited for: {e}"))),
+        }
+    };
+    let stdout = reader
+        .join()
+        .map_err(|_| failed("output reader failed".into()))?
+        .map_err(|e| failed(format!("output could not be read: {e}")))?;
+    if !status.success() {
+        return Err(failed(format!(
+            "failed ({status}); its own messages went to stderr"
         )));
     }
-    let cred: ExecCredential = serde_json::from_slice(&out.stdout).map_err(|e| {
-        Error::InvalidInput(format!(
-            "kubeconfig: user {user:?} exec {command:?} printed no ExecCredential: {e}"
+    let cred: ExecCredential = serde_json::from_slice(&stdout).map_err(|e| {
+        failed(format!(
+            "printed no ExecCredential: {}",
+            crate::yaml::elide_quoted(&e.to_string())
         ))
     })?;
     let status = cred.status.ok_or_else(|| {

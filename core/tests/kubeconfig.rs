@@ -215,8 +215,8 @@ fn exec_plugins() {
         .unwrap_err()
         .to_string();
     assert!(
-        msg.contains("failed") && msg.contains("no credentials for you"),
-        "{msg}"
+        msg.contains("failed") && !msg.contains("no credentials for you"),
+        "the plugin's stderr goes to the terminal, not into the error: {msg}"
     );
     let msg = Config::from_kubeconfig(&[dir.write("g", &kubeconfig(&garbage))], None)
         .unwrap_err()
@@ -226,4 +226,150 @@ fn exec_plugins() {
         .unwrap_err()
         .to_string();
     assert!(msg.contains("/nonexistent/plugin"), "{msg}");
+}
+
+fn one_user(user: &str, cluster_extra: &str) -> String {
+    format!(
+        "clusters:\n- name: c\n  cluster:\n    server: https://k:443\n{cluster_extra}users:\n- name: u\n  user:\n{user}contexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n"
+    )
+}
+
+#[test]
+fn identity_fields_are_honoured_or_refused_never_ignored() {
+    let dir = TempDir::new("identity");
+    let load = |name: &str, text: String| Config::from_kubeconfig(&[dir.write(name, &text)], None);
+    let config = load(
+        "as",
+        one_user(
+            "    token: t\n    as: jane\n    as-groups: [dev, ops]\n    as-uid: \"42\"\n    as-user-extra:\n      reason: [audit]\n",
+            "    proxy-url: socks5://proxy:1080\n",
+        ),
+    )
+    .unwrap();
+    let who = config.impersonate.as_ref().expect("impersonation");
+    assert_eq!((who.user.as_str(), who.groups.len()), ("jane", 2));
+    assert_eq!(config.proxy_url.as_deref(), Some("socks5://proxy:1080"));
+    let view = kubewire::View::<kubewire::Pod>::new(std::sync::Arc::new(config));
+    let request = view.fetch_request("p", Some("demo")).unwrap();
+    let headers = request.headers();
+    assert_eq!(headers["impersonate-user"], "jane");
+    let groups: Vec<_> = headers.get_all("impersonate-group").iter().collect();
+    assert_eq!(groups, ["dev", "ops"]);
+    assert_eq!(headers["impersonate-uid"], "42");
+    assert_eq!(headers["impersonate-extra-reason"], "audit");
+    let refused = |name: &str, text: String, word: &str| {
+        let msg = load(name, text).unwrap_err().to_string();
+        assert!(msg.contains(word), "{name}: {msg}");
+    };
+    refused(
+        "provider",
+        one_user(
+            "    auth-provider:\n      name: oidc\n      config: {}\n",
+            "",
+        ),
+        "auth-provider",
+    );
+    refused(
+        "username",
+        one_user("    username: admin\n", ""),
+        "without a password",
+    );
+    refused(
+        "groups",
+        one_user("    token: t\n    as-groups: [dev]\n", ""),
+        "without as",
+    );
+    refused(
+        "both",
+        one_user(
+            "    token: t\n",
+            "    insecure-skip-tls-verify: true\n    certificate-authority-data: LS0tLQ==\n",
+        ),
+        "insecure-skip-tls-verify",
+    );
+    let named = load(
+        "sni",
+        one_user("    token: t\n", "    tls-server-name: api.internal\n"),
+    )
+    .unwrap();
+    assert_eq!(named.tls_server_name.as_deref(), Some("api.internal"));
+}
+
+#[cfg(unix)]
+#[test]
+fn exec_plugins_resolve_relative_paths_refuse_interaction_and_time_out() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("exec-more");
+    std::fs::create_dir_all(dir.0.join("bin")).unwrap();
+    let tool = dir.write(
+        "bin/get-token",
+        "#!/bin/sh\necho '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"relative-tok\"}}'\n",
+    );
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let exec = |command: &str, extra: &str| {
+        one_user(
+            &format!(
+                "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {command}\n{extra}"
+            ),
+            "",
+        )
+    };
+    // Relative to the kubeconfig's directory, whatever the working directory.
+    let config =
+        Config::from_kubeconfig(&[dir.write("rel", &exec("./bin/get-token", ""))], None).unwrap();
+    assert_eq!(bearer(&config), "Bearer relative-tok");
+    let msg = Config::from_kubeconfig(
+        &[dir.write(
+            "always",
+            &exec("./bin/get-token", "      interactiveMode: Always\n"),
+        )],
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(msg.contains("interactiveMode Always"), "{msg}");
+    // A plugin that hangs is stopped: run in a child test process with a
+    // 1 s limit (the variable cannot be set safely in this one).
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "hung_plugin_child", "--nocapture"])
+        .env("KUBEWIRE_EXEC_TIMEOUT", "1")
+        .env("KUBEWIRE_TEST_CHILD_DIR", &dir.0)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("1 passed"), "{text}");
+    assert!(
+        text.contains("stopped after"),
+        "the child really ran: {text}"
+    );
+}
+
+/// Run by the test above in a child process (does nothing otherwise).
+#[cfg(unix)]
+#[test]
+fn hung_plugin_child() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(dir) = std::env::var_os("KUBEWIRE_TEST_CHILD_DIR") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let hang = dir.join("hang");
+    std::fs::write(&hang, "#!/bin/sh\nexec sleep 30\n").unwrap();
+    std::fs::set_permissions(&hang, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let path = dir.join("h");
+    std::fs::write(
+        &path,
+        one_user(
+            "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: ./hang\n",
+            "",
+        ),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let msg = Config::from_kubeconfig(&[path], None)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("did not finish within 1 s"), "{msg}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    println!("stopped after {:?}", started.elapsed());
 }

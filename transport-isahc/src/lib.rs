@@ -67,11 +67,22 @@ fn client(
     if let Some(t) = timeout {
         builder = builder.timeout(t);
     }
-    builder = match (&options.proxy, options.trust_env) {
-        (Some(url), _) => builder
-            .proxy(Some(url.parse::<http::Uri>().map_err(|e| {
-                error(TransportErrorKind::Config, format!("proxy {url:?}: {e}"))
-            })?)),
+    if config.tls_server_name.is_some() {
+        return Err(error(
+            TransportErrorKind::Config,
+            "kubeconfig tls-server-name is not supported by the isahc transport \
+             (libcurl verifies the URL's host); drop the field or reach the server by that name"
+                .into(),
+        ));
+    }
+    let explicit = options.proxy.as_ref().or(config.proxy_url.as_ref());
+    builder = match (explicit, options.trust_env) {
+        (Some(url), _) => builder.proxy(Some(url.parse::<http::Uri>().map_err(|e| {
+            error(
+                TransportErrorKind::Config,
+                format!("proxy {:?}: {e}", kubewire::redacted_url(url)),
+            )
+        })?)),
         // libcurl reads the proxy environment variables itself.
         (None, true) => builder,
         (None, false) => builder.proxy(None),

@@ -104,10 +104,18 @@ fn tls_config(config: &Config) -> Result<ureq::tls::TlsConfig> {
 impl UreqTransport {
     /// A transport for `config`'s server, TLS and credentials.
     pub fn new(config: &Config, options: &TransportOptions) -> Result<UreqTransport> {
-        let proxy = match (&options.proxy, options.trust_env) {
-            (Some(url), _) => Some(
-                ureq::Proxy::new(url).map_err(|e| config_error(format!("proxy {url:?}: {e}")))?,
-            ),
+        if config.tls_server_name.is_some() {
+            return Err(config_error(
+                "kubeconfig tls-server-name is not supported by the ureq transport \
+                 (its TLS verifies the URL's host); drop the field or reach the server by that name"
+                    .into(),
+            ));
+        }
+        let explicit = options.proxy.as_ref().or(config.proxy_url.as_ref());
+        let proxy = match (explicit, options.trust_env) {
+            (Some(url), _) => Some(ureq::Proxy::new(url).map_err(|e| {
+                config_error(format!("proxy {:?}: {e}", kubewire::redacted_url(url)))
+            })?),
             (None, true) => ureq::Proxy::try_from_env(),
             (None, false) => None,
         };

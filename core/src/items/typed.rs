@@ -37,10 +37,19 @@ pub(crate) fn check_kind(item: &Item, kind: Kind) -> Result<()> {
 macro_rules! typed_item {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct $name {
             item: $crate::item::Item,
             parsed: std::sync::OnceLock<serde_json::Value>,
+        }
+
+        /// The item (a Secret's data is never printed).
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("item", &self.item)
+                    .finish_non_exhaustive()
+            }
         }
 
         impl $name {
