@@ -821,10 +821,11 @@ pub fn run_facade<D: ConnectDriver>(name: &str) -> Vec<String> {
     match Cluster::<D>::new(&format!("http://127.0.0.1:{port}"))
         .and_then(|c| D::wait(c.nodes().list()))
     {
+        // The error names the server it tried.
         Err(Error::Transport {
             kind: TransportErrorKind::Connect,
-            ..
-        }) => {}
+            message,
+        }) if message.contains(&format!("127.0.0.1:{port}")) => {}
         other => failures.push(format!("facade refused-connection [{name}]: {other:?}")),
     }
     failures

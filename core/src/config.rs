@@ -46,6 +46,8 @@ pub struct Config {
     pub dry_run: bool,
     /// Client-side rate limiting of every request (off when `None`).
     pub rate_limit: Option<crate::rate_limit::RateLimit>,
+    /// Set by [`Config::discover`] when it fell back to `kubectl proxy`.
+    fallback: bool,
     /// Who the requests act as (kubeconfig `as`, `as-groups`, `as-uid`,
     /// `as-user-extra`): sent as `Impersonate-*` headers.
     pub impersonate: Option<Impersonation>,
@@ -72,6 +74,7 @@ impl std::fmt::Debug for Config {
             .field("field_manager", &self.field_manager)
             .field("dry_run", &self.dry_run)
             .field("rate_limit", &self.rate_limit)
+            .field("fallback", &self.fallback)
             .field("impersonate", &self.impersonate)
             .field("proxy_url", &self.proxy_url.as_deref().map(shown))
             .field("tls_server_name", &self.tls_server_name)
@@ -177,6 +180,7 @@ impl Config {
             field_manager: None,
             dry_run: false,
             rate_limit: None,
+            fallback: false,
             impersonate: None,
             proxy_url: None,
             tls_server_name: None,
@@ -190,7 +194,24 @@ impl Config {
     /// variables), or `kubectl proxy`'s `http://localhost:8001/` when it
     /// describes none. See [`Config::discover_configured`].
     pub fn discover() -> Result<Config> {
-        Ok(Config::discover_configured()?.unwrap_or_default())
+        Ok(Config::discover_configured()?.unwrap_or_else(|| {
+            let mut config = Config::default();
+            config.fallback = true;
+            config
+        }))
+    }
+
+    /// True when this is [`Config::discover`]'s fallback (`kubectl proxy`
+    /// at `http://localhost:8001/`, for want of any configuration): errors
+    /// reaching it say so.
+    pub fn is_fallback(&self) -> bool {
+        self.fallback
+    }
+
+    /// The configuration of `context` in the kubeconfig the environment
+    /// names (`KUBECONFIG`, else `~/.kube/config`), as `kubectl --context`.
+    pub fn from_context(context: &str) -> Result<Config> {
+        Config::from_kubeconfig(&crate::kubeconfig::default_paths(), Some(context))
     }
 
     /// The configuration the environment describes, in this order:
@@ -217,6 +238,10 @@ impl Config {
         if paths.iter().any(|p| p.exists()) {
             return Config::from_kubeconfig(&paths, None).map(Some);
         }
+        if std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty()) {
+            // Named on purpose: not finding it is an error, not "no cluster".
+            return Config::from_kubeconfig(&paths, None).map(Some);
+        }
         Ok(None)
     }
 
@@ -225,7 +250,21 @@ impl Config {
     /// each cluster, user and context name the first file wins. Relative
     /// certificate and token paths resolve against their file. A user's
     /// `exec` plugin is run once, now.
+    ///
+    /// None of `paths` existing is an error naming them (files missing
+    /// beside one that exists are skipped, as kubectl does).
     pub fn from_kubeconfig(paths: &[std::path::PathBuf], context: Option<&str>) -> Result<Config> {
+        if !paths.iter().any(|p| p.exists()) {
+            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            return Err(Error::InvalidInput(format!(
+                "kubeconfig: no such file: {}",
+                if names.is_empty() {
+                    "(none named)".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )));
+        }
         crate::kubeconfig::Kubeconfig::load(paths)?.config(context)
     }
 

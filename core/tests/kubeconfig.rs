@@ -137,6 +137,13 @@ fn malformed_files_name_the_file_and_the_place() {
         .unwrap_err()
         .to_string();
     assert!(msg.contains("config2"), "{msg}");
+    let missing = Config::from_kubeconfig(&[dir.0.join("not-there")], None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        missing.contains("no such file") && missing.contains("not-there"),
+        "{missing}"
+    );
     let empty = dir.write("empty", "clusters: []\n");
     let msg = Config::from_kubeconfig(&[empty], None)
         .unwrap_err()

@@ -1,4 +1,4 @@
-//! The seed library's quickstart on kubewire: list namespaces, fetch a
+//! The quickstart: list namespaces, fetch a
 //! ReplicaSet and read its status, set a label and see the new revision,
 //! filter pods by label, watch pods for a few events.
 //!
@@ -6,6 +6,7 @@
 //! cargo run --example quickstart                                  # demo apiserver
 //! cargo run --example quickstart -- --url http://localhost:8001    # kubectl proxy
 //! cargo run --example quickstart -- --kubeconfig ~/.kube/config    # a real cluster
+//! cargo run --example quickstart -- --context NAME                # a context of KUBECONFIG
 //! ```
 //!
 //! With no cluster configured (no flag, no `KUBEWIRE_URL`, no
@@ -40,11 +41,14 @@ fn run() -> Result<(), Failure> {
         [flag, path, ctx_flag, context] if flag == "--kubeconfig" && ctx_flag == "--context" => {
             Some(Config::from_kubeconfig(&[path.into()], Some(context))?)
         }
+        // A context of KUBECONFIG or ~/.kube/config.
+        [flag, context] if flag == "--context" => Some(Config::from_context(context)?),
         // In a pod, KUBEWIRE_URL, KUBECONFIG or ~/.kube/config.
         [] => Config::discover_configured()?,
         _ => {
             return Err(
-                "usage: quickstart [--url URL | --kubeconfig FILE [--context NAME]]".into(),
+                "usage: quickstart [--url URL | --kubeconfig FILE [--context NAME] | --context NAME]"
+                    .into(),
             );
         }
     };

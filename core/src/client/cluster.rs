@@ -427,12 +427,35 @@ impl<D: Driver> Cluster<D> {
             RequestKind::Normal,
             &self.inner.life,
         )
-        .await?
+        .await
+        .map_err(|e| self.name_server(e))?
         .into_parts();
         let bytes = D::read_to_end(body)
             .await
-            .map_err(|e| read_error("reading the answer", &e))?;
+            .map_err(|e| self.name_server(read_error("reading the answer", &e)))?;
         Ok(http::Response::from_parts(parts, Bytes::from(bytes)))
+    }
+
+    /// A transport error names the server it tried, and says when that
+    /// server was only the fallback for want of any configuration.
+    fn name_server(&self, error: Error) -> Error {
+        let Error::Transport { kind, message } = error else {
+            return error;
+        };
+        let config = &self.inner.config;
+        let server = crate::config::redacted_url(&config.base_url());
+        let mut message = if message.contains(config.base_url().trim_end_matches('/')) {
+            message
+        } else {
+            format!("{server}: {message}")
+        };
+        if config.is_fallback() {
+            message.push_str(
+                " (no cluster is configured — no in-cluster service account, KUBEWIRE_URL, \
+                 KUBECONFIG or ~/.kube/config — so kubectl proxy's address was tried)",
+            );
+        }
+        Error::Transport { kind, message }
     }
 
     /// Opens a long-lived answer (watch, followed log) through the
@@ -465,7 +488,7 @@ impl<D: Driver> Cluster<D> {
                 {
                     Ok(response) => response,
                     Err(e) => {
-                        exchange.handle_failure(e);
+                        exchange.handle_failure(self.name_server(e));
                         continue;
                     }
                 };
