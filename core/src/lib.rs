@@ -110,7 +110,7 @@ pub use params::{
 };
 pub use patch::Patch;
 pub use proxy::Proxy;
-pub use quantity::Quantity;
+pub use quantity::{Quantity, QuantityFormat};
 pub use rate_limit::{RateLimit, RateLimiter};
 pub use resource::ApiResource;
 pub use response::{

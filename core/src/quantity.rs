@@ -23,9 +23,63 @@ use crate::error::{Error, Result};
 /// assert_eq!("1.5".parse::<Quantity>().unwrap(), "1500m".parse().unwrap());
 /// assert!("12 Gi".parse::<Quantity>().is_err());
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// It prints the way Kubernetes does (Go's `Quantity.String()`), keeping
+/// the family its text was written in, so a value written back shows no
+/// needless diff; equality and order compare values only:
+///
+/// ```
+/// use kubewire::Quantity;
+/// let show = |s: &str| s.parse::<Quantity>().unwrap().to_string();
+/// assert_eq!(show("1Gi"), "1Gi");
+/// assert_eq!(show("1.5Gi"), "1536Mi");
+/// assert_eq!(show("3k"), "3k");
+/// assert_eq!(show("1.5"), "1500m");
+/// assert_eq!(show("1e-3"), "1e-3");
+/// assert_eq!("1Gi".parse::<Quantity>().unwrap(), "1073741824".parse().unwrap());
+/// ```
+#[derive(Clone, Copy, Debug)]
 pub struct Quantity {
     nanos: i128,
+    format: QuantityFormat,
+}
+
+/// How a quantity was written, which decides how it prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum QuantityFormat {
+    /// Powers of 1024: `Ki`, `Mi`, ... `Ei`.
+    BinarySi,
+    /// Powers of 1000: `n u m "" k M G T P E`.
+    DecimalSi,
+    /// A decimal exponent: `129e6`.
+    DecimalExponent,
+}
+
+impl PartialEq for Quantity {
+    fn eq(&self, other: &Quantity) -> bool {
+        self.nanos == other.nanos
+    }
+}
+
+impl Eq for Quantity {}
+
+impl PartialOrd for Quantity {
+    fn partial_cmp(&self, other: &Quantity) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Quantity {
+    fn cmp(&self, other: &Quantity) -> std::cmp::Ordering {
+        self.nanos.cmp(&other.nanos)
+    }
+}
+
+impl std::hash::Hash for Quantity {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.nanos.hash(state);
+    }
 }
 
 const NANO: i128 = 1_000_000_000;
@@ -37,10 +91,23 @@ fn pow10(e: u32) -> Option<i128> {
 impl Quantity {
     /// A quantity of `nanos` nano-units.
     pub fn from_nanos(nanos: i128) -> Quantity {
-        Quantity { nanos }
+        Quantity {
+            nanos,
+            format: QuantityFormat::DecimalSi,
+        }
     }
 
     /// The exact value in nano-units.
+    pub fn format(&self) -> QuantityFormat {
+        self.format
+    }
+
+    /// The same value printed in another family.
+    pub fn with_format(self, format: QuantityFormat) -> Quantity {
+        Quantity { format, ..self }
+    }
+
+    /// The value in nano-units.
     pub fn nanos(&self) -> i128 {
         self.nanos
     }
@@ -119,6 +186,11 @@ fn parse(s: &str) -> std::result::Result<Quantity, String> {
     };
     let suffix = &s[i..];
     // (numerator exponent of 10, binary shift) of the multiplier.
+    let format = match suffix {
+        "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" => QuantityFormat::BinarySi,
+        s if s.len() > 1 && s.starts_with(['e', 'E']) => QuantityFormat::DecimalExponent,
+        _ => QuantityFormat::DecimalSi,
+    };
     let (exp10, shift): (i32, u32) = match suffix {
         "" => (0, 0),
         "n" => (-9, 0),
@@ -174,6 +246,7 @@ fn parse(s: &str) -> std::result::Result<Quantity, String> {
     };
     Ok(Quantity {
         nanos: if negative { -nanos } else { nanos },
+        format,
     })
 }
 
@@ -189,19 +262,76 @@ impl FromStr for Quantity {
     }
 }
 
+/// `amount` with every factor `base` removed, and how many were.
+fn remove_factors(mut amount: i128, base: i128) -> (i128, i32) {
+    let mut times = 0;
+    while amount != 0 && amount % base == 0 {
+        amount /= base;
+        times += 1;
+    }
+    (amount, times)
+}
+
 impl fmt::Display for Quantity {
-    /// The shortest exact form: `2`, `3500m`, `1500u`, `7n`.
+    /// Kubernetes' canonical form (Go's `Quantity.String()`): binary SI
+    /// for whole values of 1024 or more written that way, else decimal SI
+    /// or a decimal exponent as written, with an exponent that is a
+    /// multiple of 3.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.nanos;
-        if n % NANO == 0 {
-            write!(f, "{}", n / NANO)
-        } else if n % 1_000_000 == 0 {
-            write!(f, "{}m", n / 1_000_000)
-        } else if n % 1_000 == 0 {
-            write!(f, "{}u", n / 1_000)
-        } else {
-            write!(f, "{n}n")
+        if n == 0 {
+            return f.write_str("0");
         }
+        let mut format = self.format;
+        if format == QuantityFormat::BinarySi && (n.abs() < 1024 * NANO || n % NANO != 0) {
+            // Small or fractional: shown in decimal so nothing is rounded.
+            format = QuantityFormat::DecimalSi;
+        }
+        if format == QuantityFormat::BinarySi {
+            let (mut amount, mut exponent) = remove_factors(n / NANO, 1024);
+            while exponent > 6 {
+                amount *= 1024;
+                exponent -= 1;
+            }
+            let suffix = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"][exponent as usize];
+            return write!(f, "{amount}{suffix}");
+        }
+        let (mut amount, times) = remove_factors(n, 10);
+        let mut exponent = times - 9;
+        match exponent.rem_euclid(3) {
+            1 => {
+                amount *= 10;
+                exponent -= 1;
+            }
+            2 => {
+                amount *= 100;
+                exponent -= 2;
+            }
+            _ => {}
+        }
+        if format == QuantityFormat::DecimalExponent {
+            return match exponent {
+                0 => write!(f, "{amount}"),
+                e => write!(f, "{amount}e{e}"),
+            };
+        }
+        while exponent > 18 {
+            amount *= 10;
+            exponent -= 1;
+        }
+        let suffix = match exponent {
+            -9 => "n",
+            -6 => "u",
+            -3 => "m",
+            3 => "k",
+            6 => "M",
+            9 => "G",
+            12 => "T",
+            15 => "P",
+            18 => "E",
+            _ => "",
+        };
+        write!(f, "{amount}{suffix}")
     }
 }
 
@@ -213,6 +343,110 @@ mod tests {
         s.parse::<Quantity>()
             .unwrap_or_else(|e| panic!("{s}: {e}"))
             .nanos()
+    }
+
+    /// apimachinery's `decQuantity(unscaled, scale, format)`.
+    fn dec(unscaled: i128, scale: i32, format: QuantityFormat) -> Quantity {
+        let nanos = if scale + 9 >= 0 {
+            unscaled * 10i128.pow((scale + 9) as u32)
+        } else {
+            unscaled / 10i128.pow((-scale - 9) as u32)
+        };
+        Quantity::from_nanos(nanos).with_format(format)
+    }
+
+    /// The rows of apimachinery's `TestQuantityString` (every one within
+    /// nano precision) and `TestQuantityParseEmit`.
+    #[test]
+    fn prints_like_kubernetes() {
+        use QuantityFormat::{BinarySi as B, DecimalExponent as X, DecimalSi as D};
+        let string_table = [
+            (dec(1024 * 1024 * 1024, 0, B), "1Gi"),
+            (dec(300 * 1024 * 1024, 0, B), "300Mi"),
+            (dec(6 * 1024, 0, B), "6Ki"),
+            (dec(1001 * 1024 * 1024 * 1024, 0, B), "1001Gi"),
+            (dec(1024 * 1024 * 1024 * 1024, 0, B), "1Ti"),
+            (dec(5, 0, B), "5"),
+            (dec(500, -3, B), "500m"),
+            (dec(1, 9, D), "1G"),
+            (dec(1000, 6, D), "1G"),
+            (dec(1000000, 3, D), "1G"),
+            (dec(1000000000, 0, D), "1G"),
+            (dec(1, -3, D), "1m"),
+            (dec(80, -3, D), "80m"),
+            (dec(1080, -3, D), "1080m"),
+            (dec(108, -2, D), "1080m"),
+            (dec(10800, -4, D), "1080m"),
+            (dec(300, 6, D), "300M"),
+            (dec(1, 12, D), "1T"),
+            (dec(1234567, 6, D), "1234567M"),
+            (dec(1234567, -3, B), "1234567m"),
+            (dec(3, 3, D), "3k"),
+            (dec(1025, 0, B), "1025"),
+            (dec(0, 0, D), "0"),
+            (dec(0, 0, B), "0"),
+            (dec(1, 9, X), "1e9"),
+            (dec(1, -3, X), "1e-3"),
+            (dec(1, -9, X), "1e-9"),
+            (dec(80, -3, X), "80e-3"),
+            (dec(300, 6, X), "300e6"),
+            (dec(1, 12, X), "1e12"),
+            (dec(1, 3, X), "1e3"),
+            (dec(3, 3, X), "3e3"),
+            (dec(0, 0, X), "0"),
+            (dec(1, -9, D), "1n"),
+            (dec(80, -9, D), "80n"),
+            (dec(1080, -9, D), "1080n"),
+            (dec(108, -8, D), "1080n"),
+            (dec(1, -6, D), "1u"),
+            (dec(80, -6, D), "80u"),
+            (dec(1080, -6, D), "1080u"),
+        ];
+        for (q, expect) in string_table {
+            assert_eq!(q.to_string(), expect, "{q:?}");
+            let parsed: Quantity = expect.parse().unwrap();
+            assert_eq!(
+                parsed.to_string(),
+                expect,
+                "the canonical text parses back to itself"
+            );
+            if q.nanos() != 0 {
+                let negative = Quantity::from_nanos(-q.nanos()).with_format(q.format());
+                assert_eq!(negative.to_string(), format!("-{expect}"));
+            }
+        }
+        for (text, expect) in [
+            ("1Ki", "1Ki"),
+            ("1Mi", "1Mi"),
+            ("1Gi", "1Gi"),
+            ("1024Mi", "1Gi"),
+            ("1000M", "1G"),
+            (".001Ki", "1024m"),
+            (".000001Ki", "1024u"),
+            (".000000001Ki", "1024n"),
+            (".000000000001Ki", "2n"),
+        ] {
+            assert_eq!(
+                text.parse::<Quantity>().unwrap().to_string(),
+                expect,
+                "{text}"
+            );
+            let negative = format!("-{text}").parse::<Quantity>().unwrap();
+            assert_eq!(negative.to_string(), format!("-{expect}"), "-{text}");
+        }
+        // The forms of the issue that reported the old, flattened output.
+        for (text, expect) in [
+            ("1Gi", "1Gi"),
+            ("3k", "3k"),
+            ("1e-3", "1e-3"),
+            ("1.5Gi", "1536Mi"),
+        ] {
+            assert_eq!(
+                text.parse::<Quantity>().unwrap().to_string(),
+                expect,
+                "{text}"
+            );
+        }
     }
 
     #[test]
@@ -283,9 +517,12 @@ mod tests {
         }
 
         #[test]
-        fn round_trips(nanos in proptest::prelude::any::<i64>()) {
-            let q = Quantity::from_nanos(i128::from(nanos));
-            proptest::prop_assert_eq!(q.to_string().parse::<Quantity>().unwrap(), q);
+        fn round_trips(nanos in proptest::prelude::any::<i64>(), family in 0..3u8) {
+            let format = [QuantityFormat::BinarySi, QuantityFormat::DecimalSi, QuantityFormat::DecimalExponent][family as usize];
+            let q = Quantity::from_nanos(i128::from(nanos)).with_format(format);
+            let back = q.to_string().parse::<Quantity>().unwrap();
+            proptest::prop_assert_eq!(back, q);
+            proptest::prop_assert_eq!(back.to_string(), q.to_string(), "canonical text is stable");
         }
     }
 }

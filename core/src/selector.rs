@@ -113,8 +113,8 @@ impl Selector {
                 if s.trim().is_empty() {
                     return Err(empty("field"));
                 }
-                for term in split_unescaped(s) {
-                    let (key, _) = split_field_term(term).ok_or_else(|| {
+                for term in split_unescaped(s).into_iter().filter(|t| !t.is_empty()) {
+                    let (key, value) = split_field_term(term).ok_or_else(|| {
                         bad(
                             "field",
                             s,
@@ -122,6 +122,7 @@ impl Selector {
                         )
                     })?;
                     check_field_key(key.trim()).map_err(|why| bad("field", s, &why))?;
+                    check_field_value(value).map_err(|why| bad("field", s, &why))?;
                 }
                 Ok(s.clone())
             }
@@ -160,13 +161,37 @@ fn split_unescaped(s: &str) -> Vec<&str> {
     parts
 }
 
+/// Splits a term at its first operator, as apimachinery does.
 fn split_field_term(term: &str) -> Option<(&str, &str)> {
-    for op in ["!=", "==", "="] {
-        if let Some(i) = term.find(op) {
-            return Some((&term[..i], &term[i + op.len()..]));
+    for (i, _) in term.char_indices() {
+        for op in ["!=", "==", "="] {
+            if term[i..].starts_with(op) {
+                return Some((&term[..i], &term[i + op.len()..]));
+            }
         }
     }
     None
+}
+
+/// A field selector value: `,` and `=` only escaped, and no escape but
+/// `\\`, `\,` and `\=` (apimachinery's `UnescapeValue`).
+fn check_field_value(value: &str) -> std::result::Result<(), String> {
+    let mut escaped = false;
+    for c in value.chars() {
+        match (escaped, c) {
+            (true, '\\' | ',' | '=') => escaped = false,
+            (true, other) => return Err(format!("invalid escape sequence \\{other} in {value:?}")),
+            (false, '\\') => escaped = true,
+            (false, ',' | '=') => {
+                return Err(format!("unescaped {c:?} in value {value:?} (write \\{c})"));
+            }
+            (false, _) => {}
+        }
+    }
+    if escaped {
+        return Err(format!("value {value:?} ends in an unfinished escape"));
+    }
+    Ok(())
 }
 
 fn check_field_key(key: &str) -> std::result::Result<(), String> {
@@ -326,21 +351,21 @@ fn parse_label_selector(s: &str) -> std::result::Result<(), String> {
                         return Err(format!("expected '(' after {w}"));
                     }
                     i += 1;
-                    let mut values = 0;
+                    // Values may be empty, as may the list: apimachinery
+                    // reads `x in (a,,b)` and `z notin ()` (the empty value).
                     loop {
-                        match toks.get(i) {
-                            Some(Tok::Word(v)) => {
-                                check_label_value(v)?;
-                                values += 1;
-                                i += 1;
-                            }
-                            Some(Tok::Close) if values > 0 => break,
-                            _ => return Err("expected a value list such as (a,b)".into()),
+                        if let Some(Tok::Word(v)) = toks.get(i) {
+                            check_label_value(v)?;
+                            i += 1;
                         }
                         match toks.get(i) {
                             Some(Tok::Comma) => i += 1,
                             Some(Tok::Close) => break,
-                            _ => return Err("expected ',' or ')' in a value list".into()),
+                            _ => {
+                                return Err(
+                                    "expected ',' or ')' in a value list such as (a,b)".into()
+                                );
+                            }
                         }
                     }
                     i += 1;
@@ -373,12 +398,17 @@ mod tests {
             "example.com/role=db, app in ( a , b )",
             "app=",
             "replicas>2",
+            // apimachinery's own documented example, and what its String()
+            // prints for a set holding the empty value.
+            "x in (foo,,baz),y,z notin ()",
+            "x notin (abc),y in (jkl,mno),z notin ()",
+            "app in ()",
+            "x in (a,,)",
         ] {
             assert!(Selector::from(good).labels().is_ok(), "{good}");
         }
         for bad in [
             "app in (a",
-            "app in ()",
             "=web",
             "app=web,",
             "app in a",
@@ -410,6 +440,24 @@ mod tests {
             "metadata.name=a\\,b"
         );
         assert!(Selector::from("phase").fields().is_err());
+        // apimachinery's UnescapeValue: `,` and `=` escaped, no other escape.
+        assert!(Selector::from(r"metadata.name=a\=b\,c\\d").fields().is_ok());
+        for bad in [
+            "metadata.name=a=b",
+            r"metadata.name=a\x",
+            r"metadata.name=a\",
+            "metadata.name==a=b",
+        ] {
+            let err = Selector::from(bad).fields().unwrap_err().to_string();
+            assert!(
+                err.contains("escape") || err.contains("unescaped"),
+                "{bad}: {err}"
+            );
+        }
+        assert!(
+            Selector::from("a=b,,c=d").fields().is_ok(),
+            "an empty term is skipped"
+        );
         assert!(Selector::from(" ").fields().is_err());
     }
 }
