@@ -194,10 +194,9 @@ impl Config {
     /// variables), or `kubectl proxy`'s `http://localhost:8001/` when it
     /// describes none. See [`Config::discover_configured`].
     pub fn discover() -> Result<Config> {
-        Ok(Config::discover_configured()?.unwrap_or_else(|| {
-            let mut config = Config::default();
-            config.fallback = true;
-            config
+        Ok(Config::discover_configured()?.unwrap_or_else(|| Config {
+            fallback: true,
+            ..Config::default()
         }))
     }
 
