@@ -740,7 +740,11 @@ fn checks<D: Driver>() -> Vec<Check<D>> {
             &["writes-create-replace"],
             replace_and_dry_run::<D>,
         ),
-        ("patch-types", &["patch-types"], patch_types::<D>),
+        (
+            "patch-types",
+            &["patch-types-strategic-removal"],
+            patch_types::<D>,
+        ),
         ("annotations", &["pod-annotate"], annotations::<D>),
         ("delete-options", &["delete"], deletes::<D>),
         ("scale", &["scale-subresource"], scale::<D>),

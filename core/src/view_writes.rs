@@ -202,7 +202,10 @@ impl<T: ViewItem> View<T> {
             }
         };
         let body = json!({"metadata": {field: {key: value}}});
-        let patch = if T::seed_kind().is_some() && value.is_some() {
+        // Built-in kinds take a strategic merge patch, whose null removes
+        // the key (as kubectl sends it); custom resources know no strategic
+        // merge, so they get a JSON merge patch.
+        let patch = if T::seed_kind().is_some() {
             Patch::Strategic(body)
         } else {
             Patch::Merge(body)

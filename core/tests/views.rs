@@ -294,11 +294,31 @@ fn metadata_writes_set_with_strategic_merge_and_remove_with_null() {
         .unwrap();
     assert_eq!(
         removed.headers()["content-type"],
-        "application/merge-patch+json"
+        "application/strategic-merge-patch+json",
+        "a built-in kind: strategic merge, as kubectl (and the recorded traffic)"
     );
     assert_eq!(
         body(&removed),
         serde_json::json!({"metadata": {"annotations": {"example.com/note": null}}})
+    );
+    // A custom resource knows no strategic merge: a JSON merge patch.
+    let backups = View::dynamic(
+        config(),
+        kubewire::ApiResource::new("ops.example.com", "v1", "Backup", "backups", true).unwrap(),
+    );
+    let backup = decode_item(Bytes::from_static(br#"{"kind":"Backup","apiVersion":"ops.example.com/v1","metadata":{"name":"b","namespace":"demo","resourceVersion":"3"}}"#)).unwrap();
+    let removed = backups
+        .metadata_request(
+            &backup,
+            MetadataMap::Labels,
+            "tier",
+            None,
+            &WriteParams::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        removed.headers()["content-type"],
+        "application/merge-patch+json"
     );
     // A key is checked (label key syntax); a label value too.
     assert!(
