@@ -21,7 +21,7 @@ type Tour = fn(&Cluster) -> Result<(), Failure>;
 
 const TOURS: &[(&str, &[&str], Tour)] = &[
     ("writes", &["writes-create-replace"], writes),
-    ("patch", &["patch-types"], patch),
+    ("patch", &["patch-types-strategic-removal"], patch),
     ("delete", &["delete"], delete),
     ("status", &["status-subresource"], status),
     ("scale", &["scale-subresource"], scale),
