@@ -264,8 +264,45 @@ proptest! {
     }
 }
 
+/// A stream of events, most small, some up to 64 KiB, with garbage lines
+/// and arbitrary bytes between them.
+fn mixed_stream() -> impl Strategy<Value = Vec<u8>> {
+    let payload = prop_oneof![
+        90 => "[a-z0-9 ]{0,40}",
+        9 => "[a-z0-9 ]{200,2000}",
+        1 => "[a-z]{16000,64000}",
+    ];
+    let piece = prop_oneof![
+        6 => (0..4usize, "[a-z0-9-]{1,12}", payload).prop_map(|(t, name, payload)| {
+            let types = ["ADDED", "MODIFIED", "DELETED", "BOOKMARK"];
+            (event_json(types[t], &name, 7, &payload) + "\n").into_bytes()
+        }),
+        2 => prop::collection::vec(prop_oneof![Just(b'\n'), Just(b'{'), Just(b'"'), Just(b'\r'), any::<u8>()], 0..64),
+        1 => Just(b"{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410}}\r\n".to_vec()),
+    ];
+    prop::collection::vec(piece, 0..6).prop_map(|pieces| pieces.concat())
+}
+
+/// Chunk sizes: often single bytes, sometimes large runs.
+fn chunkings() -> impl Strategy<Value = Vec<usize>> {
+    prop::collection::vec(prop_oneof![3 => Just(1usize), 3 => 2usize..16, 1 => 16usize..70_000], 1..8)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(100_000))]
+
+    /// Events up to 64 KiB among garbage, chunked down to single bytes:
+    /// never a panic, memory under the limit, and exactly the events (and
+    /// errors, at the same offsets) of a whole-buffer decode.
+    #[test]
+    fn any_stream_at_any_chunking_decodes_like_the_whole(stream in mixed_stream(), cuts in chunkings()) {
+        let whole = decode(&stream, &[usize::MAX], 80 << 10);
+        prop_assert_eq!(decode(&stream, &cuts, 80 << 10), whole);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(20_000))]
 
     #[test]
     fn arbitrary_bytes_never_panic_and_stay_bounded(bytes in prop::collection::vec(prop_oneof![Just(b'\n'), Just(b'{'), Just(b'"'), any::<u8>()], 0..96), cut in 1usize..16) {
