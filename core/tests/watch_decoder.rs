@@ -285,7 +285,10 @@ fn mixed_stream() -> impl Strategy<Value = Vec<u8>> {
 
 /// Chunk sizes: often single bytes, sometimes large runs.
 fn chunkings() -> impl Strategy<Value = Vec<usize>> {
-    prop::collection::vec(prop_oneof![3 => Just(1usize), 3 => 2usize..16, 1 => 16usize..70_000], 1..8)
+    prop::collection::vec(
+        prop_oneof![3 => Just(1usize), 3 => 2usize..16, 1 => 16usize..70_000],
+        1..8,
+    )
 }
 
 proptest! {

@@ -5,19 +5,21 @@ use std::time::Duration;
 
 /// How long to wait between failed attempts.
 ///
-/// The n-th consecutive failure waits a random duration between half and
-/// all of `min(cap, base * 2^n)`; the random part comes from `seed`, so a
-/// run is reproducible. [`Backoff::reset`] after a success.
+/// The n-th consecutive failure waits `d = min(cap, base * 2^n)` plus a
+/// random part of up to `d` again (client-go's jitter factor 1.0): never
+/// less than `d`, so a client never retries faster than client-go's
+/// reflector would. The random part comes from `seed`, so a run is
+/// reproducible. [`Backoff::reset`] starts over.
 ///
 /// ```
 /// use std::time::Duration;
 /// use kubewire::Backoff;
 /// let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(30), 7);
 /// let first = b.next_delay();
-/// assert!(first >= Duration::from_millis(500) && first <= Duration::from_secs(1));
-/// for _ in 0..10 { assert!(b.next_delay() <= Duration::from_secs(30)); }
+/// assert!(first >= Duration::from_secs(1) && first <= Duration::from_secs(2));
+/// for _ in 0..10 { assert!(b.next_delay() <= Duration::from_secs(60)); }
 /// b.reset();
-/// assert!(b.next_delay() <= Duration::from_secs(1));
+/// assert!(b.next_delay() <= Duration::from_secs(2));
 /// ```
 #[derive(Clone, Debug)]
 pub struct Backoff {
@@ -57,14 +59,13 @@ impl Backoff {
             .saturating_mul(1u32.checked_shl(self.failures.min(31)).unwrap_or(u32::MAX))
             .min(self.cap);
         self.failures = self.failures.saturating_add(1);
-        let half = exp / 2;
-        let spread = (exp - half).as_nanos() as u64;
+        let spread = exp.as_nanos().min(u128::from(u64::MAX)) as u64;
         let jitter = if spread == 0 {
             0
         } else {
             self.next_random() % (spread + 1)
         };
-        half + Duration::from_nanos(jitter)
+        exp + Duration::from_nanos(jitter)
     }
 
     /// Forgets past failures (after a success).
