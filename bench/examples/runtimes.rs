@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use kubewire::{Async, AsyncCluster, BoxFuture, Config, TransportOptions, WatchStart};
+use kubewire::{Async, AsyncCluster, BoxFuture, Config, TransportOptions, watch::WatchStart};
 use kubewire_conformance::ReplayServer;
 use kubewire_conformance::suite::corpus_fixture;
 use kubewire_isahc::IsahcTransport;
@@ -18,7 +18,7 @@ use kubewire_isahc::IsahcTransport;
 /// Watches pods from a recorded resourceVersion: three events, then
 /// nothing within 300 ms (the timer ends the wait).
 async fn watch_a_little(cluster: &AsyncCluster<IsahcTransport>) -> kubewire::Result<()> {
-    let mut options = kubewire::WatcherOptions::default();
+    let mut options = kubewire::watch::WatcherOptions::default();
     options.start = WatchStart::Version("7800".into());
     let mut watch = cluster.pods().namespace("demo")?.watch_with(options)?;
     for _ in 0..3 {
@@ -34,7 +34,7 @@ async fn watch_a_little(cluster: &AsyncCluster<IsahcTransport>) -> kubewire::Res
     Ok(())
 }
 
-fn cluster_with(url: &str, timer: impl kubewire::Timer) -> kubewire::Result<AsyncCluster<IsahcTransport>> {
+fn cluster_with(url: &str, timer: impl kubewire::client::Timer) -> kubewire::Result<AsyncCluster<IsahcTransport>> {
     let config = Config::new(url)?;
     let transport = IsahcTransport::new(&config, &TransportOptions::default())?;
     Ok(AsyncCluster::with_transport(config, Async::new(transport).with_timer(timer)))

@@ -57,7 +57,7 @@ fn per_line<T: serde::de::DeserializeOwned>(stream: &[u8]) -> usize {
 }
 
 fn kubewire_watch(stream: &[u8], chunk: usize) -> usize {
-    let mut decoder = kubewire::WatchDecoder::new();
+    let mut decoder = kubewire::watch::WatchDecoder::new();
     let mut n = 0;
     for piece in stream.chunks(chunk) {
         decoder.feed(piece);
@@ -150,14 +150,14 @@ pub fn list(items: usize, runs: usize) -> Table {
     println!("pod list: {items} pods, {mb:.1} MB");
     let mut t = Table::default();
     let ours = best_of(runs, || {
-        kubewire::decode_list(body.clone()).map_or(0, |l| l.items().len())
+        kubewire::request::decode_list(body.clone()).map_or(0, |l| l.items().len())
     });
     assert_eq!(ours.count, items);
     // kubewire's pager asks for 500 items a page: the first item is ready
     // once the first page is decoded.
     let page = Bytes::from(data::pod_list(500));
     let first_page = best_of(runs, || {
-        kubewire::decode_list(page.clone()).map_or(0, |l| l.items().len())
+        kubewire::request::decode_list(page.clone()).map_or(0, |l| l.items().len())
     });
     let limit = best_of(runs, || {
         usize::from(serde_json::from_slice::<IgnoredAny>(&body).is_ok()) * items

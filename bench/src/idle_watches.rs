@@ -78,8 +78,8 @@ pub fn run(watches: usize, idle: Duration) {
         })
     };
     let cluster = kubewire_isahc::AsyncCluster::new(url.trim()).expect("cluster");
-    let mut options = kubewire::WatcherOptions::default();
-    options.start = kubewire::WatchStart::Version("1".into());
+    let mut options = kubewire::watch::WatcherOptions::default();
+    options.start = kubewire::watch::WatchStart::Version("1".into());
     let mut streams: Vec<_> = (0..watches)
         .map(|_| {
             cluster

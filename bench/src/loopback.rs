@@ -183,9 +183,9 @@ struct Client {
 
 /// The watch both kubewire facades open: from the list's version, with
 /// kube-rs's default `timeoutSeconds`, so one fixture serves every client.
-fn watch_options() -> kubewire::WatcherOptions {
-    let mut options = kubewire::WatcherOptions::default();
-    options.start = kubewire::WatchStart::Version("20000".into());
+fn watch_options() -> kubewire::watch::WatcherOptions {
+    let mut options = kubewire::watch::WatcherOptions::default();
+    options.start = kubewire::watch::WatchStart::Version("20000".into());
     options.timeout_seconds = Some(290);
     options
 }

@@ -18,8 +18,10 @@ use std::time::Instant;
 use kubewire::bytes::Bytes;
 use kubewire::http::{self, Request};
 use kubewire::{
-    Config, Endpoint, GetParams, Item, Kind, ListParams, Pager, Patch, Scope, Watcher,
-    WatcherEvent, WatcherOptions, WriteParams,
+    Config, Item, Kind, ListParams, Patch, WriteParams,
+    pager::Pager,
+    request::{Endpoint, GetParams, Scope},
+    watch::{Watcher, WatcherEvent, WatcherOptions},
 };
 
 type Failure = Box<dyn std::error::Error>;
@@ -138,8 +140,9 @@ fn main() -> Result<(), Failure> {
 
     // Fetch a ReplicaSet; read its spec and observed replicas.
     let replicasets = endpoint(Kind::ReplicaSet, in_demo.clone())?;
-    let rs =
-        kubewire::item_from_response(fetch(replicasets.get("auth-v3", &GetParams::default()))?)?;
+    let rs = kubewire::request::item_from_response(fetch(
+        replicasets.get("auth-v3", &GetParams::default()),
+    )?)?;
     let value = rs.to_value()?;
     println!(
         "replicaset {}: version {}, spec.replicas {}, status.replicas {}",
@@ -151,7 +154,7 @@ fn main() -> Result<(), Failure> {
 
     // Set a label: the answer is the new revision.
     let patch = Patch::Strategic(serde_json::json!({"metadata": {"labels": {"mylabel": "value"}}}));
-    let rs2 = kubewire::item_from_response(fetch(replicasets.patch(
+    let rs2 = kubewire::request::item_from_response(fetch(replicasets.patch(
         "auth-v3",
         &patch,
         &WriteParams::default(),

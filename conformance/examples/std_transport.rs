@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use kubewire::TransportErrorKind as K;
+use kubewire::error::TransportErrorKind as K;
 use kubewire::{Config, Error, RequestKind, Result, TransportOptions};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};

@@ -5,8 +5,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use kubewire::{
-    ApiResource, Cluster, ClusterView, Config, ConnectDriver, Driver, Error, Item,
-    TransportErrorKind, View, WatchEventType, WatchStart, WatcherOptions,
+    Cluster, ClusterView, Config, Driver, Error, Item, WatchEventType,
+    client::ConnectDriver,
+    error::TransportErrorKind,
+    request::{ApiResource, View},
+    watch::{WatchStart, WatcherOptions},
 };
 
 use crate::chunking::Chunking;
@@ -312,15 +315,20 @@ fn create_seed_kind<D: Driver>(cluster: &Cluster<D>) {
     let kubewire::AnyItem::Namespace(ns) = created else {
         panic!("the item of the right kind, got {created:?}")
     };
-    assert_eq!(ns.phase().expect("phase"), kubewire::NamespacePhase::Active);
+    assert_eq!(
+        ns.phase().expect("phase"),
+        kubewire::model::NamespacePhase::Active
+    );
 }
 
 fn pod_at(name: &str, version: &str) -> kubewire::Pod {
     let json = format!(
         r#"{{"kind":"Pod","apiVersion":"v1","metadata":{{"name":"{name}","namespace":"demo","resourceVersion":"{version}"}},"status":{{"phase":"Pending"}}}}"#
     );
-    kubewire::TypedItem::from_item(kubewire::decode_item(bytes::Bytes::from(json)).expect("pod"))
-        .expect("a Pod")
+    kubewire::model::TypedItem::from_item(
+        kubewire::request::decode_item(bytes::Bytes::from(json)).expect("pod"),
+    )
+    .expect("a Pod")
 }
 
 fn wait_ready<D: Driver>(cluster: &Cluster<D>) {
@@ -346,7 +354,7 @@ fn wait_raises<D: Driver>(cluster: &Cluster<D>) {
     let err =
         D::wait(pod.wait(&["ContainersReady"], &["Ready"], Duration::from_secs(10))).unwrap_err();
     assert!(
-        matches!(err, Error::Wait(kubewire::WaitFailure::Raised { ref condition, .. }) if condition == "Ready"),
+        matches!(err, Error::Wait(kubewire::error::WaitFailure::Raised { ref condition, .. }) if condition == "Ready"),
         "{err}"
     );
 }
@@ -356,7 +364,10 @@ fn wait_times_out<D: Driver>(cluster: &Cluster<D>) {
     let started = Instant::now();
     let err = D::wait(pod.wait(&["Initialized"], &[], Duration::from_millis(500))).unwrap_err();
     assert!(
-        matches!(err, Error::Wait(kubewire::WaitFailure::TimedOut { .. })),
+        matches!(
+            err,
+            Error::Wait(kubewire::error::WaitFailure::TimedOut { .. })
+        ),
         "{err}"
     );
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -627,18 +638,18 @@ fn wait_deleted<D: Driver>(cluster: &Cluster<D>) {
     D::wait(deployments.delete_with("brief", Some("demo"), &dry)).expect("dry run");
     let json = r#"{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"brief","namespace":"demo","resourceVersion":"7887"}}"#;
     let brief = deployments.bind(
-        kubewire::TypedItem::from_item(
-            kubewire::decode_item(bytes::Bytes::from(json)).expect("item"),
+        kubewire::model::TypedItem::from_item(
+            kubewire::request::decode_item(bytes::Bytes::from(json)).expect("item"),
         )
         .expect("a Deployment"),
     );
     let err = D::wait(brief.wait(&["Available"], &[], Duration::from_secs(10))).unwrap_err();
     assert!(
-        matches!(err, Error::Wait(kubewire::WaitFailure::Deleted { ref name }) if name == "brief"),
+        matches!(err, Error::Wait(kubewire::error::WaitFailure::Deleted { ref name }) if name == "brief"),
         "{err}"
     );
     let mut foreground = kubewire::DeleteParams::default();
-    foreground.propagation_policy = Some(kubewire::PropagationPolicy::Foreground);
+    foreground.propagation_policy = Some(kubewire::request::PropagationPolicy::Foreground);
     D::wait(brief.delete_with(&foreground)).expect("deleted");
 }
 
@@ -905,7 +916,7 @@ pub fn run_tls<D: ConnectDriver>(name: &str) -> Vec<String> {
     wrong_ca.credentials.certificate_authority = Some(pki.other_ca.clone());
     let mut stray_key = config.clone();
     if let Some(cert) = &mut stray_key.credentials.client_certificate {
-        cert.key_pem = kubewire::Sensitive::new(pki.stray_key.clone());
+        cert.key_pem = kubewire::config::Sensitive::new(pki.stray_key.clone());
     }
     let mut anonymous = config.clone();
     anonymous.credentials.client_certificate = None;

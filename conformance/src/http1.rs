@@ -72,7 +72,7 @@ pub fn framing(headers: &[(String, String)], default: Framing) -> Option<Framing
     }
 }
 
-/// A connection with a read buffer. Reads wake up every [`POLL`] to check
+/// A connection with a read buffer. Reads wake up every `POLL` to check
 /// `stop`, so a server can shut down connections blocked in a read.
 #[derive(Debug)]
 pub struct Wire {

@@ -4,8 +4,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use kubewire::{
-    ApiResource, Config, Endpoint, Item, Kind, ListParams, Pager, Result, Scope, Status, Watcher,
-    WatcherEvent,
+    Config, Item, Kind, ListParams, Result,
+    model::Status,
+    pager::Pager,
+    request::{ApiResource, Endpoint, Scope},
+    watch::{Watcher, WatcherEvent},
 };
 
 use crate::driver::{BodyError, Driver};
@@ -88,14 +91,14 @@ impl<'a> Ctx<'a> {
 
     /// Sends a request and decodes the answer as an item.
     pub fn item(&mut self, request: Result<http::Request<Bytes>>) -> Result<Item> {
-        kubewire::item_from_response(self.send(request))
+        kubewire::request::item_from_response(self.send(request))
     }
 
     /// Fetches one object through a view and decodes it as the view's type
     /// (fails the scenario on any error).
-    pub fn fetch<T: kubewire::ViewItem>(
+    pub fn fetch<T: kubewire::request::ViewItem>(
         &mut self,
-        view: &kubewire::View<T>,
+        view: &kubewire::request::View<T>,
         name: &str,
         namespace: Option<&str>,
     ) -> T {
@@ -107,15 +110,15 @@ impl<'a> Ctx<'a> {
     /// Sends a request whose answer is a `Status` (or an error).
     pub fn status(&mut self, request: Result<http::Request<Bytes>>) -> Result<Status> {
         let (parts, body) = self.send(request).into_parts();
-        kubewire::check_status(parts.status.as_u16(), &parts.headers, &body)?;
-        kubewire::decode_status(&body)
+        kubewire::request::check_status(parts.status.as_u16(), &parts.headers, &body)?;
+        kubewire::request::decode_status(&body)
     }
 
     /// Sends a request and decodes the answer as any JSON (discovery and
     /// other documents the core does not model yet).
     pub fn json(&mut self, request: Result<http::Request<Bytes>>) -> Result<serde_json::Value> {
         let (parts, body) = self.send(request).into_parts();
-        kubewire::check_status(parts.status.as_u16(), &parts.headers, &body)?;
+        kubewire::request::check_status(parts.status.as_u16(), &parts.headers, &body)?;
         serde_json::from_slice(&body).map_err(|e| kubewire::Error::Decode {
             expected: "a JSON document",
             message: e.to_string(),
@@ -126,15 +129,15 @@ impl<'a> Ctx<'a> {
     /// `discovery` with what the server answers.
     pub fn discover(
         &mut self,
-        discovery: &mut kubewire::Discovery,
+        discovery: &mut kubewire::discovery::Discovery,
         api_version: &str,
         kind: &str,
-    ) -> Result<kubewire::DiscoveredResource> {
-        let mut lookup = kubewire::Lookup::new(api_version, kind)?;
+    ) -> Result<kubewire::discovery::DiscoveredResource> {
+        let mut lookup = kubewire::discovery::Lookup::new(api_version, kind)?;
         loop {
             match lookup.next(discovery, &self.config)? {
-                kubewire::LookupStep::Found(found) => return Ok(found),
-                kubewire::LookupStep::Send(request) => {
+                kubewire::discovery::LookupStep::Found(found) => return Ok(found),
+                kubewire::discovery::LookupStep::Send(request) => {
                     let answer = self.send(Ok(request));
                     lookup.handle_response(discovery, answer)?;
                 }

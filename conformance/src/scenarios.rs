@@ -3,10 +3,11 @@
 //! asserts what the client observed.
 
 use kubewire::{
-    AddressType, ApiResource, DaemonSet, DeleteParams, Deployment, Error, GetParams, Kind,
-    ListParams, LogParams, Namespace, NamespacePhase, Node, Patch, Pod, PropagationPolicy, Proxy,
-    ReplicaSet, ReplicationController, Scope, Secret, SecretType, Service, TypedItem, View,
-    WatchStart, Watcher, WatcherEvent, WatcherOptions, WriteParams,
+    DaemonSet, DeleteParams, Deployment, Error, Kind, ListParams, LogParams, Namespace, Node,
+    Patch, Pod, ReplicaSet, ReplicationController, Secret, Service, WriteParams,
+    model::{AddressType, NamespacePhase, SecretType, TypedItem},
+    request::{ApiResource, GetParams, PropagationPolicy, Proxy, Scope, View},
+    watch::{WatchStart, Watcher, WatcherEvent, WatcherOptions},
 };
 use serde_json::json;
 
@@ -550,7 +551,7 @@ fn deletes(cx: &mut Ctx<'_>) {
         &ListParams::default().labels("app=tmp"),
         &DeleteParams::default(),
     ));
-    let deleted = kubewire::list_from_response(resp).expect("a list of what was deleted");
+    let deleted = kubewire::request::list_from_response(resp).expect("a list of what was deleted");
     assert_eq!(names(deleted.items()), ["tmp-0", "tmp-1"]);
     let err = cx
         .item(pods.delete("gone-0", &DeleteParams::default()))
@@ -761,7 +762,7 @@ fn custom_resources(cx: &mut Ctx<'_>) {
     assert!(established, "{conditions}");
     // Discovery finds the new group: the plain APIGroupList, then the
     // group version's APIResourceList.
-    let mut discovery = kubewire::Discovery::default();
+    let mut discovery = kubewire::discovery::Discovery::default();
     let found = cx
         .discover(&mut discovery, "ops.example.com/v1", "Backup")
         .expect("discovered");
@@ -815,7 +816,7 @@ fn discovery(cx: &mut Ctx<'_>) {
     assert_eq!(version["gitVersion"], "v1.36.2");
     // Plain discovery: /api lists v1, /api/v1 its resources; /apis the
     // groups, /apis/apps/v1 theirs. Subresources attach to their parent.
-    let mut discovery = kubewire::Discovery::default();
+    let mut discovery = kubewire::discovery::Discovery::default();
     let pods = cx.discover(&mut discovery, "v1", "Pod").expect("pods");
     assert_eq!((pods.plural(), pods.is_namespaced()), ("pods", true));
     assert!(pods.subresources().iter().any(|s| s == "log"), "{pods:?}");
@@ -832,7 +833,7 @@ fn discovery(cx: &mut Ctx<'_>) {
 
 fn aggregated_discovery(cx: &mut Ctx<'_>) {
     // One request per root holds every resource of every version.
-    let mut discovery = kubewire::Discovery::default();
+    let mut discovery = kubewire::discovery::Discovery::default();
     let cms = cx
         .discover(&mut discovery, "v1", "ConfigMap")
         .expect("configmaps");
@@ -850,7 +851,7 @@ fn aggregated_discovery(cx: &mut Ctx<'_>) {
 }
 
 fn discovery_refresh(cx: &mut Ctx<'_>) {
-    let mut discovery = kubewire::Discovery::default();
+    let mut discovery = kubewire::discovery::Discovery::default();
     cx.discover(&mut discovery, "apps/v1", "Deployment")
         .expect("deployments");
     assert!(!discovery.lists("ops.example.com/v1"), "not yet created");
@@ -1165,7 +1166,7 @@ fn pod_logs(cx: &mut Ctx<'_>) {
     params.container = Some("nginx".into());
     params.tail_lines = Some(3);
     let body = cx.send(pods.logs("web-0", &params));
-    let mut decoder = kubewire::LineDecoder::new(false);
+    let mut decoder = kubewire::request::LineDecoder::new(false);
     let mut lines = decoder.feed(body.body());
     lines.extend(decoder.finish());
     let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
@@ -1174,7 +1175,7 @@ fn pod_logs(cx: &mut Ctx<'_>) {
     params.container = Some("nginx".into());
     params.timestamps = true;
     let body = cx.send(pods.logs("web-0", &params));
-    let mut decoder = kubewire::LineDecoder::new(true);
+    let mut decoder = kubewire::request::LineDecoder::new(true);
     let lines = decoder.feed(body.body());
     assert_eq!(lines[0].text, "ready to serve \u{2713}");
     assert_eq!(
@@ -1188,7 +1189,7 @@ fn pod_logs(cx: &mut Ctx<'_>) {
     params.follow = true;
     let request = pods.logs("web-0", &params).expect("request");
     let response = cx.send(Ok(request));
-    let mut decoder = kubewire::LineDecoder::new(false);
+    let mut decoder = kubewire::request::LineDecoder::new(false);
     let mut lines = decoder.feed(response.body());
     lines.extend(decoder.finish());
     let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();

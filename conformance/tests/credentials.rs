@@ -1,7 +1,10 @@
 //! The facade puts fresh credentials on every request: a rotated token file
 //! is read again before the next request.
 
-use kubewire::{Auth, Cluster, Config, DynamicToken};
+use kubewire::{
+    Cluster, Config,
+    config::{Auth, DynamicToken},
+};
 use kubewire_conformance::{Chunking, Fixture, SansIoDriver, SansIoTransport};
 
 #[test]

@@ -2,9 +2,10 @@
 
 use http::Uri;
 
+pub use crate::sensitive::Sensitive;
+pub use crate::token::DynamicToken;
+
 use crate::error::{Error, Result};
-use crate::sensitive::Sensitive;
-use crate::token::DynamicToken;
 
 /// The base URL `kubectl proxy` serves, the seed library's default.
 pub const DEFAULT_BASE_URL: &str = "http://localhost:8001/";
@@ -107,8 +108,8 @@ impl Default for Config {
 /// `***@` (for server and proxy URLs in messages).
 ///
 /// ```
-/// assert_eq!(kubewire::redacted_url("http://me:pw@proxy:3128"), "http://***@proxy:3128");
-/// assert_eq!(kubewire::redacted_url("https://k8s:6443/x"), "https://k8s:6443/x");
+/// assert_eq!(kubewire::config::redacted_url("http://me:pw@proxy:3128"), "http://***@proxy:3128");
+/// assert_eq!(kubewire::config::redacted_url("https://k8s:6443/x"), "https://k8s:6443/x");
 /// ```
 pub fn redacted_url(url: &str) -> String {
     shown(url)

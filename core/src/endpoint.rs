@@ -6,12 +6,12 @@ use bytes::Bytes;
 use http::{Method, Request};
 use serde::Serialize;
 
+use crate::assemble::{self as request, JSON};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::params::{DeleteParams, GetParams, ListParams, LogParams, WatchParams, WriteParams};
 use crate::patch::Patch;
 use crate::query::Query;
-use crate::request::{self, JSON};
 use crate::resource::ApiResource;
 use crate::segment;
 
@@ -31,7 +31,7 @@ pub enum Scope {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use kubewire::{Config, Endpoint, Kind, ListParams, Scope};
+/// use kubewire::{Config, Kind, ListParams, request::{Endpoint, Scope}};
 /// let config = Arc::new(Config::default());
 /// let pods = Endpoint::new(config, Kind::Pod.api_resource(0).unwrap(),
 ///                          Scope::Namespace("demo".into())).unwrap();

@@ -1,7 +1,7 @@
 //! One request's policy as a sans-IO state machine: fresh credentials,
 //! client-side pacing, retries with `Retry-After`, and API-path fallback.
 //!
-//! The same driving contract as [`crate::Watcher`]: ask
+//! The same driving contract as [`crate::watch::Watcher`]: ask
 //! [`Exchange::poll_transmit`] for a request to send, report what came back
 //! with [`Exchange::handle_response`] (or [`Exchange::handle_failure`]),
 //! sleep until [`Exchange::poll_timeout`] when it has nothing to send, and
@@ -11,14 +11,15 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
+pub use crate::rate_limit::{RateLimit, RateLimiter};
+pub use crate::retry::RetryPolicy;
+
 use bytes::Bytes;
 use http::{Request, Response};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::rate_limit::RateLimiter;
 use crate::response;
-use crate::retry::RetryPolicy;
 
 /// A successful (2xx) answer (or any answer, see
 /// [`Exchange::any_status`]) and the API path that gave it.
@@ -51,7 +52,7 @@ enum State {
 ///
 /// ```
 /// use std::time::{Duration, Instant, SystemTime};
-/// use kubewire::{Exchange, RetryPolicy};
+/// use kubewire::{exchange::{Exchange, RetryPolicy}};
 /// let request = http::Request::get("http://127.0.0.1:8001/api/v1/nodes")
 ///     .body(bytes::Bytes::new())?;
 /// let mut exchange = Exchange::new(request).retry(RetryPolicy::default());

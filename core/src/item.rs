@@ -11,7 +11,7 @@ use crate::meta::ObjectMeta;
 /// eagerly, everything else on access.
 ///
 /// ```
-/// let item = kubewire::decode_item(bytes::Bytes::from_static(
+/// let item = kubewire::request::decode_item(bytes::Bytes::from_static(
 ///     br#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-0","namespace":"demo",
 ///          "uid":"u1","resourceVersion":"42","labels":{"app":"web"}},"spec":{}}"#)).unwrap();
 /// assert_eq!(item.meta().name(), "web-0");
@@ -165,7 +165,7 @@ impl Item {
     /// `selfLink` held before Kubernetes 1.20 stopped sending it.
     ///
     /// ```
-    /// let item = kubewire::decode_item(bytes::Bytes::from_static(
+    /// let item = kubewire::request::decode_item(bytes::Bytes::from_static(
     ///     br#"{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"web","namespace":"demo"}}"#)).unwrap();
     /// assert_eq!(item.link("deployments").unwrap(), "/apis/apps/v1/namespaces/demo/deployments/web");
     /// ```

@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use kubewire::{Config, Endpoint, GetParams, Kind, Scope};
+//! use kubewire::{Config, Kind, request::{Endpoint, GetParams, Scope}};
 //!
 //! let config = Arc::new(Config::new("http://localhost:8001")?);
 //! let rs = Endpoint::new(config, Kind::ReplicaSet.api_resource(0).unwrap(),
@@ -19,17 +19,21 @@
 //! let body = bytes::Bytes::from_static(br#"{"kind":"Status","apiVersion":"v1","metadata":{},
 //!   "status":"Failure","message":"replicasets.apps \"auth-v3\" not found","reason":"NotFound",
 //!   "details":{"name":"auth-v3","group":"apps","kind":"replicasets"},"code":404}"#);
-//! let err = kubewire::check_status(404, &Default::default(), &body).unwrap_err();
+//! let err = kubewire::request::check_status(404, &Default::default(), &body).unwrap_err();
 //! assert!(matches!(err, kubewire::Error::NotFound(_)));
 //! # Ok::<(), kubewire::Error>(())
 //! ```
 
-mod client;
-mod config;
-mod discovery;
+pub mod client;
+pub mod config;
+pub mod discovery;
+pub mod error;
+pub mod exchange;
+pub mod pager;
+pub mod watch;
+
+mod assemble;
 mod endpoint;
-mod error;
-mod exchange;
 mod item;
 mod items;
 mod kind;
@@ -40,14 +44,12 @@ mod manifest;
 mod meta;
 #[cfg(feature = "k8s-openapi")]
 mod openapi;
-mod pager;
 mod params;
 mod patch;
 mod proxy;
 mod quantity;
 mod query;
 mod rate_limit;
-mod request;
 mod resource;
 mod response;
 mod retry;
@@ -60,76 +62,66 @@ mod time;
 mod token;
 mod view;
 mod view_writes;
-mod watch;
 mod yaml;
 
-pub use client::blocking::{BlockingBody, PipeReader};
-pub use client::bound::Bound;
-pub use client::cluster::{AsyncCluster, Cluster};
-pub use client::driver::{BoxFuture, Driver};
-pub use client::lifecycle::Lifecycle;
-pub use client::nonblocking::Async;
-pub use client::pages::Pages;
-pub use client::proxy::ClusterProxy;
-pub use client::streams::{LogLines, ProxyWatch};
-pub use client::timer::{ThreadTimer, Timer};
-pub use client::transport::{
-    AsyncConnect, AsyncTransport, Connect, ConnectDriver, RequestKind, Transport, TransportOptions,
+/// The vocabulary: items (one resource at one resourceVersion), their typed
+/// forms and accessors, lists, statuses, quantities, times, manifests.
+pub mod model {
+    pub use crate::item::Item;
+    pub use crate::items::any::AnyItem;
+    pub use crate::items::namespace::{Namespace, NamespacePhase};
+    pub use crate::items::node::{AddressType, Capacity, ConditionStatus, Node, NodeCondition};
+    pub use crate::items::pod::{Container, ContainerState, Pod, PodPhase};
+    pub use crate::items::secret::{Secret, SecretType};
+    pub use crate::items::service::{LoadBalancerIngress, Service};
+    pub use crate::items::typed::TypedItem;
+    pub use crate::items::workloads::{DaemonSet, Deployment, ReplicaSet, ReplicationController};
+    pub use crate::kind::Kind;
+    pub use crate::list::{ItemList, SkippedItem};
+    pub use crate::logs::LogLine;
+    pub use crate::manifest::Manifest;
+    pub use crate::meta::{Labels, ObjectMeta, OwnerReference};
+    pub use crate::quantity::{Quantity, QuantityFormat};
+    pub use crate::scale::Scale;
+    pub use crate::status::{Status, StatusCause, StatusDetails, StatusListMeta};
+    pub use crate::time::Timestamp;
+}
+
+/// Requests and answers, sans IO: views and endpoints that build every
+/// verb's request, their parameters, patches, selectors, and the decoders
+/// of whole answers and log streams.
+pub mod request {
+    pub use crate::endpoint::{Endpoint, Scope};
+    pub use crate::logs::LineDecoder;
+    pub use crate::params::{
+        DeleteParams, FieldValidation, GetParams, ListParams, LogParams, Preconditions,
+        PropagationPolicy, ResourceVersionMatch, WatchParams, WriteParams,
+    };
+    pub use crate::patch::Patch;
+    pub use crate::proxy::Proxy;
+    pub use crate::resource::ApiResource;
+    pub use crate::response::{
+        check_status, decode_item, decode_list, decode_status, error_from_response,
+        item_from_response, list_from_response,
+    };
+    pub use crate::selector::Selector;
+    pub use crate::view::{View, ViewItem};
+    pub use crate::view_writes::MetadataMap;
+}
+
+// What a first program needs; everything else is in the modules above.
+pub use client::{
+    Async, AsyncCluster, AsyncConnect, AsyncTransport, Bound, BoxFuture, Cluster, ClusterView,
+    Connect, Driver, RequestKind, Transport, TransportOptions,
 };
-pub use client::view::ClusterView;
-pub use client::watch::{StopHandle, ViewEvent, WatchIter};
-pub use client::writes::BoundMap;
-pub use config::{
-    Auth, ClientCertificate, Config, Credentials, DEFAULT_BASE_URL, DEFAULT_USER_AGENT,
-    Impersonation, SERVICE_ACCOUNT_DIR, redacted_url,
+pub use config::Config;
+pub use error::{Error, Result};
+pub use model::{
+    AnyItem, DaemonSet, Deployment, Item, Kind, Manifest, Namespace, Node, Pod, Quantity,
+    ReplicaSet, ReplicationController, Secret, Service,
 };
-pub use discovery::catalog::{Discovery, Root, RootDocument};
-pub use discovery::lookup::{AGGREGATED_ACCEPT, Lookup, LookupStep};
-pub use discovery::resource::DiscoveredResource;
-pub use endpoint::{Endpoint, Scope};
-pub use error::{ApiError, Error, ErrorBody, Result, TransportErrorKind, WaitFailure};
-pub use exchange::{Answer, Exchange};
-pub use item::Item;
-pub use items::any::AnyItem;
-pub use items::namespace::{Namespace, NamespacePhase};
-pub use items::node::{AddressType, Capacity, ConditionStatus, Node, NodeCondition};
-pub use items::pod::{Container, ContainerState, Pod, PodPhase};
-pub use items::secret::{Secret, SecretType};
-pub use items::service::{LoadBalancerIngress, Service};
-pub use items::typed::TypedItem;
-pub use items::workloads::{DaemonSet, Deployment, ReplicaSet, ReplicationController};
-pub use kind::Kind;
-pub use list::{ItemList, SkippedItem};
-pub use logs::{LineDecoder, LogLine};
-pub use manifest::Manifest;
-pub use meta::{Labels, ObjectMeta, OwnerReference};
-pub use pager::{MAX_PAGES, MAX_RESTARTS, PageOutcome, Pager};
-pub use params::{
-    DeleteParams, FieldValidation, GetParams, ListParams, LogParams, Preconditions,
-    PropagationPolicy, ResourceVersionMatch, WatchParams, WriteParams,
-};
-pub use patch::Patch;
-pub use proxy::Proxy;
-pub use quantity::{Quantity, QuantityFormat};
-pub use rate_limit::{RateLimit, RateLimiter};
-pub use resource::ApiResource;
-pub use response::{
-    check_status, decode_item, decode_list, decode_status, error_from_response, item_from_response,
-    list_from_response,
-};
-pub use retry::RetryPolicy;
-pub use scale::Scale;
-pub use selector::Selector;
-pub use sensitive::Sensitive;
-pub use status::{Status, StatusCause, StatusDetails, StatusListMeta};
-pub use time::Timestamp;
-pub use token::DynamicToken;
-pub use view::{View, ViewItem};
-pub use view_writes::MetadataMap;
-pub use watch::backoff::Backoff;
-pub use watch::decoder::WatchDecoder;
-pub use watch::event::{INITIAL_EVENTS_END, WatchEvent, WatchEventType};
-pub use watch::watcher::{OnError, WatchStart, Watcher, WatcherEvent, WatcherOptions};
+pub use request::{DeleteParams, ListParams, LogParams, Patch, Selector, WriteParams};
+pub use watch::WatchEventType;
 
 pub use bytes;
 pub use http;

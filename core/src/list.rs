@@ -110,7 +110,7 @@ impl ItemList {
     }
 
     /// The items of a leniently decoded page that did not decode (a
-    /// [`crate::Pager`] page): report them; the others are in `items`.
+    /// [`crate::pager::Pager`] page): report them; the others are in `items`.
     pub fn skipped(&self) -> &[SkippedItem] {
         &self.skipped
     }

@@ -17,7 +17,7 @@ pub struct LogLine {
 /// without a newline comes out of [`LineDecoder::finish`].
 ///
 /// ```
-/// use kubewire::LineDecoder;
+/// use kubewire::request::LineDecoder;
 /// let mut d = LineDecoder::new(true);
 /// let mut lines = d.feed(b"2026-11-21T05:00:00.5Z hello\n2026-11-21T05:00:01Z wor");
 /// lines.extend(d.feed(b"ld\r\n"));

@@ -9,7 +9,7 @@ use crate::time::Timestamp;
 /// `metadata` of an object: identity, version, labels and ownership.
 ///
 /// ```
-/// let item = kubewire::decode_item(bytes::Bytes::from_static(br#"{"kind":"Pod","apiVersion":"v1",
+/// let item = kubewire::request::decode_item(bytes::Bytes::from_static(br#"{"kind":"Pod","apiVersion":"v1",
 ///   "metadata":{"name":"web-0","namespace":"demo","uid":"u1","resourceVersion":"42",
 ///   "creationTimestamp":"2026-11-21T05:42:50Z","labels":{"app":"web"}}}"#)).unwrap();
 /// let meta = item.meta();
@@ -111,7 +111,7 @@ impl ObjectMeta {
 }
 
 /// An immutable map of labels. Changing labels is a request to the server
-/// (see [`crate::View::label_request`] and [`crate::BoundMap`]); its answer is the new revision.
+/// (see [`crate::request::View::label_request`] and [`crate::client::BoundMap`]); its answer is the new revision.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct Labels(BTreeMap<String, String>);

@@ -16,7 +16,7 @@ impl Item {
     ///
     /// ```
     /// # use k8s_openapi::api::core::v1::{ConfigMap, Pod};
-    /// let item = kubewire::decode_item(bytes::Bytes::from_static(br#"{"kind":"Pod",
+    /// let item = kubewire::request::decode_item(bytes::Bytes::from_static(br#"{"kind":"Pod",
     ///   "apiVersion":"v1","metadata":{"name":"web-0","namespace":"demo"},
     ///   "spec":{"containers":[{"name":"nginx","image":"nginx:1.27"}]}}"#))?;
     /// let pod: Pod = item.to_typed()?;

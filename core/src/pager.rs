@@ -41,7 +41,7 @@ pub enum PageOutcome {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use kubewire::{Config, Endpoint, Kind, ListParams, PageOutcome, Pager, Scope};
+/// use kubewire::{Config, Kind, ListParams, pager::{PageOutcome, Pager}, request::{Endpoint, Scope}};
 /// let pods = Endpoint::new(Arc::new(Config::default()), Kind::Pod.api_resource(0).unwrap(),
 ///                          Scope::Namespace("demo".into())).unwrap();
 /// let mut pager = Pager::new(pods, ListParams::default().limit(Some(2)));

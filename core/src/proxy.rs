@@ -5,10 +5,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Method, Request};
 
+use crate::assemble::{self as request, JSON};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::query::Query;
-use crate::request::{self, JSON};
 use crate::segment;
 
 /// Builds requests from path components and query pairs, for objects
@@ -21,7 +21,7 @@ use crate::segment;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use kubewire::{Config, Proxy};
+/// use kubewire::{Config, request::Proxy};
 /// let proxy = Proxy::new(Arc::new(Config::default()));
 /// let req = proxy.get(&["api/v1", "namespaces", "default"], &[]).unwrap();
 /// assert_eq!(req.uri().path(), "/api/v1/namespaces/default");

@@ -9,9 +9,9 @@ use crate::error::{Error, Result};
 /// at once. Off unless set in [`crate::Config::rate_limit`].
 ///
 /// ```
-/// let limit = kubewire::RateLimit::new(5.0, 10)?;
+/// let limit = kubewire::exchange::RateLimit::new(5.0, 10)?;
 /// assert_eq!((limit.qps(), limit.burst()), (5.0, 10));
-/// assert!(kubewire::RateLimit::new(0.0, 1).is_err());
+/// assert!(kubewire::exchange::RateLimit::new(0.0, 1).is_err());
 /// # Ok::<(), kubewire::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug)]
@@ -62,7 +62,7 @@ impl Eq for RateLimit {}
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use kubewire::{RateLimit, RateLimiter};
+/// use kubewire::{exchange::{RateLimit, RateLimiter}};
 /// let mut bucket = RateLimiter::new(RateLimit::new(2.0, 2)?);
 /// let t0 = Instant::now();
 /// assert_eq!(bucket.acquire(t0), Duration::ZERO);

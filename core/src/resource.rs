@@ -8,7 +8,7 @@ use crate::segment;
 /// anything else.
 ///
 /// ```
-/// use kubewire::ApiResource;
+/// use kubewire::request::ApiResource;
 /// let backups = ApiResource::new("ops.example.com", "v1", "Backup", "backups", true).unwrap();
 /// assert_eq!(backups.api_path(), "apis/ops.example.com/v1");
 /// assert_eq!(backups.api_version(), "ops.example.com/v1");

@@ -19,7 +19,7 @@ pub fn decode_item(body: Bytes) -> Result<Item> {
 /// Decodes a list body (a 2xx answer to list).
 ///
 /// ```
-/// let list = kubewire::decode_list(bytes::Bytes::from_static(
+/// let list = kubewire::request::decode_list(bytes::Bytes::from_static(
 ///     br#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"7",
 ///          "continue":"tok","remainingItemCount":3},"items":[{"metadata":{"name":"a"}}]}"#)).unwrap();
 /// assert_eq!(list.items()[0].kind(), "Pod");

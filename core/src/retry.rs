@@ -11,9 +11,9 @@ use crate::error::ApiError;
 ///
 /// ```
 /// use std::time::Duration;
-/// use kubewire::RetryPolicy;
+/// use kubewire::exchange::RetryPolicy;
 /// let policy = RetryPolicy::default();
-/// let throttled = kubewire::error_from_response(429, &Default::default(), b"{}");
+/// let throttled = kubewire::request::error_from_response(429, &Default::default(), b"{}");
 /// let api = throttled.api().unwrap();
 /// assert_eq!(policy.delay(&http::Method::POST, api, 0), Some(Duration::from_secs(1)));
 /// assert_eq!(policy.delay(&http::Method::POST, api, 3), None); // bounded

@@ -14,7 +14,7 @@ use crate::response;
 ///   "apiVersion":"autoscaling/v1","metadata":{"name":"shop","namespace":"demo",
 ///   "resourceVersion":"7790"},"spec":{"replicas":3},
 ///   "status":{"replicas":2,"selector":"app=shop"}}"#));
-/// let scale = kubewire::Scale::from_response(answer)?;
+/// let scale = kubewire::model::Scale::from_response(answer)?;
 /// assert_eq!((scale.replicas(), scale.observed_replicas()), (3, 2));
 /// assert_eq!(scale.selector(), Some("app=shop"));
 /// # Ok::<(), kubewire::Error>(())
@@ -90,7 +90,7 @@ impl Scale {
     }
 
     /// This scale with other desired replicas, for
-    /// [`crate::View::replace_scale_request`] (its resourceVersion stays: a
+    /// [`crate::request::View::replace_scale_request`] (its resourceVersion stays: a
     /// precondition).
     pub fn with_replicas(&self, replicas: i32) -> Scale {
         let mut next = self.clone();

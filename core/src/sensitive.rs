@@ -7,7 +7,7 @@ use std::fmt;
 /// logs or error messages.
 ///
 /// ```
-/// let token = kubewire::Sensitive::new("s3cr3t");
+/// let token = kubewire::config::Sensitive::new("s3cr3t");
 /// assert_eq!(format!("{token:?}"), "Sensitive(<redacted>)");
 /// assert_eq!(token.expose(), b"s3cr3t");
 /// ```

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// let body = br#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
 ///   "message":"pods \"x\" not found","reason":"NotFound",
 ///   "details":{"name":"x","kind":"pods"},"code":404}"#;
-/// let status: kubewire::Status = serde_json::from_slice(body).unwrap();
+/// let status: kubewire::model::Status = serde_json::from_slice(body).unwrap();
 /// assert_eq!(status.reason, "NotFound");
 /// assert_eq!(status.details.as_ref().unwrap().name, "x");
 /// ```

@@ -12,10 +12,10 @@ use crate::error::{Error, Result};
 /// `startedAt`, ...), with nanosecond precision and no time zone (UTC).
 ///
 /// ```
-/// let t: kubewire::Timestamp = "2026-11-21T05:42:50Z".parse().unwrap();
+/// let t: kubewire::model::Timestamp = "2026-11-21T05:42:50Z".parse().unwrap();
 /// assert_eq!(t.unix_seconds(), 1_795_239_770);
 /// assert_eq!(t.to_string(), "2026-11-21T05:42:50Z");
-/// let u: kubewire::Timestamp = "2026-11-21T06:42:50.5+01:00".parse().unwrap();
+/// let u: kubewire::model::Timestamp = "2026-11-21T06:42:50.5+01:00".parse().unwrap();
 /// assert_eq!(u.unix_seconds(), t.unix_seconds());
 /// assert_eq!(u.subsec_nanos(), 500_000_000);
 /// ```

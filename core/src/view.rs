@@ -67,7 +67,7 @@ impl ViewItem for Item {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use kubewire::{Config, Pod, View};
+/// use kubewire::{Config, Pod, request::View};
 /// let pods = View::<Pod>::new(Arc::new(Config::default()))
 ///     .namespace("demo").unwrap()
 ///     .filter(Some("app=web"), None).unwrap();

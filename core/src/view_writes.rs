@@ -156,7 +156,7 @@ impl<T: ViewItem> View<T> {
     }
 
     /// Sets the desired replicas through `.../scale` (a JSON merge patch of
-    /// `spec.replicas`; the answer is the new [`crate::Scale`]).
+    /// `spec.replicas`; the answer is the new [`crate::model::Scale`]).
     pub fn set_scale_request(
         &self,
         name: &str,

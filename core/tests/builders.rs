@@ -2,7 +2,11 @@
 
 use std::sync::Arc;
 
+use kubewire::config::*;
+use kubewire::error::*;
 use kubewire::http::Method;
+use kubewire::model::*;
+use kubewire::request::*;
 use kubewire::*;
 use serde_json::json;
 

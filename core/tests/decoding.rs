@@ -5,7 +5,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use kubewire::config::*;
+use kubewire::error::*;
 use kubewire::http::{HeaderMap, HeaderValue};
+use kubewire::model::*;
+use kubewire::pager::*;
+use kubewire::request::*;
 use kubewire::*;
 use serde_json::Value;
 
@@ -428,7 +433,7 @@ fn a_server_offering_new_continue_tokens_forever_is_stopped() {
             Err(e) => break e,
         }
     };
-    assert_eq!(pages, kubewire::MAX_PAGES - 1);
+    assert_eq!(pages, kubewire::pager::MAX_PAGES - 1);
     assert!(
         err.to_string().contains("pages and the server offers more"),
         "{err}"

@@ -6,6 +6,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use bytes::Bytes;
+use kubewire::error::*;
+use kubewire::model::*;
+use kubewire::request::*;
 use kubewire::*;
 use serde_json::Value;
 

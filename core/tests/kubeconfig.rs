@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use kubewire::{Auth, Config, Error};
+use kubewire::{Config, Error, config::Auth};
 
 struct TempDir(PathBuf);
 
@@ -256,7 +256,7 @@ fn identity_fields_are_honoured_or_refused_never_ignored() {
     let who = config.impersonate.as_ref().expect("impersonation");
     assert_eq!((who.user.as_str(), who.groups.len()), ("jane", 2));
     assert_eq!(config.proxy_url.as_deref(), Some("socks5://proxy:1080"));
-    let view = kubewire::View::<kubewire::Pod>::new(std::sync::Arc::new(config));
+    let view = kubewire::request::View::<kubewire::Pod>::new(std::sync::Arc::new(config));
     let request = view.fetch_request("p", Some("demo")).unwrap();
     let headers = request.headers();
     assert_eq!(headers["impersonate-user"], "jane");

@@ -1,9 +1,9 @@
 //! The log line decoder is split-invariant.
 
-use kubewire::LineDecoder;
+use kubewire::request::LineDecoder;
 use proptest::prelude::*;
 
-fn lines(stream: &[u8], cuts: &[usize], timestamps: bool) -> Vec<kubewire::LogLine> {
+fn lines(stream: &[u8], cuts: &[usize], timestamps: bool) -> Vec<kubewire::model::LogLine> {
     let mut d = LineDecoder::new(timestamps);
     let mut out = Vec::new();
     let mut pos = 0;
@@ -46,7 +46,7 @@ proptest! {
     }
 }
 
-fn bounded(stream: &[u8], cuts: &[usize], max: usize) -> Vec<kubewire::LogLine> {
+fn bounded(stream: &[u8], cuts: &[usize], max: usize) -> Vec<kubewire::model::LogLine> {
     let mut d = LineDecoder::with_max_line(true, max);
     let mut out = Vec::new();
     let mut pos = 0;

@@ -29,7 +29,7 @@ fn recorded_body(fixture: &str, exchange: usize) -> Bytes {
 
 #[test]
 fn list_items_without_kind_convert() {
-    let list = kubewire::decode_list(recorded_body("seed-quickstart", 0)).expect("list");
+    let list = kubewire::request::decode_list(recorded_body("seed-quickstart", 0)).expect("list");
     let namespaces: Vec<Namespace> = list
         .items()
         .iter()
@@ -44,7 +44,7 @@ fn list_items_without_kind_convert() {
 
 #[test]
 fn a_mismatched_type_is_refused_with_both_names() {
-    let list = kubewire::decode_list(recorded_body("seed-quickstart", 0)).expect("list");
+    let list = kubewire::request::decode_list(recorded_body("seed-quickstart", 0)).expect("list");
     let err = list.items()[0].to_typed::<Pod>().unwrap_err();
     assert!(err.to_string().contains("v1 Namespace"), "{err}");
     let err = list.items()[0].to_typed::<ReplicaSet>().unwrap_err();

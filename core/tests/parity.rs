@@ -153,7 +153,7 @@ struct Nowhere;
 
 fn refused<B>() -> kubewire::Result<http::Response<B>> {
     Err(kubewire::Error::Transport {
-        kind: kubewire::TransportErrorKind::Connect,
+        kind: kubewire::error::TransportErrorKind::Connect,
         message: "nowhere".into(),
     })
 }
@@ -196,8 +196,10 @@ impl kubewire::AsyncTransport for Nowhere {
 
 fn a_pod() -> kubewire::Pod {
     let json = r#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p","namespace":"demo","resourceVersion":"1"}}"#;
-    kubewire::TypedItem::from_item(kubewire::decode_item(bytes::Bytes::from(json)).expect("pod"))
-        .expect("a Pod")
+    kubewire::model::TypedItem::from_item(
+        kubewire::request::decode_item(bytes::Bytes::from(json)).expect("pod"),
+    )
+    .expect("a Pod")
 }
 
 #[test]

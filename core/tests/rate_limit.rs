@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use kubewire::{Cluster, Config, RateLimit, RequestKind, Transport};
+use kubewire::{Cluster, Config, RequestKind, Transport, exchange::RateLimit};
 
 #[derive(Debug, Default)]
 struct Clock {

@@ -118,22 +118,23 @@ fn configs_and_urls_never_show_credentials() {
     );
     clean(
         "a redacted proxy URL",
-        &kubewire::redacted_url(&format!("socks5://me:{MARK}@proxy:1080")),
+        &kubewire::config::redacted_url(&format!("socks5://me:{MARK}@proxy:1080")),
     );
     let mut config = Config::default();
-    config.credentials.auth = kubewire::Auth::Bearer(kubewire::Sensitive::new(MARK));
+    config.credentials.auth =
+        kubewire::config::Auth::Bearer(kubewire::config::Sensitive::new(MARK));
     clean("a bearer config", &format!("{config:?}"));
-    config.credentials.auth = kubewire::Auth::Basic {
+    config.credentials.auth = kubewire::config::Auth::Basic {
         username: "u".into(),
-        password: kubewire::Sensitive::new(MARK),
+        password: kubewire::config::Sensitive::new(MARK),
     };
     clean("a basic-auth config", &format!("{config:?}"));
-    config.credentials.client_certificate = Some(kubewire::ClientCertificate {
+    config.credentials.client_certificate = Some(kubewire::config::ClientCertificate {
         certificate_pem: b"cert".to_vec(),
-        key_pem: kubewire::Sensitive::new(MARK),
+        key_pem: kubewire::config::Sensitive::new(MARK),
     });
     clean("a client key", &format!("{config:?}"));
-    let view = kubewire::View::<kubewire::Pod>::new(std::sync::Arc::new(config));
+    let view = kubewire::request::View::<kubewire::Pod>::new(std::sync::Arc::new(config));
     clean(
         "a request",
         &format!("{:?}", view.fetch_request("p", Some("d")).unwrap()),
@@ -268,19 +269,21 @@ fn secret_items_never_print_their_data_over_the_whole_corpus() {
         }
         let bytes = Bytes::from(serde_json::to_vec(&body).unwrap());
         let mut printed = Vec::new();
-        if let Ok(item) = kubewire::decode_item(bytes.clone()) {
+        if let Ok(item) = kubewire::request::decode_item(bytes.clone()) {
             printed.push(format!("{item:?}"));
-            if let Ok(secret) = <kubewire::Secret as kubewire::TypedItem>::from_item(item.clone()) {
+            if let Ok(secret) =
+                <kubewire::Secret as kubewire::model::TypedItem>::from_item(item.clone())
+            {
                 printed.push(format!("{secret:?}"));
             }
             if let Ok(any) = kubewire::AnyItem::from_item(item) {
                 printed.push(format!("{any:?}"));
             }
         }
-        if let Ok(list) = kubewire::decode_list(bytes.clone()) {
+        if let Ok(list) = kubewire::request::decode_list(bytes.clone()) {
             printed.push(format!("{list:?}"));
         }
-        let mut decoder = kubewire::WatchDecoder::new();
+        let mut decoder = kubewire::watch::WatchDecoder::new();
         decoder.feed(
             format!(
                 "{{\"type\":\"ADDED\",\"object\":{}}}\n",

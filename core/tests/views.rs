@@ -4,6 +4,11 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use kubewire::config::*;
+use kubewire::error::*;
+use kubewire::model::*;
+use kubewire::request::*;
+use kubewire::watch::*;
 use kubewire::*;
 
 fn config() -> Arc<Config> {
@@ -304,7 +309,8 @@ fn metadata_writes_set_with_strategic_merge_and_remove_with_null() {
     // A custom resource knows no strategic merge: a JSON merge patch.
     let backups = View::dynamic(
         config(),
-        kubewire::ApiResource::new("ops.example.com", "v1", "Backup", "backups", true).unwrap(),
+        kubewire::request::ApiResource::new("ops.example.com", "v1", "Backup", "backups", true)
+            .unwrap(),
     );
     let backup = decode_item(Bytes::from_static(br#"{"kind":"Backup","apiVersion":"ops.example.com/v1","metadata":{"name":"b","namespace":"demo","resourceVersion":"3"}}"#)).unwrap();
     let removed = backups

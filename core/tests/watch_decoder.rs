@@ -4,7 +4,10 @@
 
 use std::path::PathBuf;
 
-use kubewire::{Error, WatchDecoder, WatchEvent, WatchEventType};
+use kubewire::{
+    Error, WatchEventType,
+    watch::{WatchDecoder, WatchEvent},
+};
 use proptest::prelude::*;
 use serde_json::Value;
 

@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use kubewire::http::{HeaderMap, HeaderValue};
 use kubewire::{
-    Config, Endpoint, Error, Kind, OnError, Scope, WatchStart, Watcher, WatcherEvent,
-    WatcherOptions,
+    Config, Error, Kind,
+    request::{Endpoint, Scope},
+    watch::{OnError, WatchStart, Watcher, WatcherEvent, WatcherOptions},
 };
 
 fn pods() -> Endpoint {

@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use kubewire::http::{HeaderMap, HeaderValue, Request};
 use kubewire::{
-    Backoff, Config, Endpoint, Kind, Scope, WatchEventType, WatchStart, Watcher, WatcherEvent,
-    WatcherOptions,
+    Config, Kind, WatchEventType,
+    request::{Endpoint, Scope},
+    watch::{Backoff, WatchStart, Watcher, WatcherEvent, WatcherOptions},
 };
 
 struct Rng(u64);

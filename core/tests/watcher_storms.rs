@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use kubewire::http::HeaderMap;
 use kubewire::{
-    Config, Endpoint, Kind, OnError, Scope, WatchStart, Watcher, WatcherEvent, WatcherOptions,
+    Config, Kind,
+    request::{Endpoint, Scope},
+    watch::{OnError, WatchStart, Watcher, WatcherEvent, WatcherOptions},
 };
 
 struct Rng(u64);
@@ -108,7 +110,7 @@ fn session(seed: u64) -> (Hostile, usize, usize) {
         OnError::Surface
     };
     options.backoff =
-        kubewire::Backoff::new(Duration::from_millis(800), Duration::from_secs(30), seed);
+        kubewire::watch::Backoff::new(Duration::from_millis(800), Duration::from_secs(30), seed);
     let mut w = Watcher::new(endpoint, options);
     let start = Instant::now();
     let span = Duration::from_secs(60 + rng.below(19 * 60));

@@ -18,7 +18,7 @@ use bytes::Bytes;
 use isahc::config::{Configurable, RedirectPolicy};
 use isahc::error::ErrorKind;
 use isahc::tls::{Identity, PrivateKey, TlsConfig, TrustStore};
-use kubewire::{Config, Error, RequestKind, Result, TransportErrorKind, TransportOptions};
+use kubewire::{Config, Error, RequestKind, Result, TransportOptions, error::TransportErrorKind};
 
 /// A kubewire cluster over isahc.
 pub type Cluster = kubewire::Cluster<IsahcTransport>;
@@ -80,7 +80,7 @@ fn client(
         (Some(url), _) => builder.proxy(Some(url.parse::<http::Uri>().map_err(|e| {
             error(
                 TransportErrorKind::Config,
-                format!("proxy {:?}: {e}", kubewire::redacted_url(url)),
+                format!("proxy {:?}: {e}", kubewire::config::redacted_url(url)),
             )
         })?)),
         // libcurl reads the proxy environment variables itself.

@@ -11,7 +11,9 @@
 
 use std::time::Duration;
 
-use kubewire::{ApiResource, DeleteParams, LogParams, Patch, RateLimit, WriteParams};
+use kubewire::{
+    DeleteParams, LogParams, Patch, WriteParams, exchange::RateLimit, request::ApiResource,
+};
 use kubewire_conformance::{Fixture, ReplayServer};
 use kubewire_ureq::Cluster;
 use serde_json::json;

@@ -17,7 +17,7 @@ use std::io;
 use std::time::Duration;
 
 use bytes::Bytes;
-use kubewire::{Config, Error, RequestKind, Result, TransportErrorKind, TransportOptions};
+use kubewire::{Config, Error, RequestKind, Result, TransportOptions, error::TransportErrorKind};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -114,7 +114,10 @@ impl UreqTransport {
         let explicit = options.proxy.as_ref().or(config.proxy_url.as_ref());
         let proxy = match (explicit, options.trust_env) {
             (Some(url), _) => Some(ureq::Proxy::new(url).map_err(|e| {
-                config_error(format!("proxy {:?}: {e}", kubewire::redacted_url(url)))
+                config_error(format!(
+                    "proxy {:?}: {e}",
+                    kubewire::config::redacted_url(url)
+                ))
             })?),
             (None, true) => ureq::Proxy::try_from_env(),
             (None, false) => None,

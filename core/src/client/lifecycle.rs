@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use crate::error::{Error, Result};
 
 /// The stop switch of one stream (a watch, a followed log): set by its
-/// [`crate::StopHandle`] or by closing the cluster, it wakes the task
+/// [`crate::client::StopHandle`] or by closing the cluster, it wakes the task
 /// waiting on the stream.
 #[derive(Debug, Default)]
 pub(crate) struct Stop {

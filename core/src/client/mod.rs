@@ -1,9 +1,10 @@
-//! The facade, written once over a [`driver::Driver`]: `Cluster`, views,
-//! bound items, watches, streams. The two drivers — [`blocking`] (every
-//! [`crate::Transport`]) and [`nonblocking`] ([`crate::Async`] over an
-//! [`crate::AsyncTransport`]) — are the only places that wait; every
-//! protocol decision is a sans-IO machine ([`crate::Exchange`], the
-//! watcher, the pager, discovery).
+//! The client: `Cluster`, views, bound items, watches and streams, written
+//! once over a [`Driver`]. There are two drivers, the only places that
+//! wait: every blocking [`Transport`] is one (its calls return their
+//! results), and [`Async`] over an [`AsyncTransport`] is the other (its
+//! calls return futures). Every protocol decision is a sans-IO machine:
+//! [`crate::exchange::Exchange`], the [`crate::watch::Watcher`], the
+//! [`crate::pager::Pager`], [`crate::discovery::Lookup`].
 
 pub(crate) mod api_paths;
 pub(crate) mod blocking;
@@ -21,3 +22,20 @@ pub(crate) mod transport;
 pub(crate) mod view;
 pub(crate) mod watch;
 pub(crate) mod writes;
+
+pub use blocking::{BlockingBody, PipeReader};
+pub use bound::Bound;
+pub use cluster::{AsyncCluster, Cluster};
+pub use driver::{BoxFuture, Driver};
+pub use lifecycle::Lifecycle;
+pub use nonblocking::Async;
+pub use pages::Pages;
+pub use proxy::ClusterProxy;
+pub use streams::{LogLines, ProxyWatch};
+pub use timer::{ThreadTimer, Timer};
+pub use transport::{
+    AsyncConnect, AsyncTransport, Connect, ConnectDriver, RequestKind, Transport, TransportOptions,
+};
+pub use view::ClusterView;
+pub use watch::{StopHandle, ViewEvent, WatchIter};
+pub use writes::BoundMap;

@@ -157,7 +157,7 @@ decoded_stream!(
 );
 
 decoded_stream!(
-    /// Raw watch events from [`crate::ClusterProxy::watch`], ending with
+    /// Raw watch events from [`crate::client::ClusterProxy::watch`], ending with
     /// the stream (no resume: see the views' `watch` for that).
     ProxyWatch,
     WatchDecoder,

@@ -16,7 +16,7 @@ use crate::client::driver::{BoxFuture, now};
 /// sleep, in one line.
 ///
 /// ```
-/// use kubewire::{BoxFuture, Timer};
+/// use kubewire::{BoxFuture, client::Timer};
 /// // With tokio: |at| Box::pin(tokio::time::sleep_until(at.into())) as BoxFuture<'static, ()>
 /// // With smol:  |at| Box::pin(async move { smol::Timer::at(at).await; }) as BoxFuture<'static, ()>
 /// fn takes(_: impl Timer) {}

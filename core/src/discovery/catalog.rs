@@ -12,10 +12,10 @@ use crate::error::{Error, Result};
 
 /// The discovery cache of one cluster: which group versions exist and the
 /// resources of those fetched so far. Pure data, fed with the bodies of
-/// discovery answers; [`crate::Lookup`] decides what to fetch.
+/// discovery answers; [`crate::discovery::Lookup`] decides what to fetch.
 ///
 /// ```
-/// # use kubewire::{Discovery, Root};
+/// # use kubewire::{discovery::{Discovery, Root}};
 /// let mut discovery = Discovery::default();
 /// discovery.absorb_root(Root::Groups, br#"{"kind":"APIGroupList","apiVersion":"v1","groups":[
 ///   {"name":"apps","versions":[{"groupVersion":"apps/v1","version":"v1"}],

@@ -27,7 +27,7 @@ pub const AGGREGATED_ACCEPT: &str =
 /// A kind still missing is [`Error::UnknownKind`] with near matches.
 ///
 /// ```
-/// # use kubewire::{Config, Discovery, Lookup, LookupStep};
+/// # use kubewire::{Config, discovery::{Discovery, Lookup, LookupStep}};
 /// let config = std::sync::Arc::new(Config::new("http://localhost:8001")?);
 /// let mut discovery = Discovery::default();
 /// let mut lookup = Lookup::new("apps/v1", "Deployment")?;

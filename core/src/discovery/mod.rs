@@ -5,3 +5,7 @@ pub(crate) mod catalog;
 pub(crate) mod documents;
 pub(crate) mod lookup;
 pub(crate) mod resource;
+
+pub use catalog::{Discovery, Root, RootDocument};
+pub use lookup::{AGGREGATED_ACCEPT, Lookup, LookupStep};
+pub use resource::DiscoveredResource;

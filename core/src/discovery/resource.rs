@@ -7,7 +7,7 @@ use crate::resource::ApiResource;
 /// done with it and which subresources it has.
 ///
 /// ```
-/// # use kubewire::Discovery;
+/// # use kubewire::discovery::Discovery;
 /// let mut discovery = Discovery::default();
 /// discovery.absorb_group_version(br#"{"kind":"APIResourceList","groupVersion":"apps/v1",
 ///   "resources":[{"name":"deployments","singularName":"deployment","namespaced":true,

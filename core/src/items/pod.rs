@@ -13,8 +13,8 @@ typed_item!(
     /// A Pod at one resourceVersion.
     ///
     /// ```
-    /// use kubewire::{Pod, PodPhase, TypedItem};
-    /// let item = kubewire::decode_item(bytes::Bytes::from_static(br#"{"kind":"Pod","apiVersion":"v1",
+    /// use kubewire::{Pod, model::{PodPhase, TypedItem}};
+    /// let item = kubewire::request::decode_item(bytes::Bytes::from_static(br#"{"kind":"Pod","apiVersion":"v1",
     ///   "metadata":{"name":"web-0","namespace":"demo"},
     ///   "spec":{"containers":[{"name":"nginx","image":"nginx:1.27"}]},
     ///   "status":{"phase":"Running","podIP":"fd00::5"}}"#)).unwrap();

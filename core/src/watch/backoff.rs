@@ -13,7 +13,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use kubewire::Backoff;
+/// use kubewire::watch::Backoff;
 /// let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(30), 7);
 /// let first = b.next_delay();
 /// assert!(first >= Duration::from_secs(1) && first <= Duration::from_secs(2));

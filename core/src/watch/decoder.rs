@@ -20,7 +20,7 @@ use crate::watch::event::{WatchEvent, WatchEventType};
 /// byte is searched for a line end once.
 ///
 /// ```
-/// use kubewire::{WatchDecoder, WatchEventType};
+/// use kubewire::{WatchEventType, watch::WatchDecoder};
 /// let mut decoder = WatchDecoder::new();
 /// decoder.feed(br#"{"type":"ADDED","object":{"kind":"Pod","apiVersion":"v1","metadata":{"name":"a","resourceVersion":"5"}}}"#);
 /// assert!(decoder.next_event().is_none()); // no line end yet

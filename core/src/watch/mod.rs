@@ -5,3 +5,8 @@ pub(crate) mod backoff;
 pub(crate) mod decoder;
 pub(crate) mod event;
 pub(crate) mod watcher;
+
+pub use backoff::Backoff;
+pub use decoder::WatchDecoder;
+pub use event::{INITIAL_EVENTS_END, WatchEvent, WatchEventType};
+pub use watcher::{OnError, WatchStart, Watcher, WatcherEvent, WatcherOptions};
