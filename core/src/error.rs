@@ -8,6 +8,19 @@ use crate::status::Status;
 ///
 /// Server answers keep the server's own words: [`Error::Api`] and
 /// [`Error::NotFound`] carry the HTTP status and the decoded [`Status`].
+///
+/// ```
+/// let body = br#"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Conflict",
+///   "message":"the object has been modified","code":409}"#;
+/// let err = kubewire::request::error_from_response(409, &Default::default(), body);
+/// assert_eq!(err.http_status(), Some(409));
+/// assert_eq!(err.api().map(|e| e.reason()), Some("Conflict"));
+/// match err {
+///     kubewire::Error::NotFound(_) => { /* create it */ }
+///     kubewire::Error::Api(e) if e.http_status == 409 => { /* refetch, retry */ }
+///     other => panic!("{other}"),
+/// }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

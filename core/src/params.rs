@@ -47,6 +47,11 @@ impl ResourceVersionMatch {
 ///
 /// The default page size is [`ListParams::DEFAULT_LIMIT`] (500), as
 /// client-go and kube-rs use; `limit: None` asks for everything at once.
+///
+/// ```
+/// let params = kubewire::ListParams::default().limit(Some(100));
+/// assert_eq!(params.limit, Some(100));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ListParams {
@@ -239,6 +244,12 @@ impl FieldValidation {
 }
 
 /// Options of create, replace and patch.
+///
+/// ```
+/// let mut params = kubewire::WriteParams::default().field_manager("my-controller");
+/// params.dry_run = true;
+/// params.force = true; // server-side apply: take over conflicting fields
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WriteParams {
@@ -331,6 +342,13 @@ pub struct Preconditions {
 ///
 /// `gracePeriodSeconds` and `dryRun` travel in the query; propagation policy
 /// and preconditions in a `DeleteOptions` body, as kubectl sends them.
+///
+/// ```
+/// use kubewire::{DeleteParams, request::PropagationPolicy};
+/// let mut params = DeleteParams::default();
+/// params.grace_period_seconds = Some(0);
+/// params.propagation_policy = Some(PropagationPolicy::Foreground);
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DeleteParams {
@@ -372,6 +390,13 @@ impl DeleteParams {
 }
 
 /// Options of a pod's `log` subresource.
+///
+/// ```
+/// let mut params = kubewire::LogParams::default();
+/// params.container = Some("nginx".into());
+/// params.tail_lines = Some(100);
+/// params.timestamps = true;
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LogParams {

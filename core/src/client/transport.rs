@@ -28,6 +28,27 @@ pub enum RequestKind {
 ///
 /// A non-2xx status is a normal answer, not an error: the core decodes it.
 /// Failures to talk at all are [`crate::Error::Transport`].
+///
+/// A transport that answers from memory, and the whole facade on top:
+///
+/// ```
+/// use kubewire::{Cluster, Config, RequestKind, Transport};
+/// #[derive(Debug)]
+/// struct Canned;
+/// impl Transport for Canned {
+///     type Body = std::io::Cursor<&'static [u8]>;
+///     fn send(&self, request: http::Request<bytes::Bytes>, _: RequestKind)
+///         -> kubewire::Result<http::Response<Self::Body>> {
+///         assert_eq!(request.uri().path(), "/api/v1/namespaces/demo/pods/web-0");
+///         Ok(http::Response::new(std::io::Cursor::new(br#"{"kind":"Pod","apiVersion":"v1",
+///             "metadata":{"name":"web-0","namespace":"demo","resourceVersion":"7"}}"#.as_slice())))
+///     }
+/// }
+/// let cluster = Cluster::with_transport(Config::default(), Canned);
+/// let pod = cluster.pods().fetch("web-0", Some("demo"))?;
+/// assert_eq!(pod.meta().version(), "7");
+/// # Ok::<(), kubewire::Error>(())
+/// ```
 pub trait Transport: Send + Sync + 'static {
     /// The body of an answer, read incrementally.
     type Body: Read + Send + 'static;
@@ -49,7 +70,15 @@ pub trait Connect: Transport + Sized {
 }
 
 /// An async HTTP transport: like [`Transport`], with a future for the
-/// answer and a `futures-io` `AsyncRead` body; runtime-agnostic.
+/// answer and a `futures-io` `AsyncRead` body; runtime-agnostic. Wrap it in
+/// [`Async`] to make a cluster of it:
+///
+/// ```no_run
+/// # fn demo<T: kubewire::AsyncTransport + std::fmt::Debug>(transport: T) {
+/// use kubewire::{Async, AsyncCluster, Config};
+/// let cluster = AsyncCluster::with_transport(Config::default(), Async::new(transport));
+/// # }
+/// ```
 pub trait AsyncTransport: Send + Sync + 'static {
     /// The body of an answer, read as it arrives.
     type Body: futures_io::AsyncRead + Send + Unpin + 'static;
@@ -90,6 +119,13 @@ impl<T: AsyncConnect + std::fmt::Debug> ConnectDriver for Async<T> {
 }
 
 /// Connection options every transport honours the same way.
+///
+/// ```
+/// use std::time::Duration;
+/// let mut options = kubewire::TransportOptions::default();
+/// options.request_timeout = Some(Duration::from_secs(30));
+/// options.trust_env = false; // ignore HTTPS_PROXY and friends
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TransportOptions {

@@ -35,6 +35,16 @@ pub enum WatchStart {
 }
 
 /// What a watcher watches and how.
+///
+/// ```
+/// use std::time::Duration;
+/// use kubewire::watch::{OnError, WatchStart, WatcherOptions};
+/// let mut options = WatcherOptions::default();
+/// options.start = WatchStart::Version("7800".into()); // changes after a known version
+/// options.timeout_seconds = Some(600);                 // the server ends each watch after that
+/// options.on_error = OnError::Surface;                 // report failures, then retry
+/// assert_eq!(options.idle_timeout, Some(Duration::from_secs(300)));
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct WatcherOptions {
