@@ -100,6 +100,23 @@ fn blocking_and_async_have_the_same_methods() {
     ] {
         assert!(shared.contains(verb), "{verb} is written once for both");
     }
+    // The streams get `Iterator` (blocking), `Stream` (async) and `next()`
+    // (both) from one macro, so the two sides cannot differ.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/client");
+    let sources: String = ["pages.rs", "watch.rs", "streams.rs"]
+        .iter()
+        .map(|f| std::fs::read_to_string(dir.join(f)).expect("source"))
+        .collect();
+    for ty in ["Pages", "WatchIter"] {
+        assert!(
+            sources.contains(&format!("polled!({ty}[")),
+            "{ty} is polled!"
+        );
+    }
+    assert!(
+        sources.contains("polled!($name =>"),
+        "LogLines and ProxyWatch are polled!"
+    );
     let only_blocking: Vec<_> = blocking.difference(&nonblocking).collect();
     let only_async: Vec<_> = nonblocking.difference(&blocking).collect();
     assert!(

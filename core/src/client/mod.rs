@@ -14,6 +14,7 @@ pub(crate) mod driver;
 pub(crate) mod lifecycle;
 pub(crate) mod nonblocking;
 pub(crate) mod pages;
+pub(crate) mod polled;
 pub(crate) mod proxy;
 pub(crate) mod seed_views;
 pub(crate) mod streams;

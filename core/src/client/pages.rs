@@ -2,16 +2,11 @@
 //! `Iterator` on a blocking one.
 
 use std::collections::{HashSet, VecDeque};
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_core::Stream;
-
-use crate::client::blocking::block_on;
 use crate::client::bound::Bound;
 use crate::client::driver::{BoxFuture, Driver};
-use crate::client::nonblocking::Async;
-use crate::client::transport::{AsyncTransport, Transport};
+use crate::client::polled::{Polled, polled};
 use crate::client::view::ClusterView;
 use crate::error::Result;
 use crate::item::Item;
@@ -163,14 +158,6 @@ impl<D: Driver, I: ViewItem> Pages<D, I> {
         }
     }
 
-    /// The next item (`None` after the last): the same call on both
-    /// sides, as `Iterator::next` (blocking) and `StreamExt::next` (async)
-    /// are.
-    #[allow(clippy::should_implement_trait)] // the trait is implemented too; this one also exists for async drivers
-    pub fn next(&mut self) -> D::Call<'_, Option<Result<Bound<D, I>>>> {
-        D::call(std::future::poll_fn(move |cx| self.poll_item(cx)))
-    }
-
     /// Every item, stopping at the first error (an object that does not
     /// decode included: iterate to skip past it).
     pub(crate) async fn collect_all(mut self) -> Result<Vec<Bound<D, I>>> {
@@ -182,18 +169,15 @@ impl<D: Driver, I: ViewItem> Pages<D, I> {
     }
 }
 
-impl<T: AsyncTransport + std::fmt::Debug, I: ViewItem> Stream for Pages<Async<T>, I> {
-    type Item = Result<Bound<Async<T>, I>>;
+/// What iterating a view yields.
+type PageItem<D, I> = Result<Bound<D, I>>;
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().poll_item(cx)
+impl<D: Driver, I: ViewItem> Polled for Pages<D, I> {
+    type Item = PageItem<D, I>;
+
+    fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pages::poll_item(self, cx)
     }
 }
 
-impl<T: Transport + std::fmt::Debug, I: ViewItem> Iterator for Pages<T, I> {
-    type Item = Result<Bound<T, I>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        block_on(std::future::poll_fn(|cx| self.poll_item(cx)))
-    }
-}
+polled!(Pages[I: ViewItem] => PageItem);

@@ -7,13 +7,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures_core::Stream;
-
-use crate::client::blocking::block_on;
 use crate::client::driver::{Driver, read_error};
 use crate::client::lifecycle::Stop;
-use crate::client::nonblocking::Async;
-use crate::client::transport::{AsyncTransport, Transport};
+use crate::client::polled::{Polled, polled};
 use crate::error::Result;
 use crate::logs::{LineDecoder, LogLine};
 use crate::watch::decoder::WatchDecoder;
@@ -120,31 +116,17 @@ macro_rules! decoded_stream {
             pub fn close(&mut self) {
                 self.0.stop.stop();
             }
-
-            /// The next item (`None` at the end): the same call on both
-            /// sides, as `Iterator::next` (blocking) and `StreamExt::next`
-            /// (async) are.
-            #[allow(clippy::should_implement_trait)] // the trait is implemented too; this one also exists for async drivers
-            pub fn next(&mut self) -> D::Call<'_, Option<Result<$out>>> {
-                D::call(std::future::poll_fn(move |cx| self.0.poll_item(cx)))
-            }
         }
 
-        impl<T: AsyncTransport + std::fmt::Debug> Stream for $name<Async<T>> {
+        impl<D: Driver> Polled for $name<D> {
             type Item = Result<$out>;
 
-            fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-                self.get_mut().0.poll_item(cx)
+            fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+                self.0.poll_item(cx)
             }
         }
 
-        impl<T: Transport + std::fmt::Debug> Iterator for $name<T> {
-            type Item = Result<$out>;
-
-            fn next(&mut self) -> Option<Self::Item> {
-                block_on(std::future::poll_fn(|cx| self.0.poll_item(cx)))
-            }
-        }
+        polled!($name => Result<$out>);
     };
 }
 

@@ -4,20 +4,15 @@
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use futures_core::Stream;
-
-use crate::client::blocking::block_on;
 use crate::client::bound::Bound;
 use crate::client::cluster::Cluster;
 use crate::client::driver::{BoxFuture, Driver, now};
 use crate::client::lifecycle::Stop;
-use crate::client::nonblocking::Async;
-use crate::client::transport::{AsyncTransport, Transport};
+use crate::client::polled::{Polled, polled};
 use crate::error::Result;
 use crate::view::{View, ViewItem};
 use crate::watch::event::WatchEventType;
@@ -135,14 +130,6 @@ impl<D: Driver, I: ViewItem> WatchIter<D, I> {
     pub fn close(&mut self) {
         self.watcher.close();
         self.state = State::Idle;
-    }
-
-    /// The next event (`None` once the watch is closed): the same call on
-    /// both sides, as `Iterator::next` (blocking) and `StreamExt::next`
-    /// (async) are.
-    #[allow(clippy::should_implement_trait)] // the trait is implemented too; this one also exists for async drivers
-    pub fn next(&mut self) -> D::Call<'_, Option<Result<ViewEvent<D, I>>>> {
-        D::call(poll_fn(move |cx| self.poll_event(cx)))
     }
 
     /// The next event, waiting at most `timeout`: `Ok(None)` when nothing
@@ -303,18 +290,15 @@ impl<D: Driver, I: ViewItem> WatchIter<D, I> {
     }
 }
 
-impl<T: AsyncTransport + std::fmt::Debug, I: ViewItem> Stream for WatchIter<Async<T>, I> {
-    type Item = Result<ViewEvent<Async<T>, I>>;
+/// What a watch yields.
+type WatchItem<D, I> = Result<ViewEvent<D, I>>;
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().poll_event(cx)
+impl<D: Driver, I: ViewItem> Polled for WatchIter<D, I> {
+    type Item = WatchItem<D, I>;
+
+    fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.poll_event(cx)
     }
 }
 
-impl<T: Transport + std::fmt::Debug, I: ViewItem> Iterator for WatchIter<T, I> {
-    type Item = Result<ViewEvent<T, I>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        block_on(poll_fn(|cx| self.poll_event(cx)))
-    }
-}
+polled!(WatchIter[I: ViewItem] => WatchItem);
