@@ -934,6 +934,8 @@ pub fn run_tls<D: ConnectDriver>(name: &str) -> Vec<String> {
             )),
         }
     }
+    // The server refuses the handshake. (libcurl reports it as a receive
+    // error without naming TLS, so not every transport can call it one.)
     match attempt(anonymous) {
         Err(Error::Transport { .. }) => {}
         other => failures.push(format!(

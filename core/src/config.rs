@@ -2,6 +2,7 @@
 
 use http::Uri;
 
+pub use crate::proxy_env::ProxyEnv;
 pub use crate::sensitive::Sensitive;
 pub use crate::token::DynamicToken;
 
@@ -206,6 +207,23 @@ impl Config {
     /// reaching it say so.
     pub fn is_fallback(&self) -> bool {
         self.fallback
+    }
+
+    /// The proxy to reach this server through: the configuration's
+    /// `proxy_url`, else what the environment asks for by kubectl's rules
+    /// ([`ProxyEnv`]); `None` for a direct connection.
+    pub fn proxy(&self, env: &ProxyEnv) -> Option<String> {
+        if let Some(url) = &self.proxy_url {
+            return Some(url.clone());
+        }
+        let (host, port) = match self.authority.rsplit_once(':') {
+            Some((h, p)) if !p.contains(']') => (h, p.parse().unwrap_or(0)),
+            _ => (
+                self.authority.as_str(),
+                if self.is_https() { 443 } else { 80 },
+            ),
+        };
+        env.proxy_for(&self.scheme, host, port).map(str::to_string)
     }
 
     /// The configuration of `context` in the kubeconfig the environment

@@ -47,6 +47,7 @@ mod openapi;
 mod params;
 mod patch;
 mod proxy;
+mod proxy_env;
 mod quantity;
 mod query;
 mod rate_limit;

@@ -75,17 +75,22 @@ fn client(
                 .into(),
         ));
     }
-    let explicit = options.proxy.as_ref().or(config.proxy_url.as_ref());
-    builder = match (explicit, options.trust_env) {
-        (Some(url), _) => builder.proxy(Some(url.parse::<http::Uri>().map_err(|e| {
+    // kubectl's rules for the environment (HTTPS_PROXY for https only,
+    // NO_PROXY with CIDR ranges), the same on every transport; libcurl's
+    // own reading of the environment is switched off.
+    let proxy = match (&options.proxy, options.trust_env) {
+        (Some(url), _) => Some(url.clone()),
+        (None, true) => config.proxy(&kubewire::config::ProxyEnv::from_env()),
+        (None, false) => config.proxy_url.clone(),
+    };
+    builder = match proxy {
+        Some(url) => builder.proxy(Some(url.parse::<http::Uri>().map_err(|e| {
             error(
                 TransportErrorKind::Config,
-                format!("proxy {:?}: {e}", kubewire::config::redacted_url(url)),
+                format!("proxy {:?}: {e}", kubewire::config::redacted_url(&url)),
             )
         })?)),
-        // libcurl reads the proxy environment variables itself.
-        (None, true) => builder,
-        (None, false) => builder.proxy(None),
+        None => builder.proxy(None),
     };
     builder
         .build()
@@ -102,6 +107,21 @@ impl IsahcTransport {
     }
 }
 
+/// The error and what caused it (libcurl's own words, where isahc's say
+/// only "unknown error").
+fn describe(e: &isahc::Error) -> String {
+    let mut words = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = source {
+        let text = err.to_string();
+        if !words.contains(&text) && text != "unknown error" {
+            words.push(text);
+        }
+        source = err.source();
+    }
+    words.join(": ")
+}
+
 fn transport_error(e: isahc::Error) -> Error {
     let kind = match e.kind() {
         ErrorKind::ConnectionFailed | ErrorKind::NameResolution => TransportErrorKind::Connect,
@@ -110,9 +130,25 @@ fn transport_error(e: isahc::Error) -> Error {
         | ErrorKind::BadClientCertificate
         | ErrorKind::TlsEngine => TransportErrorKind::Tls,
         ErrorKind::ClientInitialization | ErrorKind::InvalidRequest => TransportErrorKind::Config,
+        // libcurl reports a handshake the server refused (no or a rejected
+        // client certificate) as a receive error whose words name TLS.
+        _ if ["ssl", "tls"]
+            .iter()
+            .any(|w| describe(&e).to_lowercase().contains(w)) =>
+        {
+            TransportErrorKind::Tls
+        }
         _ => TransportErrorKind::Io,
     };
-    error(kind, e.to_string())
+    let words = describe(&e);
+    error(
+        kind,
+        if words.is_empty() {
+            e.to_string()
+        } else {
+            words
+        },
+    )
 }
 
 impl kubewire::Connect for IsahcTransport {

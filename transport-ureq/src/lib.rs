@@ -111,17 +111,23 @@ impl UreqTransport {
                     .into(),
             ));
         }
-        let explicit = options.proxy.as_ref().or(config.proxy_url.as_ref());
-        let proxy = match (explicit, options.trust_env) {
-            (Some(url), _) => Some(ureq::Proxy::new(url).map_err(|e| {
-                config_error(format!(
-                    "proxy {:?}: {e}",
-                    kubewire::config::redacted_url(url)
-                ))
-            })?),
-            (None, true) => ureq::Proxy::try_from_env(),
-            (None, false) => None,
+        // kubectl's rules for the environment (HTTPS_PROXY for https only,
+        // NO_PROXY with CIDR ranges), the same on every transport.
+        let proxy = match (&options.proxy, options.trust_env) {
+            (Some(url), _) => Some(url.clone()),
+            (None, true) => config.proxy(&kubewire::config::ProxyEnv::from_env()),
+            (None, false) => config.proxy_url.clone(),
         };
+        let proxy = proxy
+            .map(|url| {
+                ureq::Proxy::new(&url).map_err(|e| {
+                    config_error(format!(
+                        "proxy {:?}: {e}",
+                        kubewire::config::redacted_url(&url)
+                    ))
+                })
+            })
+            .transpose()?;
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)

@@ -134,7 +134,8 @@ pub struct TransportOptions {
     /// Time allowed for a whole ordinary request; never applied to
     /// [`RequestKind::Stream`] requests (watches, followed logs).
     pub request_timeout: Option<Duration>,
-    /// Use `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` from the environment.
+    /// Use `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` from the environment, by
+    /// kubectl's rules ([`crate::config::Config::proxy`]).
     pub trust_env: bool,
     /// An explicit proxy URL (wins over the environment).
     pub proxy: Option<String>,
