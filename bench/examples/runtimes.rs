@@ -24,20 +24,35 @@ async fn watch_a_little(cluster: &AsyncCluster<IsahcTransport>) -> kubewire::Res
     for _ in 0..3 {
         if let Some(event) = watch.next().await {
             let event = event?;
-            println!("  {} {} at {}", event.evtype, event.item.meta().name(), event.item.meta().version());
+            println!(
+                "  {} {} at {}",
+                event.evtype,
+                event.item.meta().name(),
+                event.item.meta().version()
+            );
         }
     }
     let started = Instant::now();
     let quiet = watch.next_timeout(Duration::from_millis(300)).await?;
-    println!("  then {:?} after {:?}", quiet.map(|e| e.evtype), started.elapsed());
+    println!(
+        "  then {:?} after {:?}",
+        quiet.map(|e| e.evtype),
+        started.elapsed()
+    );
     watch.close();
     Ok(())
 }
 
-fn cluster_with(url: &str, timer: impl kubewire::client::Timer) -> kubewire::Result<AsyncCluster<IsahcTransport>> {
+fn cluster_with(
+    url: &str,
+    timer: impl kubewire::client::Timer,
+) -> kubewire::Result<AsyncCluster<IsahcTransport>> {
     let config = Config::new(url)?;
     let transport = IsahcTransport::new(&config, &TransportOptions::default())?;
-    Ok(AsyncCluster::with_transport(config, Async::new(transport).with_timer(timer)))
+    Ok(AsyncCluster::with_transport(
+        config,
+        Async::new(transport).with_timer(timer),
+    ))
 }
 
 fn main() -> kubewire::Result<()> {
@@ -48,7 +63,9 @@ fn main() -> kubewire::Result<()> {
         .build()
         .expect("tokio runtime");
     runtime.block_on(async {
-        let tokio_timer = |at: Instant| -> BoxFuture<'static, ()> { Box::pin(tokio::time::sleep_until(at.into())) };
+        let tokio_timer = |at: Instant| -> BoxFuture<'static, ()> {
+            Box::pin(tokio::time::sleep_until(at.into()))
+        };
         let cluster = cluster_with(&server.base_url(), tokio_timer)?;
         watch_a_little(&cluster).await
     })?;
@@ -57,7 +74,11 @@ fn main() -> kubewire::Result<()> {
     println!("smol (smol::Timer as the timer):");
     let server = ReplayServer::start(vec![corpus_fixture("pods-watch")]).expect("replay server");
     smol::block_on(async {
-        let smol_timer = |at: Instant| -> BoxFuture<'static, ()> { Box::pin(async move { smol::Timer::at(at).await; }) };
+        let smol_timer = |at: Instant| -> BoxFuture<'static, ()> {
+            Box::pin(async move {
+                smol::Timer::at(at).await;
+            })
+        };
         let cluster = cluster_with(&server.base_url(), smol_timer)?;
         watch_a_little(&cluster).await
     })?;

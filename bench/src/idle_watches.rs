@@ -109,7 +109,9 @@ pub fn run(watches: usize, idle: Duration) {
     drop(child.stdin.take());
     let _ = child.wait();
     println!("\n## Threads while {watches} async watches wait ({idle:?} idle each, one cluster)\n");
-    println!("| threads before | peak while waiting | after close | watches that timed out quietly | wall |");
+    println!(
+        "| threads before | peak while waiting | after close | watches that timed out quietly | wall |"
+    );
     println!("|---:|---:|---:|---:|---:|");
     println!(
         "| {before} | {during} | {after} | {quiet} of {watches} | {:.1} s |",

@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release --manifest-path bench/Cargo.toml            # everything
 //! cargo run --release --manifest-path bench/Cargo.toml -- decode  # or: decode, loopback, threads, build
+//! cargo run --release --manifest-path bench/Cargo.toml -- soak [SECONDS]  # 1,000 watches, hostile server
 //! ```
 //!
 //! Watch and list decoding (no IO), end to end over loopback against the
@@ -18,6 +19,7 @@ mod data;
 mod decoding;
 mod idle_watches;
 mod loopback;
+mod soak;
 mod table;
 
 #[global_allocator]
@@ -36,6 +38,16 @@ fn main() {
     }
     if args.first().is_some_and(|a| a == "serve-idle") {
         return idle_watches::serve_idle();
+    }
+    if args.first().is_some_and(|a| a == "serve-hostile") {
+        return soak::serve_hostile();
+    }
+    if let [soak, rest @ ..] = args.as_slice()
+        && soak == "soak"
+    {
+        // `soak [SECONDS]`: 600 by default; not part of the default run.
+        let secs = rest.first().and_then(|s| s.parse().ok()).unwrap_or(600);
+        return soak::run(1_000, std::time::Duration::from_secs(secs));
     }
     let all = args.is_empty();
     let wants = |s: &str| all || args.iter().any(|a| a == s);
