@@ -3,9 +3,8 @@
 //! sends nothing), each waiting with `next_timeout`. A sampler thread reads
 //! the process's thread count every 100 ms.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -38,33 +37,19 @@ pub fn serve_idle() {
 }
 
 fn hold(mut stream: TcpStream) {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => return,
-        }
+    if !crate::child::read_head(&mut stream) {
+        return;
     }
     let _ = stream.write_all(
         b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
     );
     // Idle until the client goes away.
-    let _ = stream.read(&mut byte);
+    let _ = stream.read(&mut [0u8; 1]);
 }
 
 /// Runs the measurement and prints it.
 pub fn run(watches: usize, idle: Duration) {
-    let mut child = Command::new(std::env::current_exe().expect("own path"))
-        .arg("serve-idle")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the idle server");
-    let mut url = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut url)
-        .expect("server URL");
+    let (mut child, _out, url) = crate::child::start(&["serve-idle"]);
     let before = threads();
     let peak = Arc::new(AtomicUsize::new(before));
     let done = Arc::new(AtomicBool::new(false));

@@ -2,9 +2,9 @@
 //! client's CPU time is its own) serving a fetch, a list and a watch, to
 //! kubewire on each transport and to kube-rs (tokio + hyper).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -93,21 +93,9 @@ struct Server {
 
 impl Server {
     fn start(fixture: &Path) -> Server {
-        let mut child = Command::new(std::env::current_exe().expect("own path"))
-            .arg("serve")
-            .arg(fixture)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the replay server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("server URL");
-        Server {
-            child,
-            url: line.trim().to_string(),
-        }
+        let fixture = fixture.to_str().expect("a UTF-8 fixture path");
+        let (child, _out, url) = crate::child::start(&["serve", fixture]);
+        Server { child, url }
     }
 }
 

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 mod alloc;
 mod build_cost;
+mod child;
 mod data;
 mod decoding;
 mod idle_watches;

@@ -5,9 +5,8 @@
 //! server counts them), the client's threads and resident memory, sampled
 //! through the run, so growth shows.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -43,13 +42,8 @@ pub fn serve_hostile() {
 }
 
 fn answer(mut stream: TcpStream, n: usize) {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => return,
-        }
+    if !crate::child::read_head(&mut stream) {
+        return;
     }
     let chunked = |body: &str| {
         format!(
@@ -65,7 +59,7 @@ fn answer(mut stream: TcpStream, n: usize) {
         _ => {
             // Silence: a head, then nothing until the client gives up.
             let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n");
-            let _ = stream.read(&mut byte);
+            let _ = stream.read(&mut [0u8; 1]);
             return;
         }
     };
@@ -74,16 +68,8 @@ fn answer(mut stream: TcpStream, n: usize) {
 
 /// Runs the soak and prints its figures.
 pub fn run(watches: usize, span: Duration) {
-    let mut child = Command::new(std::env::current_exe().expect("own path"))
-        .arg("serve-hostile")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the hostile server");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut url = String::new();
-    out.read_line(&mut url).expect("server URL");
-    let cluster = kubewire_isahc::AsyncCluster::new(url.trim()).expect("cluster");
+    let (mut child, mut out, url) = crate::child::start(&["serve-hostile"]);
+    let cluster = kubewire_isahc::AsyncCluster::new(&url).expect("cluster");
     let mut options = kubewire::watch::WatcherOptions::default();
     options.start = kubewire::watch::WatchStart::Version("1".into());
     options.on_error = kubewire::watch::OnError::Surface;

@@ -17,20 +17,8 @@ use kubewire::{
     watch::{OnError, WatchStart, Watcher, WatcherEvent, WatcherOptions},
 };
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+mod common;
+use common::Rng;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Hostile {
@@ -84,9 +72,9 @@ fn session(seed: u64) -> (Hostile, usize, usize) {
     let mut rng = Rng(seed);
     let mode = match rng.below(6) {
         0 => Hostile::EmptyClose,
-        1 => Hostile::ErrorEvent((rng.below(2) == 0).then(|| 1 + rng.below(90))),
+        1 => Hostile::ErrorEvent(rng.chance(50).then(|| 1 + rng.below(90))),
         2 => Hostile::GoneForever {
-            as_event: rng.below(2) == 0,
+            as_event: rng.chance(50),
         },
         3 => Hostile::LoginPage,
         4 => Hostile::Silent,
@@ -99,12 +87,12 @@ fn session(seed: u64) -> (Hostile, usize, usize) {
     )
     .unwrap();
     let mut options = WatcherOptions::default();
-    options.start = if rng.below(2) == 0 {
+    options.start = if rng.chance(50) {
         WatchStart::Now
     } else {
         WatchStart::Version("100".into())
     };
-    options.on_error = if rng.below(2) == 0 {
+    options.on_error = if rng.chance(50) {
         OnError::Retry
     } else {
         OnError::Surface

@@ -110,14 +110,16 @@ impl<D: Driver, I: ViewItem> ClusterView<D, I> {
         name: &'a str,
         namespace: Option<&'a str>,
     ) -> D::Call<'a, Result<Bound<D, I>>> {
-        D::call(async move {
-            let (view, answer) = self
-                .cluster
-                .with_fallback(&self.view, |v| v.fetch_request(name, namespace))
-                .await?;
-            let item = view.decode(answer)?;
-            Ok(Bound::new(self.cluster.clone(), view, item))
-        })
+        D::call(self.fetch_now(name, namespace))
+    }
+
+    async fn fetch_now(&self, name: &str, namespace: Option<&str>) -> Result<Bound<D, I>> {
+        let (view, answer) = self
+            .cluster
+            .with_fallback(&self.view, |v| v.fetch_request(name, namespace))
+            .await?;
+        let item = view.decode(answer)?;
+        Ok(Bound::new(self.cluster.clone(), view, item))
     }
 
     /// The items of the view, fetched page by page through
@@ -169,12 +171,8 @@ impl<D: Driver, I: ViewItem> ClusterView<D, I> {
         timeout: Duration,
     ) -> D::Call<'a, Result<Bound<D, I>>> {
         D::call(async move {
-            let (view, answer) = self
-                .cluster
-                .with_fallback(&self.view, |v| v.fetch_request(name, namespace))
-                .await?;
-            let item = view.decode(answer)?;
-            Bound::new(self.cluster.clone(), view, item)
+            self.fetch_now(name, namespace)
+                .await?
                 .wait_now(for_conditions, raise_for, timeout)
                 .await
         })
