@@ -43,6 +43,16 @@ async fn watch_a_little(cluster: &AsyncCluster<IsahcTransport>) -> kubewire::Res
     Ok(())
 }
 
+/// The README's lines: the tokio timer in one line.
+#[rustfmt::skip] // the README's lines, as they stand there
+#[allow(clippy::let_and_return)] // the README names the cluster it makes
+fn readme_tokio(config: Config, transport: IsahcTransport) -> AsyncCluster<IsahcTransport> {
+    use kubewire::{Async, AsyncCluster, BoxFuture};
+    let timer = |at: std::time::Instant| -> BoxFuture<'static, ()> { Box::pin(tokio::time::sleep_until(at.into())) };
+    let cluster = AsyncCluster::with_transport(config, Async::new(transport).with_timer(timer));
+    cluster
+}
+
 fn cluster_with(
     url: &str,
     timer: impl kubewire::client::Timer,
@@ -63,10 +73,9 @@ fn main() -> kubewire::Result<()> {
         .build()
         .expect("tokio runtime");
     runtime.block_on(async {
-        let tokio_timer = |at: Instant| -> BoxFuture<'static, ()> {
-            Box::pin(tokio::time::sleep_until(at.into()))
-        };
-        let cluster = cluster_with(&server.base_url(), tokio_timer)?;
+        let config = Config::new(&server.base_url())?;
+        let transport = IsahcTransport::new(&config, &TransportOptions::default())?;
+        let cluster = readme_tokio(config, transport);
         watch_a_little(&cluster).await
     })?;
     drop(server);
