@@ -918,6 +918,20 @@ pub fn run_tls<D: ConnectDriver>(name: &str) -> Vec<String> {
     if let Some(cert) = &mut stray_key.credentials.client_certificate {
         cert.key_pem = kubewire::config::Sensitive::new(pki.stray_key.clone());
     }
+    let mut garbage = config.clone();
+    if let Some(cert) = &mut garbage.credentials.client_certificate {
+        cert.certificate_pem =
+            b"-----BEGIN CERTIFICATE-----\nAAECAwQFBgcICQ==\n-----END CERTIFICATE-----\n".to_vec();
+    }
+    match attempt(garbage) {
+        Err(Error::Transport {
+            kind: TransportErrorKind::Tls,
+            message,
+        }) if !message.contains("does not match") => {}
+        other => failures.push(format!(
+            "tls [{name}] a garbage client certificate: expected a TLS error saying so, got {other:?}"
+        )),
+    }
     let mut anonymous = config.clone();
     anonymous.credentials.client_certificate = None;
     for (case, config) in [

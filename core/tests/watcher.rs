@@ -522,3 +522,23 @@ fn an_undecodable_list_item_is_reported_and_the_others_are_listed() {
         "watch=true&resourceVersion=100&allowWatchBookmarks=true&timeoutSeconds=290"
     );
 }
+
+#[test]
+fn a_repeated_change_is_delivered_once() {
+    let now = Instant::now();
+    let mut w = watcher(WatchStart::Version("1".into()));
+    query(&mut w, now);
+    let twice = event("ADDED", "a", 2) + &event("ADDED", "a", 2) + &event("MODIFIED", "a", 3);
+    let got = answer(&mut w, now + Duration::from_secs(5), 200, &twice, true);
+    assert_eq!(names(&got), ["ADDED a 2", "MODIFIED a 3"]);
+    // The server repeats the last change after a reconnect: not again.
+    query(&mut w, now + Duration::from_secs(5));
+    let got = answer(
+        &mut w,
+        now + Duration::from_secs(9),
+        200,
+        &(event("MODIFIED", "a", 3) + &event("DELETED", "a", 4)),
+        true,
+    );
+    assert_eq!(names(&got), ["DELETED a 4"]);
+}

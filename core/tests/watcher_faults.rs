@@ -1,8 +1,10 @@
 #![allow(clippy::disallowed_methods)] // tests set up files and real instants for the code under test
 //! Fault injection: seeded watch sessions drive the `Watcher` against a
 //! simulated apiserver with random cut points (mid-event included), 410
-//! Expired (as an ERROR event and as an HTTP status), server timeouts,
-//! bookmarks, 429/500 answers and expiring continue tokens. Events
+//! Expired (as an ERROR event and as an HTTP status), server timeouts and
+//! empty watches, bookmarks, 429/500 answers, ERROR events with and
+//! without retryAfterSeconds, repeated changes, undecodable lines and
+//! expiring continue tokens. Events
 //! delivered to the caller must be the server's history — none lost, none
 //! duplicated, in order — and across a relist the caller's picture must
 //! equal the server's state at every quiet point.
@@ -206,9 +208,31 @@ impl Server {
         for c in &pending[..send] {
             let obj = object(&c.name, &c.uid, c.rv, c.generation);
             body.push_str(&event_line(&c.evtype.to_string(), &obj));
+            if faults && c.evtype != WatchEventType::Deleted && rng.chance(5) {
+                // A proxy repeats a change: delivered once.
+                body.push_str(&event_line(&c.evtype.to_string(), &obj));
+            }
+            if faults && rng.chance(4) {
+                // A line that is no watch event: skipped, the rest goes on.
+                body.push_str("<html><body>proxy error</body></html>\n");
+            }
             if faults && rng.chance(20) {
                 body.push_str(&event_line("BOOKMARK", &format!(r#"{{"kind":"Pod","apiVersion":"v1","metadata":{{"resourceVersion":"{}"}}}}"#, c.rv)));
             }
+        }
+        if faults && rng.chance(8) {
+            // The server gives up on the watch with an ERROR event, with or
+            // without retryAfterSeconds: backed off, then resumed.
+            let details = if rng.chance(50) {
+                r#","details":{"retryAfterSeconds":3}"#
+            } else {
+                ""
+            };
+            body.push_str(&event_line(
+                "ERROR",
+                &format!(r#"{{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Failure","reason":"InternalError","code":500{details}}}"#),
+            ));
+            return (200, headers, body.into_bytes(), true);
         }
         if faults && send < pending.len() && rng.chance(60) {
             // Cut in the middle of the next event.

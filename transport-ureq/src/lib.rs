@@ -62,7 +62,13 @@ fn check_key_pair(cert_pem: &[u8], key_pem: &[u8]) -> Result<()> {
         .map_err(|e| tls_error(format!("client key: {e}")))?;
     rustls::sign::CertifiedKey::new(certs, signing)
         .keys_match()
-        .map_err(|e| tls_error(format!("client key does not match its certificate: {e}")))
+        .map_err(|e| match e {
+            rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
+                tls_error("client key does not match its certificate".into())
+            }
+            // The certificate itself could not be read (garbage in the PEM).
+            other => tls_error(format!("client certificate cannot be read: {other}")),
+        })
 }
 
 fn tls_config(config: &Config) -> Result<ureq::tls::TlsConfig> {

@@ -569,6 +569,20 @@ impl Watcher {
             }
             return true;
         }
+        // A change the caller already has (the same object at the same
+        // resourceVersion, as a proxy or a buggy server may repeat it) is
+        // not delivered twice. Versions are compared for equality only:
+        // their order is the server's business.
+        let repeated = matches!(
+            event.evtype,
+            WatchEventType::Added | WatchEventType::Modified
+        ) && !version.is_empty()
+            && self.known.get(&key(&event.item)).is_some_and(|had| {
+                had.meta().version() == version && had.meta().uid() == event.item.meta().uid()
+            });
+        if repeated {
+            return true;
+        }
         if !version.is_empty() {
             self.last_version = Some(version);
         }
