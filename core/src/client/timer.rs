@@ -87,6 +87,8 @@ impl Slot {
 struct Queue {
     heap: BinaryHeap<Reverse<Entry>>,
     seq: u64,
+    /// Waits dropped before their instant since the last sweep.
+    abandoned: usize,
     stopped: bool,
     thread: Option<JoinHandle<()>>,
 }
@@ -190,11 +192,41 @@ impl Drop for ThreadTimer {
     }
 }
 
+/// Past this many abandoned waits (and half the queue), the queue drops
+/// them, so a caller racing short timeouts against fast events does not
+/// grow it until the timeouts pass.
+const SWEEP_AFTER: usize = 1024;
+
 /// A wait on a [`ThreadTimer`].
 struct Sleep {
     at: Instant,
     shared: Arc<Shared>,
     slot: Option<Arc<Slot>>,
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        let Some(slot) = self.slot.take() else {
+            return;
+        };
+        if slot.state.lock().unwrap_or_else(PoisonError::into_inner).0 {
+            return; // fired: already out of the queue
+        }
+        drop(slot);
+        let mut queue = self
+            .shared
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        queue.abandoned += 1;
+        if queue.abandoned > SWEEP_AFTER && queue.abandoned * 2 > queue.heap.len() {
+            // Only the queue still holds an abandoned wait's slot.
+            queue
+                .heap
+                .retain(|Reverse(e)| Arc::strong_count(&e.slot) > 1);
+            queue.abandoned = 0;
+        }
+    }
 }
 
 impl Future for Sleep {
@@ -247,5 +279,47 @@ impl Future for Sleep {
         self.shared.changed.notify_all();
         self.slot = Some(slot);
         Poll::Pending
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests start from real instants
+mod tests {
+    use std::task::Waker;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn pending(timer: &ThreadTimer, at: Instant) -> BoxFuture<'static, ()> {
+        let mut sleep = timer.sleep_until(at);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(sleep.as_mut().poll(&mut cx).is_pending());
+        sleep
+    }
+
+    #[test]
+    fn waits_dropped_early_do_not_pile_up_and_shutdown_joins_the_thread() {
+        let timer = ThreadTimer::new();
+        let later = Instant::now() + Duration::from_secs(3600);
+        let kept = pending(&timer, later);
+        for _ in 0..10_000 {
+            drop(pending(&timer, later));
+        }
+        let queued = timer.shared.queue.lock().unwrap().heap.len();
+        assert!(
+            queued <= 2 * SWEEP_AFTER + 2,
+            "{queued} entries for 1 live wait"
+        );
+        // A wait that is due fires, and shutdown ends the rest at once.
+        let mut soon = pending(&timer, Instant::now() + Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(100));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(soon.as_mut().poll(&mut cx).is_ready());
+        timer.shutdown();
+        assert!(
+            timer.shared.queue.lock().unwrap().thread.is_none(),
+            "joined"
+        );
+        drop(kept);
     }
 }
