@@ -188,7 +188,7 @@ impl<D: Driver, I: ViewItem> WatchIter<D, I> {
         }
         // Armed once per silence: bytes that arrive meanwhile move the
         // deadline, checked (and re-armed) when the timer fires.
-        let driver = self.cluster.driver().clone();
+        let driver = self.cluster.driver();
         let timer = self
             .idle
             .get_or_insert_with(|| driver.sleep_until(deadline));
