@@ -92,15 +92,23 @@ fn quickstart<D: Driver>(cluster: &Cluster<D>) {
     );
 }
 
-fn next_timeout<D: Driver>(cluster: &Cluster<D>) {
+/// A watch of the pods in demo after resourceVersion 7800 (the
+/// `pods-watch` recording: three events, then silence).
+fn demo_pods_after_7800<D: Driver>(
+    cluster: &Cluster<D>,
+) -> kubewire::client::WatchIter<D, kubewire::Pod> {
     let mut options = WatcherOptions::default();
     options.start = WatchStart::Version("7800".into());
-    let mut w = cluster
+    cluster
         .pods()
         .namespace("demo")
         .expect("ns")
         .watch_with(options)
-        .expect("watch");
+        .expect("watch")
+}
+
+fn next_timeout<D: Driver>(cluster: &Cluster<D>) {
+    let mut w = demo_pods_after_7800(cluster);
     let started = Instant::now();
     let mut types = Vec::new();
     while types.len() < 3 {
@@ -141,14 +149,7 @@ fn next_timeout<D: Driver>(cluster: &Cluster<D>) {
 }
 
 fn close<D: Driver>(cluster: &Cluster<D>) {
-    let mut options = WatcherOptions::default();
-    options.start = WatchStart::Version("7800".into());
-    let mut w = cluster
-        .pods()
-        .namespace("demo")
-        .expect("ns")
-        .watch_with(options)
-        .expect("watch");
+    let mut w = demo_pods_after_7800(cluster);
     for _ in 0..3 {
         D::wait(w.next()).expect("an event").expect("no error");
     }

@@ -78,7 +78,7 @@ impl std::fmt::Debug for Config {
             .field("rate_limit", &self.rate_limit)
             .field("fallback", &self.fallback)
             .field("impersonate", &self.impersonate)
-            .field("proxy_url", &self.proxy_url.as_deref().map(shown))
+            .field("proxy_url", &self.proxy_url.as_deref().map(redacted_url))
             .field("tls_server_name", &self.tls_server_name)
             .finish()
     }
@@ -113,19 +113,14 @@ impl Default for Config {
 /// assert_eq!(kubewire::config::redacted_url("https://k8s:6443/x"), "https://k8s:6443/x");
 /// ```
 pub fn redacted_url(url: &str) -> String {
-    shown(url)
-}
-
-/// A base URL as errors show it: any `user:password@` is replaced.
-fn shown(base_url: &str) -> String {
-    let (scheme, rest) = base_url.split_once("://").unwrap_or(("", base_url));
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     match rest[..end].rfind('@') {
         Some(at) => {
             let sep = if scheme.is_empty() { "" } else { "://" };
             format!("{scheme}{sep}***@{}", &rest[at + 1..])
         }
-        None => base_url.to_string(),
+        None => url.to_string(),
     }
 }
 
@@ -138,14 +133,14 @@ impl Config {
     /// a proxy such as `/k8s/clusters/c-1`).
     pub fn new(base_url: &str) -> Result<Config> {
         let uri: Uri = base_url.parse().map_err(|e: http::uri::InvalidUri| {
-            Error::InvalidInput(format!("base URL {:?}: {e}", shown(base_url)))
+            Error::InvalidInput(format!("base URL {:?}: {e}", redacted_url(base_url)))
         })?;
         let scheme = match uri.scheme_str() {
             Some(s @ ("http" | "https")) => s.to_string(),
             _ => {
                 return Err(Error::InvalidInput(format!(
                     "base URL {:?}: scheme must be http or https",
-                    shown(base_url)
+                    redacted_url(base_url)
                 )));
             }
         };
@@ -154,18 +149,18 @@ impl Config {
             .map(|a| a.to_string())
             .filter(|a| !a.is_empty())
             .ok_or_else(|| {
-                Error::InvalidInput(format!("base URL {:?}: no host", shown(base_url)))
+                Error::InvalidInput(format!("base URL {:?}: no host", redacted_url(base_url)))
             })?;
         if authority.contains('@') {
             return Err(Error::InvalidInput(format!(
                 "base URL {:?}: put credentials in Config::credentials, not the URL",
-                shown(base_url)
+                redacted_url(base_url)
             )));
         }
         if uri.query().is_some() {
             return Err(Error::InvalidInput(format!(
                 "base URL {:?}: must not carry a query",
-                shown(base_url)
+                redacted_url(base_url)
             )));
         }
         let mut prefix = uri.path().trim_end_matches('/');

@@ -10,14 +10,12 @@
 //! equal the server's state at every quiet point.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kubewire::http::{HeaderMap, HeaderValue, Request};
 use kubewire::{
-    Config, Kind, WatchEventType,
-    request::{Endpoint, Scope},
+    WatchEventType,
     watch::{Backoff, WatchStart, Watcher, WatcherEvent, WatcherOptions},
 };
 
@@ -331,12 +329,7 @@ fn run_session(seed: u64) -> (usize, usize) {
     } else {
         WatchStart::Now
     };
-    let endpoint = Endpoint::new(
-        Arc::new(Config::default()),
-        Kind::Pod.api_resource(0).unwrap(),
-        Scope::Namespace("demo".into()),
-    )
-    .unwrap();
+    let endpoint = common::demo_pods();
     let mut options = WatcherOptions::default();
     options.start = start.clone();
     options.page_size = Some(1 + rng.below(4) as u32);

@@ -7,15 +7,10 @@
 //! 30 s, never faster), honours `retryAfterSeconds`, and nothing it
 //! delivers is invented.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kubewire::http::HeaderMap;
-use kubewire::{
-    Config, Kind,
-    request::{Endpoint, Scope},
-    watch::{OnError, WatchStart, Watcher, WatcherEvent, WatcherOptions},
-};
+use kubewire::watch::{OnError, WatchStart, Watcher, WatcherEvent, WatcherOptions};
 
 mod common;
 use common::Rng;
@@ -80,12 +75,7 @@ fn session(seed: u64) -> (Hostile, usize, usize) {
         4 => Hostile::Silent,
         _ => Hostile::Unavailable(1 + rng.below(20)),
     };
-    let endpoint = Endpoint::new(
-        Arc::new(Config::default()),
-        Kind::Pod.api_resource(0).unwrap(),
-        Scope::Namespace("demo".into()),
-    )
-    .unwrap();
+    let endpoint = common::demo_pods();
     let mut options = WatcherOptions::default();
     options.start = if rng.chance(50) {
         WatchStart::Now

@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::client::driver::{BoxFuture, Driver, Sealed, now};
+use crate::client::driver::{BoxFuture, Driver, Sealed, now, read_all};
 use crate::client::lifecycle::Lifecycle;
 use crate::client::transport::{RequestKind, Transport};
 use crate::error::{Error, Result, TransportErrorKind};
@@ -86,11 +86,9 @@ impl<T: Transport + std::fmt::Debug> Driver for T {
     ) -> Poll<io::Result<&'b [u8]>> {
         match body {
             BlockingBody::Piped(reader) => reader.poll_chunk(cx),
-            BlockingBody::Direct(_) => match Self::poll_read(Pin::new(body), cx, buf) {
-                Poll::Ready(Ok(n)) => Poll::Ready(Ok(&buf[..n])),
-                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-                Poll::Pending => Poll::Pending,
-            },
+            BlockingBody::Direct(_) => {
+                Self::poll_read(Pin::new(body), cx, buf).map_ok(|n| &buf[..n])
+            }
         }
     }
 
@@ -101,17 +99,9 @@ impl<T: Transport + std::fmt::Debug> Driver for T {
                 let read = body.read_to_end(&mut out).map(|_| out);
                 Box::pin(std::future::ready(read))
             }
-            BlockingBody::Piped(mut reader) => Box::pin(async move {
-                let mut out = Vec::new();
-                let mut buf = vec![0u8; 16 * 1024];
-                loop {
-                    let n = std::future::poll_fn(|cx| reader.poll_read(cx, &mut buf)).await?;
-                    if n == 0 {
-                        return Ok(out);
-                    }
-                    out.extend_from_slice(&buf[..n]);
-                }
-            }),
+            BlockingBody::Piped(mut reader) => {
+                Box::pin(read_all(move |cx, buf| reader.poll_read(cx, buf)))
+            }
         }
     }
 

@@ -53,6 +53,14 @@ pub struct Cluster<D: Driver> {
     inner: Arc<Inner<D>>,
 }
 
+/// What the exchange asks for next.
+enum Step {
+    /// Send this request.
+    Send(Request<Bytes>),
+    /// The exchange is over.
+    Done(Result<Answer>),
+}
+
 /// A cluster over an async transport: every call returns a future.
 pub type AsyncCluster<T> = Cluster<Async<T>>;
 
@@ -397,43 +405,67 @@ impl<D: Driver> Cluster<D> {
         self.inner.api_paths.resolved(view)
     }
 
-    /// The one loop of an ordinary request: the exchange says what to
-    /// send and how long to wait; the driver sends, reads and waits.
-    async fn run(&self, mut exchange: Exchange) -> Result<Answer> {
-        self.inner.life.check_open()?;
+    /// The exchange's next request, after any wait it asks for; or its
+    /// outcome. The one place a request's policy is waited on.
+    async fn step(&self, exchange: &mut Exchange) -> Step {
         loop {
             if let Some(result) = exchange.poll_result() {
-                return result;
+                return Step::Done(result);
             }
             let (instant, wall) = now();
             if let Some(request) = exchange.poll_transmit(instant, wall) {
-                match self.send_whole(request).await {
-                    Ok(response) => exchange.handle_response(response, now().0),
-                    Err(e) => exchange.handle_failure(e),
-                }
-            } else if let Some(at) = exchange.poll_timeout() {
-                self.inner.driver.sleep_until(at).await;
-                self.inner.life.check_open()?;
-            } else if exchange.poll_result().is_none() {
-                return Err(Error::Protocol("the exchange has nothing to do".into()));
+                return Step::Send(request);
+            }
+            let Some(at) = exchange.poll_timeout() else {
+                return Step::Done(Err(Error::Protocol(
+                    "the exchange has nothing to do".into(),
+                )));
+            };
+            self.inner.driver.sleep_until(at).await;
+            if let Err(e) = self.inner.life.check_open() {
+                return Step::Done(Err(e));
             }
         }
     }
 
-    async fn send_whole(&self, request: Request<Bytes>) -> Result<http::Response<Bytes>> {
-        let (parts, body) = D::send(
-            &self.inner.driver,
-            request,
-            RequestKind::Normal,
-            &self.inner.life,
-        )
-        .await
-        .map_err(|e| self.name_server(e))?
-        .into_parts();
+    /// Sends one request through the driver; a failure names the server.
+    async fn send(
+        &self,
+        request: Request<Bytes>,
+        kind: RequestKind,
+    ) -> Result<http::Response<D::Body>> {
+        D::send(&self.inner.driver, request, kind, &self.inner.life)
+            .await
+            .map_err(|e| self.name_server(e))
+    }
+
+    /// Reads an answer whole.
+    async fn read_whole(&self, response: http::Response<D::Body>) -> Result<http::Response<Bytes>> {
+        let (parts, body) = response.into_parts();
         let bytes = D::read_to_end(body)
             .await
             .map_err(|e| self.name_server(read_error("reading the answer", &e)))?;
         Ok(http::Response::from_parts(parts, Bytes::from(bytes)))
+    }
+
+    /// The loop of an ordinary request: the exchange says what to send and
+    /// how long to wait; the driver sends, reads and waits.
+    async fn run(&self, mut exchange: Exchange) -> Result<Answer> {
+        self.inner.life.check_open()?;
+        loop {
+            let request = match self.step(&mut exchange).await {
+                Step::Done(result) => return result,
+                Step::Send(request) => request,
+            };
+            let whole = match self.send(request, RequestKind::Normal).await {
+                Ok(response) => self.read_whole(response).await,
+                Err(e) => Err(e),
+            };
+            match whole {
+                Ok(response) => exchange.handle_response(response, now().0),
+                Err(e) => exchange.handle_failure(e),
+            }
+        }
     }
 
     /// A transport error names the server it tried, and says when that
@@ -470,41 +502,25 @@ impl<D: Driver> Cluster<D> {
         self.inner.life.check_open()?;
         let mut exchange = self.exchange(vec![request]);
         loop {
-            if let Some(result) = exchange.poll_result() {
-                return Err(match result {
-                    Err(e) => e,
-                    Ok(_) => Error::Protocol("a stream answered as a whole".into()),
-                });
-            }
-            let (instant, wall) = now();
-            if let Some(request) = exchange.poll_transmit(instant, wall) {
-                let response = match D::send(
-                    &self.inner.driver,
-                    request,
-                    RequestKind::Stream,
-                    &self.inner.life,
-                )
-                .await
-                {
-                    Ok(response) => response,
-                    Err(e) => {
-                        exchange.handle_failure(self.name_server(e));
-                        continue;
-                    }
-                };
-                if raw || response.status().is_success() {
-                    return Ok(response);
+            let request = match self.step(&mut exchange).await {
+                Step::Done(Err(e)) => return Err(e),
+                Step::Done(Ok(_)) => {
+                    return Err(Error::Protocol("a stream answered as a whole".into()));
                 }
-                let (parts, body) = response.into_parts();
-                let bytes = D::read_to_end(body)
-                    .await
-                    .map_err(|e| read_error("reading the answer", &e))?;
-                let whole = http::Response::from_parts(parts, Bytes::from(bytes));
-                exchange.handle_response(whole, now().0);
-            } else if let Some(at) = exchange.poll_timeout() {
-                self.inner.driver.sleep_until(at).await;
-                self.inner.life.check_open()?;
+                Step::Send(request) => request,
+            };
+            let response = match self.send(request, RequestKind::Stream).await {
+                Ok(response) => response,
+                Err(e) => {
+                    exchange.handle_failure(e);
+                    continue;
+                }
+            };
+            if raw || response.status().is_success() {
+                return Ok(response);
             }
+            let whole = self.read_whole(response).await?;
+            exchange.handle_response(whole, now().0);
         }
     }
 

@@ -83,29 +83,15 @@ pub trait Driver: Sealed + Send + Sync + fmt::Debug + 'static {
         cx: &mut Context<'_>,
         buf: &'b mut [u8],
     ) -> Poll<io::Result<&'b [u8]>> {
-        match Self::poll_read(Pin::new(body), cx, buf) {
-            Poll::Ready(Ok(n)) => Poll::Ready(Ok(&buf[..n])),
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => Poll::Pending,
-        }
+        Self::poll_read(Pin::new(body), cx, buf).map_ok(|n| &buf[..n])
     }
 
     /// Reads a whole body.
     fn read_to_end(body: Self::Body) -> BoxFuture<'static, io::Result<Vec<u8>>> {
-        Box::pin(async move {
-            let mut body = body;
-            let mut out = Vec::new();
-            let mut buf = vec![0u8; 16 * 1024];
-            loop {
-                let n =
-                    std::future::poll_fn(|cx| Self::poll_read(Pin::new(&mut body), cx, &mut buf))
-                        .await?;
-                if n == 0 {
-                    return Ok(out);
-                }
-                out.extend_from_slice(&buf[..n]);
-            }
-        })
+        let mut body = body;
+        Box::pin(read_all(move |cx, buf| {
+            Self::poll_read(Pin::new(&mut body), cx, buf)
+        }))
     }
 
     /// Completes at `at`.
@@ -114,6 +100,21 @@ pub trait Driver: Sealed + Send + Sync + fmt::Debug + 'static {
     /// Stops and joins the helper threads the driver itself started (a
     /// timer thread); called when the cluster closes.
     fn shutdown(&self) {}
+}
+
+/// Everything `poll_read` yields, to its end.
+pub(crate) async fn read_all(
+    mut poll_read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
+) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = std::future::poll_fn(|cx| poll_read(cx, &mut buf)).await?;
+        if n == 0 {
+            return Ok(out);
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
 }
 
 /// The clock, read in one place: the monotonic instant for pacing,

@@ -1,5 +1,17 @@
 //! What the simulators share: a small seeded random source (SplitMix64),
-//! so every session replays from its seed.
+//! so every session replays from its seed, and the watched collection.
+
+/// The pods of namespace `demo`, on the default configuration.
+pub(crate) fn demo_pods() -> kubewire::request::Endpoint {
+    kubewire::request::Endpoint::new(
+        std::sync::Arc::new(kubewire::Config::default()),
+        kubewire::Kind::Pod
+            .api_resource(0)
+            .expect("pods are served"),
+        kubewire::request::Scope::Namespace("demo".into()),
+    )
+    .expect("a valid endpoint")
+}
 
 /// A reproducible random source.
 pub(crate) struct Rng(pub(crate) u64);
