@@ -56,6 +56,18 @@ pub enum Error {
     /// selector, manifest without `kind`, ...).
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// A command run by exec or attach did not succeed: it exited with a
+    /// nonzero `code`, or could not run (`code` is `None`; `reason` and
+    /// `message` are the server's).
+    #[error("{}", exec_words(*code, reason, message))]
+    Exec {
+        /// The exit code, when the command ran to an exit.
+        code: Option<i32>,
+        /// The server's reason (`NonZeroExitCode`, `InternalError`, ...).
+        reason: String,
+        /// The server's words.
+        message: String,
+    },
     /// A body could not be decoded into what was expected.
     #[error("cannot decode {expected}: {message}")]
     Decode {
@@ -287,3 +299,11 @@ impl fmt::Display for ApiError {
 
 /// `Result<T, kubewire::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn exec_words(code: Option<i32>, reason: &str, message: &str) -> String {
+    match (code, reason.is_empty()) {
+        (Some(code), _) => format!("command exited with code {code}: {message}"),
+        (None, false) => format!("command failed ({reason}): {message}"),
+        (None, true) => format!("command failed: {message}"),
+    }
+}

@@ -30,6 +30,7 @@ pub mod discovery;
 pub mod error;
 pub mod exchange;
 pub mod pager;
+pub mod stream;
 pub mod watch;
 
 mod assemble;
