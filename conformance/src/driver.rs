@@ -109,6 +109,15 @@ pub trait Driver {
     fn send_detached(&mut self, request: http::Request<Bytes>) -> Result<(), String> {
         self.send(request).map(drop)
     }
+
+    /// Opens a raw connection to the server for an upgrade (exec, attach,
+    /// port-forward): the scenario writes the HTTP/1.1 request itself.
+    fn open_tunnel(&mut self, uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>, String> {
+        Err(format!(
+            "{} cannot open a raw connection to {uri}",
+            self.name()
+        ))
+    }
 }
 
 /// Makes a driver for a replay server's base URL: how a transport joins the

@@ -41,6 +41,9 @@ pub struct Fixture {
     pub server_version: Option<String>,
     /// The exchanges, consumed strictly in order.
     pub exchanges: Vec<Exchange>,
+    /// The fixture is about subprotocol negotiation: the WebSocket offer is
+    /// compared whole (as a set), not only for the recorded choice.
+    pub negotiation: bool,
 }
 
 /// One request and the response the server gives to it.
@@ -63,10 +66,24 @@ pub struct ExpectedRequest {
     pub path: String,
     /// Query pairs, matched as a multiset.
     pub query: Vec<(String, String)>,
-    /// Headers that must match (names lower-case, values exact).
+    /// Headers that must match (names lower-case, values exact; the
+    /// WebSocket offer by [`ExpectedRequest::offer`]).
     pub headers: BTreeMap<String, String>,
+    /// How `sec-websocket-protocol` is compared.
+    pub offer: Offer,
     /// The body the client must send.
     pub body: RequestBody,
+}
+
+/// How a WebSocket upgrade's `sec-websocket-protocol` offer is compared
+/// (`FORMAT-upgrade.md`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Offer {
+    /// As a set of comma-separated protocols, order ignored.
+    #[default]
+    Set,
+    /// The offer must contain this protocol (the one the server chose).
+    Contains(String),
 }
 
 /// An expected request body.
@@ -91,6 +108,126 @@ pub struct RecordedResponse {
     pub body: ResponseBody,
     /// How the response ends.
     pub end: End,
+    /// For a `101`: the WebSocket conversation that follows.
+    pub upgrade: Option<Upgrade>,
+}
+
+/// An upgraded connection's conversation (`FORMAT-upgrade.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upgrade {
+    /// The negotiated subprotocol, `""` for none.
+    pub protocol: String,
+    /// Every frame, in the order the client observed them.
+    pub messages: Vec<WsMessage>,
+    /// What happened to the connection after the last frame.
+    pub end: UpgradeEnd,
+}
+
+/// Who sent a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The client (masked on the wire).
+    Client,
+    /// The server.
+    Server,
+}
+
+/// One WebSocket frame of a conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WsMessage {
+    /// Who sent it.
+    pub from: Side,
+    /// `text`, `binary`, `close`, `ping`, `pong` or `continuation`.
+    pub opcode: WsOpcode,
+    /// The unmasked payload.
+    pub payload: Vec<u8>,
+    /// False on a frame that is not the last of its message.
+    pub fin: bool,
+    /// Milliseconds since the previous entry.
+    pub delay_ms: u64,
+    /// A fault for derived fixtures: send only this many bytes of the
+    /// encoded frame, then drop the connection.
+    pub cut_after: Option<usize>,
+}
+
+/// A frame's opcode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WsOpcode {
+    /// 0x0
+    Continuation,
+    /// 0x1
+    Text,
+    /// 0x2
+    Binary,
+    /// 0x8
+    Close,
+    /// 0x9
+    Ping,
+    /// 0xA
+    Pong,
+}
+
+impl WsOpcode {
+    const ALL: [(WsOpcode, &'static str, u8); 6] = [
+        (WsOpcode::Continuation, "continuation", 0x0),
+        (WsOpcode::Text, "text", 0x1),
+        (WsOpcode::Binary, "binary", 0x2),
+        (WsOpcode::Close, "close", 0x8),
+        (WsOpcode::Ping, "ping", 0x9),
+        (WsOpcode::Pong, "pong", 0xA),
+    ];
+
+    /// The fixture's name for it.
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(o, ..)| *o == self)
+            .map_or("", |(_, n, _)| n)
+    }
+
+    /// The 4-bit opcode.
+    pub fn bits(self) -> u8 {
+        Self::ALL
+            .iter()
+            .find(|(o, ..)| *o == self)
+            .map_or(0, |(.., b)| *b)
+    }
+
+    /// The opcode of 4 bits, when defined.
+    pub fn from_bits(bits: u8) -> Option<WsOpcode> {
+        Self::ALL
+            .iter()
+            .find(|(.., b)| *b == bits)
+            .map(|(o, ..)| *o)
+    }
+
+    fn parse(name: &str) -> Option<WsOpcode> {
+        Self::ALL
+            .iter()
+            .find(|(_, n, _)| *n == name)
+            .map(|(o, ..)| *o)
+    }
+}
+
+/// How an upgraded connection ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpgradeEnd {
+    /// The server closes TCP after the close handshake.
+    Closed,
+    /// The server drops TCP without (completing) the close handshake.
+    Eof,
+    /// The connection stays open; the client must stop on its own.
+    Hang,
+}
+
+impl UpgradeEnd {
+    fn as_str(self) -> &'static str {
+        match self {
+            UpgradeEnd::Closed => "closed",
+            UpgradeEnd::Eof => "eof",
+            UpgradeEnd::Hang => "hang",
+        }
+    }
 }
 
 impl RecordedResponse {
@@ -242,6 +379,7 @@ impl Checker<'_> {
                 "source",
                 "server_version",
                 "exchanges",
+                "negotiation",
             ],
         )?;
         if o.get("format") != Some(&json!(1)) {
@@ -290,17 +428,34 @@ impl Checker<'_> {
             }
             None => return self.err("$.exchanges", "missing"),
         };
-        let exchanges = list
+        let mut exchanges = list
             .iter()
             .enumerate()
             .map(|(i, e)| self.exchange(e, &format!("$.exchanges[{i}]")))
             .collect::<Checked<Vec<_>>>()?;
+        let negotiation = match o.get("negotiation") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                return self.err(
+                    "$.negotiation",
+                    format!("expected a boolean, found {}", kind_of(other)),
+                );
+            }
+        };
+        for exchange in &mut exchanges {
+            let chosen = exchange.response.upgrade.as_ref().map(|u| &u.protocol);
+            if let Some(chosen) = chosen.filter(|c| !c.is_empty() && !negotiation) {
+                exchange.request.offer = Offer::Contains(chosen.clone());
+            }
+        }
         Ok(Fixture {
             name,
             description,
             source,
             server_version,
             exchanges,
+            negotiation,
         })
     }
 
@@ -425,6 +580,7 @@ impl Checker<'_> {
             query,
             headers,
             body,
+            offer: Offer::Set,
         })
     }
 
@@ -433,7 +589,15 @@ impl Checker<'_> {
         self.only_keys(
             o,
             path,
-            &["status", "headers", "body", "body_text", "chunks", "end"],
+            &[
+                "status",
+                "headers",
+                "body",
+                "body_text",
+                "chunks",
+                "end",
+                "upgrade",
+            ],
         )?;
         let status = match o.get("status").and_then(Value::as_u64) {
             Some(s @ 100..=599) => s as u16,
@@ -445,6 +609,28 @@ impl Checker<'_> {
             }
         };
         let headers = self.headers(o, path)?;
+        if status == 101 || o.contains_key("upgrade") {
+            if status != 101 {
+                return self.err(&format!("{path}.upgrade"), "only a 101 answer upgrades");
+            }
+            if let Some(k) = ["body", "body_text", "chunks", "end"]
+                .into_iter()
+                .find(|k| o.contains_key(*k))
+            {
+                return self.err(&format!("{path}.{k}"), "a 101 answer has no body");
+            }
+            let upgrade = match o.get("upgrade") {
+                Some(u) => self.upgrade(u, &format!("{path}.upgrade"))?,
+                None => return self.err(&format!("{path}.upgrade"), "missing (status 101)"),
+            };
+            return Ok(RecordedResponse {
+                status,
+                headers,
+                body: ResponseBody::Text(String::new()),
+                end: End::Complete,
+                upgrade: Some(upgrade),
+            });
+        }
         let forms: Vec<&str> = ["body", "body_text", "chunks"]
             .into_iter()
             .filter(|k| o.contains_key(*k))
@@ -512,6 +698,130 @@ impl Checker<'_> {
             headers,
             body,
             end,
+            upgrade: None,
+        })
+    }
+
+    fn upgrade(&self, v: &Value, path: &str) -> Checked<Upgrade> {
+        let o = self.object(v, path)?;
+        self.only_keys(o, path, &["protocol", "messages", "end"])?;
+        let protocol = self.string(o, "protocol", path)?;
+        let end = match self.string(o, "end", path)?.as_str() {
+            "closed" => UpgradeEnd::Closed,
+            "eof" => UpgradeEnd::Eof,
+            "hang" => UpgradeEnd::Hang,
+            other => {
+                return self.err(
+                    &format!("{path}.end"),
+                    format!("{other:?}: expected closed, eof or hang"),
+                );
+            }
+        };
+        let Some(list) = o.get("messages").and_then(Value::as_array) else {
+            return self.err(&format!("{path}.messages"), "expected an array");
+        };
+        let messages = list
+            .iter()
+            .enumerate()
+            .map(|(i, m)| self.ws_message(m, &format!("{path}.messages[{i}]")))
+            .collect::<Checked<Vec<_>>>()?;
+        Ok(Upgrade {
+            protocol,
+            messages,
+            end,
+        })
+    }
+
+    fn ws_message(&self, v: &Value, path: &str) -> Checked<WsMessage> {
+        let o = self.object(v, path)?;
+        self.only_keys(
+            o,
+            path,
+            &[
+                "from",
+                "opcode",
+                "base64",
+                "text",
+                "fin",
+                "delay_ms",
+                "cut_after",
+            ],
+        )?;
+        let from = match self.string(o, "from", path)?.as_str() {
+            "client" => Side::Client,
+            "server" => Side::Server,
+            other => {
+                return self.err(
+                    &format!("{path}.from"),
+                    format!("{other:?}: expected client or server"),
+                );
+            }
+        };
+        let name = self.string(o, "opcode", path)?;
+        let Some(opcode) = WsOpcode::parse(&name) else {
+            return self.err(
+                &format!("{path}.opcode"),
+                format!("{name:?} is not an opcode"),
+            );
+        };
+        let payload = match (o.get("base64"), o.get("text")) {
+            (Some(Value::String(b)), None) => {
+                match base64::engine::general_purpose::STANDARD.decode(b) {
+                    Ok(bytes) => bytes,
+                    Err(e) => {
+                        return self.err(&format!("{path}.base64"), format!("invalid base64: {e}"));
+                    }
+                }
+            }
+            (None, Some(Value::String(t))) if opcode == WsOpcode::Text => t.as_bytes().to_vec(),
+            _ => {
+                return self.err(
+                    path,
+                    "a message needs exactly one of base64 or text (text only for text frames)",
+                );
+            }
+        };
+        let fin = match o.get("fin") {
+            None => true,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                return self.err(
+                    &format!("{path}.fin"),
+                    format!("expected a boolean, found {}", kind_of(other)),
+                );
+            }
+        };
+        let delay_ms = match o.get("delay_ms") {
+            None => 0,
+            Some(d) => match d.as_u64() {
+                Some(ms) => ms,
+                None => {
+                    return self.err(
+                        &format!("{path}.delay_ms"),
+                        "expected a non-negative integer",
+                    );
+                }
+            },
+        };
+        let cut_after = match o.get("cut_after") {
+            None => None,
+            Some(n) => match n.as_u64() {
+                Some(n) if from == Side::Server => Some(n as usize),
+                _ => {
+                    return self.err(
+                        &format!("{path}.cut_after"),
+                        "a byte count, on a server frame",
+                    );
+                }
+            },
+        };
+        Ok(WsMessage {
+            from,
+            opcode,
+            payload,
+            fin,
+            delay_ms,
+            cut_after,
         })
     }
 
@@ -611,6 +921,9 @@ impl Fixture {
         if let Some(v) = &self.server_version {
             top.insert("server_version".into(), json!(v));
         }
+        if self.negotiation {
+            top.insert("negotiation".into(), json!(true));
+        }
         let exchanges: Vec<Value> = self.exchanges.iter().map(Exchange::to_json).collect();
         top.insert("exchanges".into(), Value::Array(exchanges));
         Value::Object(top)
@@ -655,20 +968,24 @@ impl Exchange {
             .map(|(k, v)| (k.clone(), json!(v)))
             .collect();
         resp.insert("headers".into(), Value::Object(headers));
-        match &s.body {
-            ResponseBody::Json(v) => {
-                resp.insert("body".into(), v.clone());
+        if let Some(upgrade) = &s.upgrade {
+            resp.insert("upgrade".into(), upgrade.to_json());
+        } else {
+            match &s.body {
+                ResponseBody::Json(v) => {
+                    resp.insert("body".into(), v.clone());
+                }
+                ResponseBody::Text(t) => {
+                    resp.insert("body_text".into(), json!(t));
+                }
+                ResponseBody::Chunks(chunks) => {
+                    let list: Vec<Value> = chunks.iter().map(Chunk::to_json).collect();
+                    resp.insert("chunks".into(), Value::Array(list));
+                }
             }
-            ResponseBody::Text(t) => {
-                resp.insert("body_text".into(), json!(t));
+            if s.end != End::Complete {
+                resp.insert("end".into(), json!(s.end.as_str()));
             }
-            ResponseBody::Chunks(chunks) => {
-                let list: Vec<Value> = chunks.iter().map(Chunk::to_json).collect();
-                resp.insert("chunks".into(), Value::Array(list));
-            }
-        }
-        if s.end != End::Complete {
-            resp.insert("end".into(), json!(s.end.as_str()));
         }
         let mut ex = Map::new();
         ex.insert("request".into(), Value::Object(req));
@@ -677,6 +994,41 @@ impl Exchange {
             ex.insert("optional".into(), json!(true));
         }
         Value::Object(ex)
+    }
+}
+
+impl Upgrade {
+    fn to_json(&self) -> Value {
+        let messages: Vec<Value> = self
+            .messages
+            .iter()
+            .map(|m| {
+                let mut o = Map::new();
+                o.insert(
+                    "from".into(),
+                    json!(match m.from {
+                        Side::Client => "client",
+                        Side::Server => "server",
+                    }),
+                );
+                o.insert("opcode".into(), json!(m.opcode.as_str()));
+                o.insert(
+                    "base64".into(),
+                    json!(base64::engine::general_purpose::STANDARD.encode(&m.payload)),
+                );
+                if !m.fin {
+                    o.insert("fin".into(), json!(false));
+                }
+                if m.delay_ms > 0 {
+                    o.insert("delay_ms".into(), json!(m.delay_ms));
+                }
+                if let Some(n) = m.cut_after {
+                    o.insert("cut_after".into(), json!(n));
+                }
+                Value::Object(o)
+            })
+            .collect();
+        json!({"protocol": self.protocol, "messages": messages, "end": self.end.as_str()})
     }
 }
 

@@ -35,6 +35,27 @@ pub struct ResponseHead {
     pub headers: Vec<(String, String)>,
 }
 
+/// Parses a whole request head (through its blank line).
+pub fn parse_request_head(raw: &[u8]) -> Result<RequestHead, ReadError> {
+    let mut headers = [httparse::EMPTY_HEADER; 128];
+    let mut req = httparse::Request::new(&mut headers);
+    match req.parse(raw) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => {
+            return Err(ReadError::Malformed("incomplete head".into()));
+        }
+        Err(e) => return Err(ReadError::Malformed(e.to_string())),
+    }
+    if req.version != Some(1) {
+        return Err(ReadError::Malformed("only HTTP/1.1 is served".into()));
+    }
+    Ok(RequestHead {
+        method: req.method.unwrap_or_default().to_string(),
+        target: req.path.unwrap_or_default().to_string(),
+        headers: lower(req.headers)?,
+    })
+}
+
 /// Looks up a header (names are lower-case).
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
@@ -196,27 +217,20 @@ impl Wire {
         }
     }
 
+    /// What has arrived: buffered bytes first, else the next read
+    /// (`Ok` empty at the end of the stream).
+    pub fn read_some(&mut self, stop: &AtomicBool) -> Result<Vec<u8>, ReadError> {
+        if self.buf.is_empty() {
+            self.fill(stop)?;
+        }
+        Ok(std::mem::take(&mut self.buf))
+    }
+
     /// Reads a request head.
     pub fn read_request_head(&mut self, stop: &AtomicBool) -> Result<RequestHead, ReadError> {
         let len = self.head_len(stop)?;
         let raw = self.take(len);
-        let mut headers = [httparse::EMPTY_HEADER; 128];
-        let mut req = httparse::Request::new(&mut headers);
-        match req.parse(&raw) {
-            Ok(httparse::Status::Complete(_)) => {}
-            Ok(httparse::Status::Partial) => {
-                return Err(ReadError::Malformed("incomplete head".into()));
-            }
-            Err(e) => return Err(ReadError::Malformed(e.to_string())),
-        }
-        if req.version != Some(1) {
-            return Err(ReadError::Malformed("only HTTP/1.1 is served".into()));
-        }
-        Ok(RequestHead {
-            method: req.method.unwrap_or_default().to_string(),
-            target: req.path.unwrap_or_default().to_string(),
-            headers: lower(req.headers)?,
-        })
+        parse_request_head(&raw)
     }
 
     /// Reads a response head.

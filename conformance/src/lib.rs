@@ -49,16 +49,20 @@ pub mod scenario;
 pub mod scenarios;
 pub mod script;
 pub mod server;
+pub mod stream_client;
+pub mod stream_scenarios;
 pub mod suite;
 pub mod tls;
 pub mod transport_driver;
+pub mod tunnel;
+pub mod upgrade;
 pub mod wire_client;
 
 pub use chunking::Chunking;
 pub use driver::{Body, BodyError, Connect, Driver, Response};
 pub use fixture::{
-    Chunk, End, Exchange, ExpectedRequest, Fixture, FixtureError, RecordedResponse, RequestBody,
-    ResponseBody, Source,
+    Chunk, End, Exchange, ExpectedRequest, Fixture, FixtureError, Offer, RecordedResponse,
+    RequestBody, ResponseBody, Side, Source, Upgrade, UpgradeEnd, WsMessage, WsOpcode,
 };
 pub use recorder::{Recorder, RecorderOptions};
 pub use sans_io::{SansIoDriver, SansIoTransport};

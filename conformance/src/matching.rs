@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::fixture::{ExpectedRequest, RequestBody};
+use crate::fixture::{ExpectedRequest, Offer, RequestBody};
 
 /// A request as a client actually sent it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,10 +143,32 @@ pub fn differences(expected: &ExpectedRequest, actual: &ActualRequest) -> Vec<St
     if !missing.is_empty() {
         diffs.push(format!("query: missing {missing:?}"));
     }
+    // A repeated parameter (exec's `command`) keeps its order.
+    for (key, _) in &expected.query {
+        let values = |q: &[(String, String)]| -> Vec<String> {
+            q.iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .collect()
+        };
+        let (want, got) = (values(&expected.query), values(&actual.query));
+        if want.len() > 1 && missing.is_empty() && extra.is_empty() && want != got {
+            diffs.push(format!("query: {key} in the order {want:?}, got {got:?}"));
+            break;
+        }
+    }
     if !extra.is_empty() {
         diffs.push(format!("query: unexpected {extra:?}"));
     }
     for (name, value) in &expected.headers {
+        if name == "sec-websocket-protocol" {
+            diffs.extend(offer_difference(
+                &expected.offer,
+                value,
+                actual.header(name),
+            ));
+            continue;
+        }
         match actual.header(name) {
             Some(v) if v == value => {}
             Some(v) => diffs.push(format!("header {name}: expected {value:?}, got {v:?}")),
@@ -199,5 +221,29 @@ pub fn mismatch_body(
         "expected": expected,
         "actual": actual.to_json(),
         "differences": diffs,
+    })
+}
+
+/// The WebSocket offer's difference, by `FORMAT-upgrade.md`'s rules.
+fn offer_difference(rule: &Offer, recorded: &str, sent: Option<&str>) -> Option<String> {
+    let set = |s: &str| {
+        let mut v: Vec<String> = s
+            .split(',')
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect();
+        v.sort();
+        v
+    };
+    let sent_set = set(sent.unwrap_or_default());
+    let fine = match rule {
+        Offer::Contains(chosen) => sent_set.contains(chosen),
+        Offer::Set => sent_set == set(recorded),
+    };
+    (!fine).then(|| match rule {
+        Offer::Contains(chosen) => {
+            format!("header sec-websocket-protocol: expected an offer containing {chosen:?}, got {sent:?}")
+        }
+        Offer::Set => format!("header sec-websocket-protocol: expected {recorded:?}, got {sent:?}"),
     })
 }

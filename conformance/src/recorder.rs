@@ -145,6 +145,7 @@ impl Shared {
             source: Source::Recorded,
             server_version: None,
             exchanges: lock(&self.slots).iter().flatten().cloned().collect(),
+            negotiation: false,
         }
     }
 
@@ -251,6 +252,7 @@ fn forward(
         query: actual.query.clone(),
         headers: recorded_request_headers(head).into_iter().collect(),
         body: request_body(body, secrets, opts.redact),
+        offer: crate::fixture::Offer::Set,
     };
     let upstream = match TcpStream::connect(&shared.authority).and_then(Wire::new) {
         Ok(w) => w,
@@ -314,6 +316,7 @@ fn forward(
         headers: recorded_headers.clone(),
         body: ResponseBody::Text(String::new()),
         end: End::Complete,
+        upgrade: None,
     };
     let mut client_headers: Vec<(String, String)> = resp
         .headers

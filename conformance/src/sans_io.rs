@@ -1,7 +1,7 @@
 //! The sans-IO runner: fixture responses fed straight into the core,
 //! re-chunked, with no sockets at all.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 use kubewire::Config;
@@ -11,12 +11,17 @@ use crate::driver::{Body, BodyError, Driver, Response};
 use crate::fixture::{Chunk, End, Fixture, ResponseBody};
 use crate::matching::ActualRequest;
 use crate::script::{Report, Script};
+use crate::tunnel::SansIoTunnel;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Answers requests from a fixture in memory, splitting every body with a
 /// [`Chunking`]. Mismatches are answered `599`, as the replay server does.
 #[derive(Debug)]
 pub struct SansIoDriver {
-    script: Script,
+    script: Arc<Mutex<Script>>,
     chunking: Chunking,
     config: Arc<Config>,
 }
@@ -25,7 +30,7 @@ impl SansIoDriver {
     /// A driver over `fixtures` with `chunking`.
     pub fn new(fixtures: Vec<Fixture>, chunking: Chunking) -> SansIoDriver {
         SansIoDriver {
-            script: Script::new(fixtures),
+            script: Arc::new(Mutex::new(Script::new(fixtures))),
             chunking,
             config: Arc::new(Config::default()),
         }
@@ -33,7 +38,12 @@ impl SansIoDriver {
 
     /// What happened so far.
     pub fn report(&self) -> Report {
-        self.script.report()
+        lock(&self.script).report()
+    }
+
+    /// A connection for an upgrade, answered from the same script.
+    pub fn tunnel(&self) -> SansIoTunnel {
+        SansIoTunnel::new(self.script.clone(), self.chunking)
     }
 }
 
@@ -70,8 +80,13 @@ impl Driver for SansIoDriver {
         self.config.clone()
     }
 
+    fn open_tunnel(&mut self, _uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>, String> {
+        Ok(Box::new(self.tunnel()))
+    }
+
     fn send(&mut self, request: http::Request<Bytes>) -> Result<Response, String> {
-        let exchange = match self.script.take(&actual(&request)) {
+        let taken = lock(&self.script).take(&actual(&request));
+        let exchange = match taken {
             Ok(e) => e,
             Err(mismatch) => {
                 let text = Bytes::from(serde_json::to_vec_pretty(&mismatch).unwrap_or_default());
@@ -243,5 +258,9 @@ impl kubewire::Transport for SansIoTransport {
             .map_err(|e| kubewire::Error::Protocol(e.to_string()))?;
         *out.headers_mut() = response.headers;
         Ok(out)
+    }
+
+    fn open_tunnel(&self, _uri: &http::Uri) -> kubewire::Result<Box<dyn kubewire::Tunnel>> {
+        Ok(Box::new(lock(&self.driver).tunnel()))
     }
 }

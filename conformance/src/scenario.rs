@@ -89,6 +89,13 @@ impl<'a> Ctx<'a> {
         response
     }
 
+    /// Opens a raw connection to the server for an upgrade.
+    pub fn open_tunnel(&mut self, uri: &http::Uri) -> Box<dyn kubewire::Tunnel> {
+        self.driver
+            .open_tunnel(uri)
+            .unwrap_or_else(|e| panic!("open a connection to {uri}: {e}"))
+    }
+
     /// Sends a request and decodes the answer as an item.
     pub fn item(&mut self, request: Result<http::Request<Bytes>>) -> Result<Item> {
         kubewire::request::item_from_response(self.send(request))

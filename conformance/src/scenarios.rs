@@ -187,6 +187,9 @@ pub fn all() -> Vec<Scenario> {
             run: pod_logs,
         },
     ]
+    .into_iter()
+    .chain(crate::stream_scenarios::all())
+    .collect()
 }
 
 /// Fixtures of the corpus no scenario replays yet, each with the work

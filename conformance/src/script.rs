@@ -73,6 +73,11 @@ impl Script {
     /// that do not match. On mismatch the exchange stays unconsumed and the
     /// `599` body describing the difference is recorded and returned.
     pub fn take(&mut self, actual: &ActualRequest) -> Result<Exchange, Value> {
+        self.take_with_id(actual).map(|(_, exchange)| exchange)
+    }
+
+    /// Like [`Script::take`], with the exchange's id (`fixture#index`).
+    pub fn take_with_id(&mut self, actual: &ActualRequest) -> Result<(String, Exchange), Value> {
         let mut i = self.next;
         let mut first_diff: Option<(usize, Vec<String>)> = None;
         while let Some((_, exchange)) = self.exchanges.get(i) {
@@ -80,7 +85,7 @@ impl Script {
             if diffs.is_empty() {
                 self.next = i + 1;
                 self.served += 1;
-                return Ok(exchange.clone());
+                return Ok((self.exchanges[i].0.clone(), exchange.clone()));
             }
             if first_diff.is_none() {
                 first_diff = Some((i, diffs));
@@ -101,6 +106,16 @@ impl Script {
         };
         self.failures.push(body.clone());
         Err(body)
+    }
+
+    /// Records a failure inside an exchange already taken (an upgraded
+    /// conversation whose client frames differ from the fixture's).
+    pub fn fail(&mut self, id: &str, why: &str) {
+        self.failures.push(serde_json::json!({
+            "error": "the upgraded conversation does not match the fixture",
+            "exchange_id": id,
+            "differences": [why],
+        }));
     }
 
     /// What happened so far.

@@ -9,11 +9,12 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::chunking::Chunking;
-use crate::fixture::{Chunk, End, Exchange, Fixture, ResponseBody};
+use crate::fixture::{Chunk, End, Exchange, Fixture, ResponseBody, UpgradeEnd};
 use crate::http1::{self, Framing, ReadError, Wire};
 use crate::listener::{Listener, lock};
 use crate::matching::ActualRequest;
 use crate::script::{Report, Script};
+use crate::upgrade::{self, Conversation, Step};
 
 /// How a replay server runs.
 #[derive(Clone, Copy, Debug)]
@@ -182,10 +183,17 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
         let close = http1::header(&head.headers, "connection")
             .is_some_and(|c| c.eq_ignore_ascii_case("close"));
         let is_head = head.method == "HEAD";
+        let key = http1::header(&head.headers, "sec-websocket-key").map(str::to_string);
+        let wants_upgrade = http1::header(&head.headers, "upgrade")
+            .is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
         let actual = ActualRequest::from_target(&head.method, &head.target, head.headers, body);
-        let taken = lock(&shared.script).take(&actual);
+        let taken = lock(&shared.script).take_with_id(&actual);
         let keep_open = match taken {
-            Ok(exchange) => send_response(&mut wire, shared, &exchange, is_head),
+            Ok((id, exchange)) if wants_upgrade && exchange.response.upgrade.is_some() => {
+                serve_upgrade(&mut wire, shared, &exchange, key.as_deref(), &id);
+                return;
+            }
+            Ok((_, exchange)) => send_response(&mut wire, shared, &exchange, is_head),
             Err(mismatch) => send_mismatch(&mut wire, &mismatch).is_ok(),
         };
         if !keep_open || close {
@@ -193,6 +201,50 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
             return;
         }
     }
+}
+
+/// Answers `101` and runs the recorded WebSocket conversation.
+fn serve_upgrade(
+    wire: &mut Wire,
+    shared: &Shared,
+    exchange: &Exchange,
+    key: Option<&str>,
+    id: &str,
+) {
+    let Some(upgrade) = &exchange.response.upgrade else {
+        return;
+    };
+    let head = upgrade::switching_head(exchange, key);
+    if wire.stream().write_all(&head).is_err() {
+        return;
+    }
+    let mut conversation = Conversation::new(upgrade);
+    let end = loop {
+        match conversation.step() {
+            Step::Send { delay_ms, bytes } => {
+                if !pause(delay_ms, shared) {
+                    break UpgradeEnd::Eof;
+                }
+                let s = wire.stream();
+                if s.write_all(&bytes).and_then(|()| s.flush()).is_err() {
+                    break UpgradeEnd::Eof;
+                }
+            }
+            Step::WaitClient => match wire.read_some(&shared.stop) {
+                Ok(bytes) if !bytes.is_empty() => conversation.handle_client(&bytes),
+                Ok(_) | Err(ReadError::Closed) => conversation.handle_client_eof(),
+                Err(_) => break UpgradeEnd::Eof,
+            },
+            Step::End(end) => break end,
+        }
+    };
+    if let Some(why) = conversation.failure() {
+        lock(&shared.script).fail(id, why);
+    }
+    if end == UpgradeEnd::Hang {
+        wire.wait_closed(&shared.stop);
+    }
+    let _ = wire.stream().shutdown(Shutdown::Both);
 }
 
 fn bad_request(wire: &mut Wire, message: &str) {

@@ -37,10 +37,10 @@ pub fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
 }
 
-/// Loads a fixture of the corpus by name (`recorded/`, then `derived/`,
-/// then `handwritten/`).
+/// Loads a fixture of the corpus by name (`recorded/`, `recorded-streams/`,
+/// then `derived/`, then `handwritten/`).
 pub fn corpus_fixture(name: &str) -> Fixture {
-    for dir in ["recorded", "derived", "handwritten"] {
+    for dir in ["recorded", "recorded-streams", "derived", "handwritten"] {
         let path = fixtures_dir().join(dir).join(format!("{name}.json"));
         if path.exists() {
             return Fixture::load(&path).unwrap_or_else(|e| panic!("{e}"));

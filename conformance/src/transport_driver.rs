@@ -116,6 +116,10 @@ impl<T: Transport> Driver for TransportDriver<T> {
         Ok(())
     }
 
+    fn open_tunnel(&mut self, uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>, String> {
+        self.transport.open_tunnel(uri).map_err(|e| e.to_string())
+    }
+
     fn send(&mut self, request: http::Request<Bytes>) -> Result<Response, String> {
         let watch = request
             .uri()

@@ -176,6 +176,13 @@ impl Driver for WireDriver {
         self.config.clone()
     }
 
+    fn open_tunnel(&mut self, uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>, String> {
+        let authority = uri.authority().ok_or("a URI without authority")?;
+        let stream = TcpStream::connect(authority.as_str()).map_err(|e| e.to_string())?;
+        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+        Ok(Box::new(TcpTunnel(stream)))
+    }
+
     fn send(&mut self, request: http::Request<Bytes>) -> Result<Response, String> {
         let authority = request
             .uri()
@@ -198,5 +205,24 @@ impl Driver for WireDriver {
             headers,
             body: Body::new(pieces),
         })
+    }
+}
+
+/// A plain TCP connection as a tunnel: `&TcpStream` reads and writes from
+/// two threads at once.
+#[derive(Debug)]
+struct TcpTunnel(TcpStream);
+
+impl kubewire::Tunnel for TcpTunnel {
+    fn read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+        std::io::Read::read(&mut &self.0, buf)
+    }
+
+    fn write_all(&self, data: &[u8]) -> std::io::Result<()> {
+        (&self.0).write_all(data)
+    }
+
+    fn shutdown(&self) {
+        let _ = self.0.shutdown(std::net::Shutdown::Both);
     }
 }

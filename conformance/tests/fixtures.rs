@@ -7,7 +7,7 @@ use kubewire_conformance::{Fixture, suite};
 #[test]
 fn the_whole_corpus_loads_and_round_trips() {
     let mut n = 0;
-    for dir in ["recorded", "derived", "handwritten"] {
+    for dir in ["recorded", "recorded-streams", "derived", "handwritten"] {
         for fixture in Fixture::load_dir(suite::fixtures_dir().join(dir)).expect("corpus") {
             let dir = std::env::temp_dir().join(format!(
                 "kubewire-rt-{}-{}",
@@ -23,7 +23,7 @@ fn the_whole_corpus_loads_and_round_trips() {
             n += 1;
         }
     }
-    assert_eq!(n, 41);
+    assert_eq!(n, 41 + 26 + 5);
 }
 
 fn parse(text: &str) -> Result<Fixture, String> {

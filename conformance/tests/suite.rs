@@ -25,7 +25,7 @@ conformance_suite!(wire, |base: &str| {
 #[test]
 fn every_fixture_has_a_scenario_or_a_named_owner() {
     let mut corpus = BTreeSet::new();
-    for dir in ["recorded", "derived", "handwritten"] {
+    for dir in ["recorded", "recorded-streams", "derived", "handwritten"] {
         for f in kubewire_conformance::Fixture::load_dir(suite::fixtures_dir().join(dir))
             .expect("corpus loads")
         {

@@ -306,6 +306,41 @@ impl Endpoint {
         request::build(&self.config, Method::DELETE, path, &q, body)
     }
 
+    /// The `GET` a pod `exec` starts with, to upgrade with
+    /// [`crate::stream::Handshake`].
+    pub fn exec(&self, name: &str, params: &crate::ExecParams) -> Result<Request<Bytes>> {
+        let mut q = Query::default();
+        params.to_query(&mut q)?;
+        self.upgrade_request(name, "exec", &q)
+    }
+
+    /// The `GET` a pod `attach` starts with.
+    pub fn attach(&self, name: &str, params: &crate::AttachParams) -> Result<Request<Bytes>> {
+        let mut q = Query::default();
+        params.to_query(&mut q)?;
+        self.upgrade_request(name, "attach", &q)
+    }
+
+    /// The `GET` a pod `portforward` starts with, forwarding `ports`.
+    pub fn port_forward(&self, name: &str, ports: &[u16]) -> Result<Request<Bytes>> {
+        let mut q = Query::default();
+        crate::stream_params::ports_to_query(&mut q, ports)?;
+        self.upgrade_request(name, "portforward", &q)
+    }
+
+    fn upgrade_request(&self, name: &str, subresource: &str, q: &Query) -> Result<Request<Bytes>> {
+        if self.resource.plural() != "pods" || !self.resource.group().is_empty() {
+            return Err(Error::InvalidInput(format!(
+                "{subresource} is a subresource of pods, not of {}",
+                self.resource.plural()
+            )));
+        }
+        let path = self.object_path(name, Some(subresource))?;
+        let mut req = request::build(&self.config, Method::GET, &path, q, None)?;
+        req.headers_mut().remove(http::header::ACCEPT);
+        Ok(req)
+    }
+
     /// `GET` a pod's log (`/log` subresource). The answer is plain text.
     pub fn logs(&self, name: &str, params: &LogParams) -> Result<Request<Bytes>> {
         let path = self.object_path(name, Some("log"))?;

@@ -60,6 +60,7 @@ mod segment;
 mod selector;
 mod sensitive;
 mod status;
+mod stream_params;
 mod time;
 mod token;
 mod view;
@@ -107,6 +108,7 @@ pub mod request {
         item_from_response, list_from_response,
     };
     pub use crate::selector::Selector;
+    pub use crate::stream_params::{AttachParams, ExecParams};
     pub use crate::view::{View, ViewItem};
     pub use crate::view_writes::MetadataMap;
 }
@@ -114,7 +116,7 @@ pub mod request {
 // What a first program needs; everything else is in the modules above.
 pub use client::{
     Async, AsyncCluster, AsyncConnect, AsyncTransport, Bound, BoxFuture, Cluster, ClusterView,
-    Connect, Driver, RequestKind, Transport, TransportOptions,
+    Connect, Driver, RequestKind, Transport, TransportOptions, Tunnel,
 };
 pub use config::Config;
 pub use error::{Error, Result};
@@ -122,7 +124,9 @@ pub use model::{
     AnyItem, DaemonSet, Deployment, Item, Kind, Manifest, Namespace, Node, Pod, Quantity,
     ReplicaSet, ReplicationController, Secret, Service,
 };
-pub use request::{DeleteParams, ListParams, LogParams, Patch, Selector, WriteParams};
+pub use request::{
+    AttachParams, DeleteParams, ExecParams, ListParams, LogParams, Patch, Selector, WriteParams,
+};
 pub use watch::WatchEventType;
 
 pub use bytes;

@@ -2,7 +2,7 @@
 //! with a body readable as it arrives — blocking ([`Transport`]) or async
 //! ([`AsyncTransport`]).
 
-use std::io::Read;
+use std::io::{self, Read};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -59,6 +59,40 @@ pub trait Transport: Send + Sync + 'static {
         request: http::Request<Bytes>,
         kind: RequestKind,
     ) -> Result<http::Response<Self::Body>>;
+
+    /// Opens a raw byte stream to the server `uri` names — TCP, with TLS
+    /// for `https` set up exactly as for [`Transport::send`] — for a
+    /// connection the core upgrades itself (exec, attach, port-forward):
+    /// the core writes the HTTP/1.1 upgrade request and speaks WebSocket
+    /// over it. The default refuses; the kubewire transports implement it.
+    fn open_tunnel(&self, uri: &http::Uri) -> Result<Box<dyn Tunnel>> {
+        Err(no_tunnel(uri))
+    }
+}
+
+/// A raw two-way byte stream to the server, for an upgraded connection.
+/// One thread may read while another writes; [`Tunnel::shutdown`] ends
+/// both directions and wakes a blocked read.
+pub trait Tunnel: Send + Sync + 'static {
+    /// Reads what has arrived, blocking until something has; `Ok(0)` at
+    /// the end of the stream.
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize>;
+
+    /// Writes all of `data`.
+    fn write_all(&self, data: &[u8]) -> io::Result<()>;
+
+    /// Ends the connection in both directions.
+    fn shutdown(&self);
+}
+
+fn no_tunnel(uri: &http::Uri) -> crate::Error {
+    crate::Error::Transport {
+        kind: crate::error::TransportErrorKind::Config,
+        message: format!(
+            "this transport cannot open a raw connection to {} (needed by exec, attach and port-forward)",
+            crate::config::redacted_url(&uri.to_string())
+        ),
+    }
 }
 
 /// A transport that can be built from a [`Config`] and
@@ -89,6 +123,13 @@ pub trait AsyncTransport: Send + Sync + 'static {
         request: http::Request<Bytes>,
         kind: RequestKind,
     ) -> BoxFuture<'_, Result<http::Response<Self::Body>>>;
+
+    /// Opens a raw byte stream to the server, as [`Transport::open_tunnel`]
+    /// does. Blocking: the core calls it, and uses the tunnel, on helper
+    /// threads of its own, never on the executor.
+    fn open_tunnel(&self, uri: &http::Uri) -> Result<Box<dyn Tunnel>> {
+        Err(no_tunnel(uri))
+    }
 }
 
 /// An async transport built from a [`Config`] and [`TransportOptions`].

@@ -92,7 +92,9 @@ impl ChannelProtocol {
     /// The stream and payload of a message.
     pub(crate) fn decode(self, opcode: Opcode, message: Bytes) -> Result<(u8, Bytes)> {
         let Some(&first) = message.first() else {
-            return Err(Error::Protocol("an empty channel message (no stream number)".into()));
+            return Err(Error::Protocol(
+                "an empty channel message (no stream number)".into(),
+            ));
         };
         match (self, opcode) {
             (ChannelProtocol::V4Base64, Opcode::Text) => {
@@ -163,10 +165,10 @@ impl Exit {
     /// assert_eq!(Exit::from_error_stream(ChannelProtocol::Legacy, legacy).code(), Some(3));
     /// ```
     pub fn from_error_stream(protocol: ChannelProtocol, content: &[u8]) -> Exit {
-        if protocol != ChannelProtocol::Legacy {
-            if let Ok(status) = serde_json::from_slice::<Status>(content) {
-                return Exit::from_status(status);
-            }
+        if protocol != ChannelProtocol::Legacy
+            && let Ok(status) = serde_json::from_slice::<Status>(content)
+        {
+            return Exit::from_status(status);
         }
         let text = String::from_utf8_lossy(content).trim().to_string();
         if text.is_empty() {
@@ -246,10 +248,26 @@ mod tests {
             .decode(Opcode::Text, Bytes::from_static(b"1b3V0Cg=="))
             .unwrap();
         assert_eq!((stream, &payload[..]), (1, &b"out\n"[..]));
-        assert!(ChannelProtocol::V4Base64.decode(Opcode::Text, Bytes::from_static(b"x")).is_err());
-        assert!(ChannelProtocol::V4Base64.decode(Opcode::Text, Bytes::from_static(b"1!!")).is_err());
-        assert!(ChannelProtocol::V5.decode(Opcode::Binary, Bytes::new()).is_err());
-        assert!(ChannelProtocol::V5.decode(Opcode::Text, Bytes::from_static(b"1")).is_err());
+        assert!(
+            ChannelProtocol::V4Base64
+                .decode(Opcode::Text, Bytes::from_static(b"x"))
+                .is_err()
+        );
+        assert!(
+            ChannelProtocol::V4Base64
+                .decode(Opcode::Text, Bytes::from_static(b"1!!"))
+                .is_err()
+        );
+        assert!(
+            ChannelProtocol::V5
+                .decode(Opcode::Binary, Bytes::new())
+                .is_err()
+        );
+        assert!(
+            ChannelProtocol::V5
+                .decode(Opcode::Text, Bytes::from_static(b"1"))
+                .is_err()
+        );
     }
 
     #[test]
@@ -258,10 +276,18 @@ mod tests {
         let exit = Exit::from_error_stream(ChannelProtocol::V5, body);
         assert_eq!(exit.code(), None);
         let err = exit.into_result().unwrap_err().to_string();
-        assert!(err.contains("InternalError") && err.contains("not found"), "{err}");
+        assert!(
+            err.contains("InternalError") && err.contains("not found"),
+            "{err}"
+        );
         let v4 = br#"{"status":"Failure","message":"error executing command [sh -c exit 2], exit code 2","reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"2"}]}}"#;
-        let err = Exit::from_error_stream(ChannelProtocol::V4, v4).into_result().unwrap_err();
+        let err = Exit::from_error_stream(ChannelProtocol::V4, v4)
+            .into_result()
+            .unwrap_err();
         assert!(err.to_string().contains("code 2"), "{err}");
-        assert_eq!(Exit::from_error_stream(ChannelProtocol::Legacy, b""), Exit::Success);
+        assert_eq!(
+            Exit::from_error_stream(ChannelProtocol::Legacy, b""),
+            Exit::Success
+        );
     }
 }

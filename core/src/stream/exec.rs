@@ -214,14 +214,22 @@ mod tests {
             .handle_data(&[0x82, 2, 1, b'x', 0x88, 2, 0x03, 0xE8])
             .unwrap_err();
         assert!(err.to_string().contains("without an exit status"), "{err}");
-        assert_eq!(s.poll_event(), Some(ExecEvent::Stdout(Bytes::from_static(b"x"))));
+        assert_eq!(
+            s.poll_event(),
+            Some(ExecEvent::Stdout(Bytes::from_static(b"x")))
+        );
         assert_eq!(s.poll_event(), Some(ExecEvent::Closed));
     }
 
     #[test]
     fn v4_cannot_close_stdin_and_unknown_streams_are_refused() {
         let mut s = session(ChannelProtocol::V4);
-        assert!(s.close_stdin().unwrap_err().to_string().contains("cannot close stdin"));
+        assert!(
+            s.close_stdin()
+                .unwrap_err()
+                .to_string()
+                .contains("cannot close stdin")
+        );
         assert!(s.handle_data(&[0x82, 2, 9, b'x']).is_err());
     }
 

@@ -166,10 +166,8 @@ impl FrameDecoder {
             let Some(frame) = self.frame else {
                 let taken = self.read_head(data)?;
                 data = &data[taken..];
-                if let Some(frame) = self.frame {
-                    if frame.len == 0 {
-                        self.finish(found)?;
-                    }
+                if self.frame.is_some_and(|f| f.len == 0) {
+                    self.finish(found)?;
                 }
                 continue;
             };
@@ -201,7 +199,9 @@ impl FrameDecoder {
         }
         let head = &self.head[..self.head_len];
         if head[0] & 0x70 != 0 {
-            return Err(violation("a frame sets reserved bits (no extension was negotiated)"));
+            return Err(violation(
+                "a frame sets reserved bits (no extension was negotiated)",
+            ));
         }
         if head[1] & 0x80 != 0 {
             return Err(violation("the server masked a frame (RFC 6455 §5.1)"));
@@ -215,7 +215,9 @@ impl FrameDecoder {
             n => u64::from(n),
         };
         if opcode.is_control() && (len > 125 || !fin) {
-            return Err(violation("a control frame is fragmented or longer than 125 bytes"));
+            return Err(violation(
+                "a control frame is fragmented or longer than 125 bytes",
+            ));
         }
         let held = self.fragments.as_ref().map_or(0, |(_, f)| f.len() as u64);
         if len.saturating_add(held) > self.max_message as u64 {
@@ -245,7 +247,9 @@ impl FrameDecoder {
             Opcode::Close => found(Incoming::Close(close_payload(&payload)?)),
             Opcode::Continuation => {
                 let Some((opcode, mut parts)) = self.fragments.take() else {
-                    return Err(violation("a continuation frame with no message to continue"));
+                    return Err(violation(
+                        "a continuation frame with no message to continue",
+                    ));
                 };
                 parts.extend_from_slice(&payload);
                 if frame.fin {
@@ -362,10 +366,22 @@ mod tests {
         assert!(decode_all(&masked, 64).is_err());
         assert!(decode_all(&[0xC2, 0x00], 64).is_err(), "reserved bit");
         assert!(decode_all(&[0x83, 0x00], 64).is_err(), "opcode 3");
-        assert!(decode_all(&server_frame(0, true, b"x"), 64).is_err(), "lone continuation");
-        assert!(decode_all(&server_frame(9, false, b""), 64).is_err(), "fragmented ping");
-        assert!(decode_all(&server_frame(1, true, &[0xFF]), 64).is_err(), "bad UTF-8");
-        assert!(decode_all(&server_frame(8, true, &[3]), 64).is_err(), "1-byte close");
+        assert!(
+            decode_all(&server_frame(0, true, b"x"), 64).is_err(),
+            "lone continuation"
+        );
+        assert!(
+            decode_all(&server_frame(9, false, b""), 64).is_err(),
+            "fragmented ping"
+        );
+        assert!(
+            decode_all(&server_frame(1, true, &[0xFF]), 64).is_err(),
+            "bad UTF-8"
+        );
+        assert!(
+            decode_all(&server_frame(8, true, &[3]), 64).is_err(),
+            "1-byte close"
+        );
     }
 
     #[test]
@@ -384,7 +400,13 @@ mod tests {
     #[test]
     fn masking_round_trips() {
         let mut out = Vec::new();
-        encode_frame(Opcode::Binary, true, &[9u8; 300], [0xA, 0xB, 0xC, 0xD], &mut out);
+        encode_frame(
+            Opcode::Binary,
+            true,
+            &[9u8; 300],
+            [0xA, 0xB, 0xC, 0xD],
+            &mut out,
+        );
         assert_eq!(&out[..4], [0x82, 0x80 | 126, 1, 44]);
         let mut payload = out[8..].to_vec();
         apply_mask(&mut payload, [0xA, 0xB, 0xC, 0xD]);

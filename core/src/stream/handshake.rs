@@ -6,8 +6,10 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::{Bytes, BytesMut};
-use http::header::{CONNECTION, HOST, HeaderName, HeaderValue, SEC_WEBSOCKET_ACCEPT,
-    SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE};
+use http::header::{
+    CONNECTION, HOST, HeaderName, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
+    SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
+};
 
 use crate::error::{Error, Result};
 use crate::stream::sha1;
@@ -113,7 +115,10 @@ impl Handshake {
         headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
         headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
         headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
-        headers.insert(SEC_WEBSOCKET_KEY, HeaderValue::from_str(&key).expect("base64"));
+        headers.insert(
+            SEC_WEBSOCKET_KEY,
+            HeaderValue::from_str(&key).expect("base64"),
+        );
         if !protocols.is_empty() {
             let offer = HeaderValue::from_str(&protocols.join(", "))
                 .map_err(|_| Error::InvalidInput(format!("bad subprotocol in {protocols:?}")))?;
@@ -189,13 +194,17 @@ impl Handshake {
                 .unwrap_or_default()
         };
         if !header(UPGRADE).eq_ignore_ascii_case("websocket") {
-            return Err(Error::Protocol("a 101 answer without `Upgrade: websocket`".into()));
+            return Err(Error::Protocol(
+                "a 101 answer without `Upgrade: websocket`".into(),
+            ));
         }
         if !header(CONNECTION)
             .split(',')
             .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
         {
-            return Err(Error::Protocol("a 101 answer without `Connection: Upgrade`".into()));
+            return Err(Error::Protocol(
+                "a 101 answer without `Connection: Upgrade`".into(),
+            ));
         }
         let accept = header(SEC_WEBSOCKET_ACCEPT);
         if accept != accept_for(&self.key) {
@@ -277,7 +286,11 @@ impl Refusal {
     }
 
     fn error(self) -> Error {
-        crate::response::error_from_response(self.parts.status.as_u16(), &self.parts.headers, &self.body)
+        crate::response::error_from_response(
+            self.parts.status.as_u16(),
+            &self.parts.headers,
+            &self.body,
+        )
     }
 }
 
@@ -298,7 +311,10 @@ fn chunk_step(
                 return Ok((data.len(), None, None));
             };
             line.extend_from_slice(&data[..at]);
-            let text = std::str::from_utf8(line).map_err(|_| bad())?.trim().to_string();
+            let text = std::str::from_utf8(line)
+                .map_err(|_| bad())?
+                .trim()
+                .to_string();
             if matches!(state, ChunkState::Trailer(_)) {
                 let next = if text.is_empty() {
                     ChunkState::Done
@@ -367,7 +383,9 @@ fn parse_head(head: &[u8]) -> Result<http::response::Parts> {
     let mut words = status_line.splitn(3, ' ');
     let version = words.next().unwrap_or_default();
     if !version.starts_with("HTTP/1.") {
-        return Err(bad(&format!("not an HTTP/1.1 status line: {status_line:?}")));
+        return Err(bad(&format!(
+            "not an HTTP/1.1 status line: {status_line:?}"
+        )));
     }
     let status = words
         .next()
@@ -393,10 +411,11 @@ pub fn http1_request(request: &http::Request<Bytes>) -> Vec<u8> {
     let uri = request.uri();
     let target = uri.path_and_query().map_or("/", |p| p.as_str());
     let mut out = format!("{} {target} HTTP/1.1\r\n", request.method()).into_bytes();
-    if !request.headers().contains_key(HOST) {
-        if let Some(authority) = uri.authority() {
-            out.extend_from_slice(format!("host: {authority}\r\n").as_bytes());
-        }
+    if let Some(authority) = uri
+        .authority()
+        .filter(|_| !request.headers().contains_key(HOST))
+    {
+        out.extend_from_slice(format!("host: {authority}\r\n").as_bytes());
     }
     for (name, value) in request.headers() {
         out.extend_from_slice(name.as_str().as_bytes());
@@ -417,10 +436,16 @@ mod tests {
     use super::*;
 
     fn handshake() -> Handshake {
-        let request = http::Request::get("https://h:1/x").body(Bytes::new()).unwrap();
-        Handshake::new(request, [1; 16], &["v5.channel.k8s.io", "v4.channel.k8s.io"])
-            .unwrap()
-            .0
+        let request = http::Request::get("https://h:1/x")
+            .body(Bytes::new())
+            .unwrap();
+        Handshake::new(
+            request,
+            [1; 16],
+            &["v5.channel.k8s.io", "v4.channel.k8s.io"],
+        )
+        .unwrap()
+        .0
     }
 
     #[test]
@@ -438,7 +463,12 @@ mod tests {
             "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: v9\r\n\r\n",
             accept_for(h.key())
         );
-        assert!(h.handle_data(answer.as_bytes()).unwrap_err().to_string().contains("not offered"));
+        assert!(
+            h.handle_data(answer.as_bytes())
+                .unwrap_err()
+                .to_string()
+                .contains("not offered")
+        );
     }
 
     #[test]
@@ -482,6 +512,10 @@ mod tests {
     fn eof_before_an_answer_is_an_error() {
         let mut h = handshake();
         h.handle_data(b"HTTP/1.1 10").unwrap();
-        assert!(h.handle_eof().to_string().contains("before the server answered"));
+        assert!(
+            h.handle_eof()
+                .to_string()
+                .contains("before the server answered")
+        );
     }
 }

@@ -38,3 +38,37 @@ pub use frame::{FrameDecoder, Incoming, Opcode, encode_frame};
 pub use handshake::{Handshake, Upgraded, accept_for, http1_request};
 pub use port_forward::{PortEvent, PortForwardSession};
 pub use websocket::{DEFAULT_MAX_MESSAGE, Masks, Received, WebSocket};
+
+/// What every session on an upgraded connection does with bytes: the
+/// server's go in, frames to send come out. [`ExecSession`] and
+/// [`PortForwardSession`] are sessions; a driver moves the bytes of any.
+pub trait Session {
+    /// Takes bytes read from the server.
+    fn handle_data(&mut self, data: &[u8]) -> crate::Result<()>;
+    /// The server ended the connection.
+    fn handle_eof(&mut self) -> crate::Result<()>;
+    /// The next frame to write to the server.
+    fn poll_transmit(&mut self) -> Option<bytes::Bytes>;
+    /// True once the server closed the connection.
+    fn is_closed(&self) -> bool;
+}
+
+macro_rules! session {
+    ($($t:ty),*) => {$(
+        impl Session for $t {
+            fn handle_data(&mut self, data: &[u8]) -> crate::Result<()> {
+                <$t>::handle_data(self, data)
+            }
+            fn handle_eof(&mut self) -> crate::Result<()> {
+                <$t>::handle_eof(self)
+            }
+            fn poll_transmit(&mut self) -> Option<bytes::Bytes> {
+                <$t>::poll_transmit(self)
+            }
+            fn is_closed(&self) -> bool {
+                <$t>::is_closed(self)
+            }
+        }
+    )*};
+}
+session!(ExecSession, PortForwardSession);

@@ -64,7 +64,11 @@ pub struct PortForwardSession {
 impl PortForwardSession {
     /// A session forwarding `ports` (in the order of the request's `ports`
     /// query) on a connection that negotiated `protocol`.
-    pub fn new(ws: WebSocket, protocol: ChannelProtocol, ports: &[u16]) -> Result<PortForwardSession> {
+    pub fn new(
+        ws: WebSocket,
+        protocol: ChannelProtocol,
+        ports: &[u16],
+    ) -> Result<PortForwardSession> {
         if ports.is_empty() || ports.len() > 127 {
             return Err(Error::InvalidInput(format!(
                 "port-forward takes 1 to 127 ports, not {}",
@@ -192,7 +196,12 @@ mod tests {
     use crate::stream::websocket::Masks;
 
     fn session(ports: &[u16]) -> PortForwardSession {
-        PortForwardSession::new(WebSocket::new(Masks::new(1), 1 << 16), ChannelProtocol::V4, ports).unwrap()
+        PortForwardSession::new(
+            WebSocket::new(Masks::new(1), 1 << 16),
+            ChannelProtocol::V4,
+            ports,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -208,11 +217,17 @@ mod tests {
         s.handle_data(&wire).unwrap();
         assert_eq!(
             s.poll_event(),
-            Some(PortEvent::Error { index: 0, message: "nope".into() })
+            Some(PortEvent::Error {
+                index: 0,
+                message: "nope".into()
+            })
         );
         assert_eq!(
             s.poll_event(),
-            Some(PortEvent::Data { index: 1, bytes: Bytes::from_static(b"ok") })
+            Some(PortEvent::Data {
+                index: 1,
+                bytes: Bytes::from_static(b"ok")
+            })
         );
     }
 
@@ -222,16 +237,23 @@ mod tests {
         assert!(s.handle_data(&[0x82, 3, 0, 81, 0]).is_err());
         let mut s = session(&[80]);
         assert!(s.handle_data(&[0x82, 3, 2, 80, 0]).is_err());
-        assert!(PortForwardSession::new(WebSocket::new(Masks::new(1), 16), ChannelProtocol::V4, &[]).is_err());
+        assert!(
+            PortForwardSession::new(WebSocket::new(Masks::new(1), 16), ChannelProtocol::V4, &[])
+                .is_err()
+        );
     }
 
     #[test]
     fn a_prefix_split_over_messages_is_joined() {
         let mut s = session(&[0x1234]);
-        s.handle_data(&[0x82, 2, 0, 0x34, 0x82, 4, 0, 0x12, b'h', b'i']).unwrap();
+        s.handle_data(&[0x82, 2, 0, 0x34, 0x82, 4, 0, 0x12, b'h', b'i'])
+            .unwrap();
         assert_eq!(
             s.poll_event(),
-            Some(PortEvent::Data { index: 0, bytes: Bytes::from_static(b"hi") })
+            Some(PortEvent::Data {
+                index: 0,
+                bytes: Bytes::from_static(b"hi")
+            })
         );
     }
 }

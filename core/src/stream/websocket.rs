@@ -28,7 +28,11 @@ pub struct Masks(u64);
 impl Masks {
     /// Masks derived from `seed` (a zero seed is replaced by a constant).
     pub fn new(seed: u64) -> Masks {
-        Masks(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed })
+        Masks(if seed == 0 {
+            0x9E37_79B9_7F4A_7C15
+        } else {
+            seed
+        })
     }
 
     /// The next 4-byte masking key.
@@ -221,9 +225,17 @@ mod tests {
         ws.handle_data(&[0x89, 0x01, b'p']).unwrap();
         let pong = ws.poll_transmit().unwrap();
         assert_eq!(pong[0], 0x8A);
-        ws.handle_data(&[0x88, 0x02, 0x03, 0xE8, 0x88, 0x00, 0x82, 0x01, 1]).unwrap();
-        assert_eq!(ws.poll_received(), Some(Received::Closed(Some((1000, String::new())))));
-        assert_eq!(ws.poll_received(), None, "a second close and a late message are ignored");
+        ws.handle_data(&[0x88, 0x02, 0x03, 0xE8, 0x88, 0x00, 0x82, 0x01, 1])
+            .unwrap();
+        assert_eq!(
+            ws.poll_received(),
+            Some(Received::Closed(Some((1000, String::new()))))
+        );
+        assert_eq!(
+            ws.poll_received(),
+            None,
+            "a second close and a late message are ignored"
+        );
         assert!(ws.poll_transmit().is_some(), "the close echo");
         assert!(ws.poll_transmit().is_none());
         assert!(ws.send(Opcode::Binary, b"x").is_err());
@@ -234,9 +246,19 @@ mod tests {
     fn eof_before_close_is_an_error_that_says_where() {
         let mut ws = WebSocket::new(Masks::new(1), 1024);
         ws.handle_data(&[0x82, 0x05, 1]).unwrap();
-        assert!(ws.handle_eof().unwrap_err().to_string().contains("middle of a frame"));
+        assert!(
+            ws.handle_eof()
+                .unwrap_err()
+                .to_string()
+                .contains("middle of a frame")
+        );
         let mut ws = WebSocket::new(Masks::new(1), 1024);
-        assert!(ws.handle_eof().unwrap_err().to_string().contains("without a close frame"));
+        assert!(
+            ws.handle_eof()
+                .unwrap_err()
+                .to_string()
+                .contains("without a close frame")
+        );
     }
 
     #[test]
