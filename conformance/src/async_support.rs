@@ -86,6 +86,10 @@ impl<T: AsyncTransport> Driver for AsyncTransportDriver<T> {
         self.config.clone()
     }
 
+    fn open_tunnel(&mut self, uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>, String> {
+        self.transport.open_tunnel(uri).map_err(|e| e.to_string())
+    }
+
     /// Like libcurl's blocking API, isahc's async answer arrives with the
     /// first body byte.
     fn head_before_body(&self) -> bool {

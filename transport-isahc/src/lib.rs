@@ -14,6 +14,8 @@
 //! # Ok::<(), kubewire::Error>(())
 //! ```
 
+mod tunnel;
+
 use bytes::Bytes;
 use isahc::config::{Configurable, RedirectPolicy};
 use isahc::error::ErrorKind;
@@ -33,6 +35,7 @@ pub type AsyncCluster = kubewire::AsyncCluster<IsahcTransport>;
 pub struct IsahcTransport {
     requests: isahc::HttpClient,
     streams: isahc::HttpClient,
+    tunnel: tunnel::TunnelConfig,
 }
 
 fn error(kind: TransportErrorKind, message: String) -> Error {
@@ -75,15 +78,7 @@ fn client(
                 .into(),
         ));
     }
-    // kubectl's rules for the environment (HTTPS_PROXY for https only,
-    // NO_PROXY with CIDR ranges), the same on every transport; libcurl's
-    // own reading of the environment is switched off.
-    let proxy = match (&options.proxy, options.trust_env) {
-        (Some(url), _) => Some(url.clone()),
-        (None, true) => config.proxy(&kubewire::config::ProxyEnv::from_env()),
-        (None, false) => config.proxy_url.clone(),
-    };
-    builder = match proxy {
+    builder = match proxy(config, options) {
         Some(url) => builder.proxy(Some(url.parse::<http::Uri>().map_err(|e| {
             error(
                 TransportErrorKind::Config,
@@ -97,12 +92,28 @@ fn client(
         .map_err(|e| error(TransportErrorKind::Config, e.to_string()))
 }
 
+/// The proxy by kubectl's rules for the environment (HTTPS_PROXY for https
+/// only, NO_PROXY with CIDR ranges), the same on every transport; libcurl's
+/// own reading of the environment is switched off.
+fn proxy(config: &Config, options: &TransportOptions) -> Option<String> {
+    match (&options.proxy, options.trust_env) {
+        (Some(url), _) => Some(url.clone()),
+        (None, true) => config.proxy(&kubewire::config::ProxyEnv::from_env()),
+        (None, false) => config.proxy_url.clone(),
+    }
+}
+
 impl IsahcTransport {
     /// A transport for `config`'s server, TLS and credentials.
     pub fn new(config: &Config, options: &TransportOptions) -> Result<IsahcTransport> {
         Ok(IsahcTransport {
             requests: client(config, options, options.request_timeout)?,
             streams: client(config, options, None)?,
+            tunnel: tunnel::TunnelConfig::new(
+                config,
+                options.connect_timeout,
+                proxy(config, options),
+            ),
         })
     }
 }
@@ -173,6 +184,10 @@ impl kubewire::Transport for IsahcTransport {
         };
         client.send(request).map_err(transport_error)
     }
+
+    fn open_tunnel(&self, uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>> {
+        self.tunnel.open(uri)
+    }
 }
 
 impl kubewire::AsyncConnect for IsahcTransport {
@@ -196,5 +211,9 @@ impl kubewire::AsyncTransport for IsahcTransport {
             _ => &self.requests,
         };
         Box::pin(async move { client.send_async(request).await.map_err(transport_error) })
+    }
+
+    fn open_tunnel(&self, uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>> {
+        self.tunnel.open(uri)
     }
 }

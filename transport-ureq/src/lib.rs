@@ -16,6 +16,8 @@
 use std::io;
 use std::time::Duration;
 
+mod tunnel;
+
 use bytes::Bytes;
 use kubewire::{Config, Error, RequestKind, Result, TransportOptions, error::TransportErrorKind};
 use rustls_pki_types::pem::PemObject;
@@ -29,16 +31,19 @@ pub type Cluster = kubewire::Cluster<UreqTransport>;
 pub struct UreqTransport {
     agent: ureq::Agent,
     request_timeout: Option<Duration>,
+    tunnel: tunnel::TunnelConfig,
+    /// The proxy requests go through, if any (upgrades cannot yet).
+    proxied: bool,
 }
 
-fn config_error(message: String) -> Error {
+pub(crate) fn config_error(message: String) -> Error {
     Error::Transport {
         kind: TransportErrorKind::Config,
         message,
     }
 }
 
-fn tls_error(message: String) -> Error {
+pub(crate) fn tls_error(message: String) -> Error {
     Error::Transport {
         kind: TransportErrorKind::Tls,
         message,
@@ -48,14 +53,7 @@ fn tls_error(message: String) -> Error {
 /// Checks that a client key belongs to its certificate before ureq sees
 /// them (ureq panics on a mismatch).
 fn check_key_pair(cert_pem: &[u8], key_pem: &[u8]) -> Result<()> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem)
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| tls_error(format!("client certificate: {e}")))?;
-    if certs.is_empty() {
-        return Err(tls_error(
-            "client certificate: no certificate in the PEM".into(),
-        ));
-    }
+    let certs = certificates(cert_pem, "client certificate")?;
     let key = PrivateKeyDer::from_pem_slice(key_pem)
         .map_err(|e| tls_error(format!("client key: {e}")))?;
     let signing = rustls::crypto::ring::sign::any_supported_type(&key)
@@ -71,35 +69,35 @@ fn check_key_pair(cert_pem: &[u8], key_pem: &[u8]) -> Result<()> {
         })
 }
 
+/// Every certificate of a PEM; an error naming `what` when there is none.
+pub(crate) fn certificates(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem)
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| tls_error(format!("{what}: {e}")))?;
+    if certs.is_empty() {
+        return Err(tls_error(format!("{what}: no certificate in the PEM")));
+    }
+    Ok(certs)
+}
+
+/// The same certificates as ureq's type.
+fn ureq_certificates(pem: &[u8], what: &str) -> Result<Vec<ureq::tls::Certificate<'static>>> {
+    Ok(certificates(pem, what)?
+        .iter()
+        .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+        .collect())
+}
+
 fn tls_config(config: &Config) -> Result<ureq::tls::TlsConfig> {
     let creds = &config.credentials;
     let mut tls = ureq::tls::TlsConfig::builder().disable_verification(creds.insecure_skip_verify);
     if let Some(ca) = &creds.certificate_authority {
-        let roots = ureq::tls::parse_pem(ca)
-            .filter_map(|item| match item {
-                Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
-                Ok(_) => None,
-                Err(e) => Some(Err(e)),
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| tls_error(format!("certificate authority: {e}")))?;
-        if roots.is_empty() {
-            return Err(tls_error(
-                "certificate authority: no certificate in the PEM".into(),
-            ));
-        }
+        let roots = ureq_certificates(ca, "certificate authority")?;
         tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&roots));
     }
     if let Some(client) = &creds.client_certificate {
         check_key_pair(&client.certificate_pem, client.key_pem.expose())?;
-        let chain = ureq::tls::parse_pem(&client.certificate_pem)
-            .filter_map(|item| match item {
-                Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
-                Ok(_) => None,
-                Err(e) => Some(Err(e)),
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| tls_error(format!("client certificate: {e}")))?;
+        let chain = ureq_certificates(&client.certificate_pem, "client certificate")?;
         let key = ureq::tls::PrivateKey::from_pem(client.key_pem.expose())
             .map_err(|e| tls_error(format!("client key: {e}")))?;
         tls = tls.client_cert(Some(ureq::tls::ClientCert::new_with_certs(&chain, key)));
@@ -124,6 +122,7 @@ impl UreqTransport {
             (None, true) => config.proxy(&kubewire::config::ProxyEnv::from_env()),
             (None, false) => config.proxy_url.clone(),
         };
+        let proxied = proxy.is_some();
         let proxy = proxy
             .map(|url| {
                 ureq::Proxy::new(&url).map_err(|e| {
@@ -146,6 +145,8 @@ impl UreqTransport {
         Ok(UreqTransport {
             agent,
             request_timeout: options.request_timeout,
+            tunnel: tunnel::TunnelConfig::new(config, options.connect_timeout)?,
+            proxied,
         })
     }
 }
@@ -208,5 +209,16 @@ impl kubewire::Transport for UreqTransport {
         let response = self.agent.run(request).map_err(transport_error)?;
         let (parts, body) = response.into_parts();
         Ok(http::Response::from_parts(parts, body.into_reader()))
+    }
+
+    fn open_tunnel(&self, uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>> {
+        if self.proxied {
+            return Err(config_error(
+                "exec, attach and port-forward cannot go through a proxy on the ureq transport yet \
+                 (requests do); reach the server directly or use the isahc transport"
+                    .into(),
+            ));
+        }
+        self.tunnel.open(uri)
     }
 }

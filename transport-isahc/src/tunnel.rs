@@ -1,0 +1,239 @@
+//! The raw connection for an upgrade (exec, attach, port-forward):
+//! isahc has no upgrade API, so the transport asks libcurl itself for a
+//! connect-only connection — the same TLS (CA, client certificate,
+//! verification), proxy and connect timeout as every request — and moves
+//! bytes with `curl_easy_send`/`curl_easy_recv`, waiting on the socket
+//! with `poll` when libcurl has nothing ready.
+
+use std::io;
+use std::os::raw::c_int;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use curl::easy::Easy;
+use kubewire::{Config, Error, Result, error::TransportErrorKind};
+
+/// `CURLINFO_ACTIVESOCKET` (curl 7.45): `CURLINFO_SOCKET + 44`. curl-sys
+/// names only the older `CURLINFO_LASTSOCKET`.
+const CURLINFO_ACTIVESOCKET: curl_sys::CURLINFO = 0x0050_0000 + 44;
+
+/// How long one wait on the socket lasts before `shutdown` is checked.
+const WAIT: c_int = 200;
+
+/// What every tunnel is opened with.
+#[derive(Clone)]
+pub(crate) struct TunnelConfig {
+    ca: Option<Vec<u8>>,
+    client: Option<(Vec<u8>, kubewire::config::Sensitive)>,
+    insecure: bool,
+    user_agent: String,
+    connect_timeout: Option<Duration>,
+    proxy: Option<String>,
+}
+
+impl std::fmt::Debug for TunnelConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TunnelConfig")
+            .field("insecure", &self.insecure)
+            .field("connect_timeout", &self.connect_timeout)
+            .field(
+                "proxy",
+                &self.proxy.as_deref().map(kubewire::config::redacted_url),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+fn curl_error(what: &str, e: &curl::Error) -> Error {
+    let kind = if e.is_couldnt_connect() || e.is_couldnt_resolve_host() {
+        TransportErrorKind::Connect
+    } else if e.is_operation_timedout() {
+        TransportErrorKind::Timeout
+    } else if e.is_ssl_connect_error()
+        || e.is_peer_failed_verification()
+        || e.is_ssl_certproblem()
+        || e.description().to_lowercase().contains("ssl")
+    {
+        TransportErrorKind::Tls
+    } else {
+        TransportErrorKind::Io
+    };
+    let detail = e
+        .extra_description()
+        .map(|d| format!(": {d}"))
+        .unwrap_or_default();
+    Error::Transport {
+        kind,
+        message: format!("{what}: {}{detail}", e.description()),
+    }
+}
+
+impl TunnelConfig {
+    pub(crate) fn new(
+        config: &Config,
+        connect_timeout: Option<Duration>,
+        proxy: Option<String>,
+    ) -> TunnelConfig {
+        let creds = &config.credentials;
+        TunnelConfig {
+            ca: creds.certificate_authority.clone(),
+            client: creds
+                .client_certificate
+                .as_ref()
+                .map(|c| (c.certificate_pem.clone(), c.key_pem.clone())),
+            insecure: creds.insecure_skip_verify,
+            user_agent: config.user_agent.clone(),
+            connect_timeout,
+            proxy,
+        }
+    }
+
+    /// Connects to the server `uri` names.
+    pub(crate) fn open(&self, uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>> {
+        let setup = |e: curl::Error| curl_error("set up the connection", &e);
+        let mut easy = Easy::new();
+        easy.url(&uri.to_string()).map_err(setup)?;
+        easy.connect_only(true).map_err(setup)?;
+        easy.useragent(&self.user_agent).map_err(setup)?;
+        if let Some(ca) = &self.ca {
+            easy.ssl_cainfo_blob(ca).map_err(setup)?;
+        }
+        if let Some((cert, key)) = &self.client {
+            easy.ssl_cert_blob(cert).map_err(setup)?;
+            easy.ssl_cert_type("PEM").map_err(setup)?;
+            easy.ssl_key_blob(key.expose()).map_err(setup)?;
+            easy.ssl_key_type("PEM").map_err(setup)?;
+        }
+        if self.insecure {
+            easy.ssl_verify_peer(false).map_err(setup)?;
+            easy.ssl_verify_host(false).map_err(setup)?;
+        }
+        if let Some(t) = self.connect_timeout {
+            easy.connect_timeout(t).map_err(setup)?;
+        }
+        match &self.proxy {
+            // Through an HTTP proxy the connection is a CONNECT tunnel.
+            Some(proxy) => {
+                easy.proxy(proxy).map_err(setup)?;
+                easy.http_proxy_tunnel(true).map_err(setup)?;
+            }
+            // libcurl's own reading of the environment stays off.
+            None => easy.proxy("").map_err(setup)?,
+        }
+        easy.perform().map_err(|e| {
+            curl_error(
+                &format!("connect to {}", uri.authority().map_or("", |a| a.as_str())),
+                &e,
+            )
+        })?;
+        let mut socket: curl_sys::curl_socket_t = -1;
+        // SAFETY: the handle is live and connected; ACTIVESOCKET writes one
+        // curl_socket_t through the pointer.
+        #[allow(unsafe_code)]
+        let rc = unsafe {
+            curl_sys::curl_easy_getinfo(easy.raw(), CURLINFO_ACTIVESOCKET, &mut socket as *mut _)
+        };
+        if rc != curl_sys::CURLE_OK || socket < 0 {
+            return Err(Error::Transport {
+                kind: TransportErrorKind::Io,
+                message: "libcurl did not hand over the connected socket".into(),
+            });
+        }
+        Ok(Box::new(CurlTunnel {
+            easy: Mutex::new(easy),
+            socket,
+            shut: AtomicBool::new(false),
+        }))
+    }
+}
+
+/// A connect-only libcurl connection. libcurl calls are serialized by the
+/// lock; waiting for the socket happens without it, so a blocked read
+/// never holds up a write.
+struct CurlTunnel {
+    easy: Mutex<Easy>,
+    socket: curl_sys::curl_socket_t,
+    shut: AtomicBool,
+}
+
+impl CurlTunnel {
+    fn easy(&self) -> MutexGuard<'_, Easy> {
+        self.easy.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits until the socket is ready for `events`, or `shutdown`.
+    fn wait(&self, events: libc::c_short) -> io::Result<()> {
+        loop {
+            if self.shut.load(Ordering::Acquire) {
+                return Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "the connection was shut down",
+                ));
+            }
+            let mut fd = libc::pollfd {
+                fd: self.socket,
+                events,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd, for the duration of the call.
+            #[allow(unsafe_code)]
+            let n = unsafe { libc::poll(&mut fd, 1, WAIT) };
+            if n > 0 {
+                return Ok(());
+            }
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+fn io_error(e: curl::Error) -> io::Error {
+    io::Error::other(format!(
+        "{}{}",
+        e.description(),
+        e.extra_description()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default()
+    ))
+}
+
+impl kubewire::Tunnel for CurlTunnel {
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.easy().recv(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.is_again() => {}
+                // The server dropped TCP after the WebSocket close.
+                Err(e) if e.is_recv_error() && self.shut.load(Ordering::Acquire) => return Ok(0),
+                Err(e) => return Err(io_error(e)),
+            }
+            self.wait(libc::POLLIN)?;
+        }
+    }
+
+    fn write_all(&self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            match self.easy().send(data) {
+                Ok(n) => data = &data[n..],
+                Err(e) if e.is_again() => self.wait(libc::POLLOUT)?,
+                Err(e) => return Err(io_error(e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn shutdown(&self) {
+        self.shut.store(true, Ordering::Release);
+        // SAFETY: shutting down the socket libcurl owns only ends its
+        // traffic; libcurl closes it when the handle drops.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::shutdown(self.socket, libc::SHUT_RDWR);
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! The one connection ureq cannot make: a raw byte stream for an upgrade
+//! (exec, attach, port-forward). ureq 3 has no upgrade API, so the
+//! transport opens it itself — TCP, then rustls with the same roots,
+//! client certificate and verification as the agent's — and the core
+//! speaks HTTP/1.1 and WebSocket over it.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use kubewire::{Config, Error, Result, error::TransportErrorKind};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
+
+use crate::{certificates, tls_error};
+
+/// What a tunnel needs to connect: the rustls configuration (absent for
+/// plain `http`) and the connect timeout.
+#[derive(Clone)]
+pub(crate) struct TunnelConfig {
+    tls: Arc<ClientConfig>,
+    connect_timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for TunnelConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TunnelConfig")
+            .field("connect_timeout", &self.connect_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TunnelConfig {
+    /// The same trust as the agent's: the configured CA (or the webpki
+    /// roots), the client certificate, verification unless switched off.
+    pub(crate) fn new(config: &Config, connect_timeout: Option<Duration>) -> Result<TunnelConfig> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| tls_error(format!("TLS setup: {e}")))?;
+        let creds = &config.credentials;
+        let builder = if creds.insecure_skip_verify {
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+        } else {
+            let mut roots = rustls::RootCertStore::empty();
+            match &creds.certificate_authority {
+                Some(ca) => {
+                    for cert in certificates(ca, "certificate authority")? {
+                        roots
+                            .add(cert)
+                            .map_err(|e| tls_error(format!("certificate authority: {e}")))?;
+                    }
+                }
+                None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+            }
+            builder.with_root_certificates(roots)
+        };
+        let tls = match &creds.client_certificate {
+            Some(client) => {
+                let chain = certificates(&client.certificate_pem, "client certificate")?;
+                let key = PrivateKeyDer::from_pem_slice(client.key_pem.expose())
+                    .map_err(|e| tls_error(format!("client key: {e}")))?;
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| tls_error(format!("client certificate: {e}")))?
+            }
+            None => builder.with_no_client_auth(),
+        };
+        Ok(TunnelConfig {
+            tls: Arc::new(tls),
+            connect_timeout,
+        })
+    }
+
+    /// Connects to the server `uri` names.
+    pub(crate) fn open(&self, uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>> {
+        let host = uri
+            .host()
+            .ok_or_else(|| crate::config_error(format!("no host in {uri}")))?;
+        let https = uri.scheme_str() == Some("https");
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let tcp = connect(host, port, self.connect_timeout)?;
+        if !https {
+            return Ok(Box::new(PlainTunnel(tcp)));
+        }
+        let name = ServerName::try_from(
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string(),
+        )
+        .map_err(|e| crate::config_error(format!("server name {host:?}: {e}")))?;
+        let mut conn = ClientConnection::new(self.tls.clone(), name)
+            .map_err(|e| tls_error(format!("TLS setup: {e}")))?;
+        let mut io = &tcp;
+        while conn.is_handshaking() {
+            conn.complete_io(&mut io).map_err(|e| {
+                let tls = e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>());
+                Error::Transport {
+                    kind: if tls {
+                        TransportErrorKind::Tls
+                    } else {
+                        TransportErrorKind::Io
+                    },
+                    message: format!("TLS handshake with {host}:{port}: {e}"),
+                }
+            })?;
+        }
+        Ok(Box::new(TlsTunnel {
+            tcp,
+            conn: Mutex::new(TlsState {
+                conn,
+                pending: Vec::new(),
+            }),
+            sending: Mutex::new(()),
+        }))
+    }
+}
+
+fn connect(host: &str, port: u16, timeout: Option<Duration>) -> Result<TcpStream> {
+    let connect_error = |message: String| Error::Transport {
+        kind: TransportErrorKind::Connect,
+        message,
+    };
+    let addrs = (host.trim_start_matches('[').trim_end_matches(']'), port)
+        .to_socket_addrs()
+        .map_err(|e| connect_error(format!("resolve {host}: {e}")))?;
+    let mut last = None;
+    for addr in addrs {
+        let tcp = match timeout {
+            Some(t) => TcpStream::connect_timeout(&addr, t),
+            None => TcpStream::connect(addr),
+        };
+        match tcp {
+            Ok(tcp) => {
+                tcp.set_nodelay(true)
+                    .map_err(|e| connect_error(format!("{addr}: {e}")))?;
+                return Ok(tcp);
+            }
+            Err(e) => last = Some(format!("connect to {addr}: {e}")),
+        }
+    }
+    Err(connect_error(
+        last.unwrap_or_else(|| format!("{host} has no address")),
+    ))
+}
+
+/// Plain TCP: `&TcpStream` reads and writes from two threads at once.
+#[derive(Debug)]
+struct PlainTunnel(TcpStream);
+
+impl kubewire::Tunnel for PlainTunnel {
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        (&self.0).read(buf)
+    }
+
+    fn write_all(&self, data: &[u8]) -> io::Result<()> {
+        (&self.0).write_all(data)
+    }
+
+    fn shutdown(&self) {
+        let _ = self.0.shutdown(Shutdown::Both);
+    }
+}
+
+struct TlsState {
+    conn: ClientConnection,
+    /// TLS bytes read from the socket that rustls has not taken yet.
+    pending: Vec<u8>,
+}
+
+/// rustls over TCP, split so that a blocked read never holds up a write:
+/// the socket is read without the connection's lock, and encrypted bytes
+/// are written without it (in order, under `sending`).
+struct TlsTunnel {
+    tcp: TcpStream,
+    conn: Mutex<TlsState>,
+    sending: Mutex<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl TlsTunnel {
+    /// Encrypted bytes rustls wants sent (alerts, handshake messages).
+    fn flush(&self, state: &mut TlsState) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        while state.conn.wants_write() {
+            state.conn.write_tls(&mut out)?;
+        }
+        Ok(out)
+    }
+}
+
+impl kubewire::Tunnel for TlsTunnel {
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut raw = vec![0u8; 16 * 1024];
+        loop {
+            {
+                let mut state = lock(&self.conn);
+                match state.conn.reader().read(buf) {
+                    Ok(n) => return Ok(n),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    // The server dropped TCP without close_notify, as the
+                    // apiserver does after a WebSocket close: the end.
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+                    Err(e) => return Err(e),
+                }
+                if !state.pending.is_empty() {
+                    let pending = std::mem::take(&mut state.pending);
+                    let mut rest = &pending[..];
+                    state.conn.read_tls(&mut rest)?;
+                    state.pending = rest.to_vec();
+                    state.conn.process_new_packets().map_err(io::Error::other)?;
+                    let out = self.flush(&mut state)?;
+                    drop(state);
+                    if !out.is_empty() {
+                        if let Ok(_sending) = self.sending.try_lock() {
+                            (&self.tcp).write_all(&out)?;
+                        }
+                    }
+                    continue;
+                }
+            }
+            let n = (&self.tcp).read(&mut raw)?;
+            let mut state = lock(&self.conn);
+            if n == 0 {
+                // Let rustls see the end: it hands out what it holds, then EOF.
+                state.conn.read_tls(&mut &[][..])?;
+                state.conn.process_new_packets().map_err(io::Error::other)?;
+                return match state.conn.reader().read(buf) {
+                    Ok(n) => Ok(n),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+                    Err(e) => Err(e),
+                };
+            }
+            state.pending.extend_from_slice(&raw[..n]);
+        }
+    }
+
+    fn write_all(&self, data: &[u8]) -> io::Result<()> {
+        let _sending = lock(&self.sending);
+        let out = {
+            let mut state = lock(&self.conn);
+            state.conn.writer().write_all(data)?;
+            self.flush(&mut state)?
+        };
+        (&self.tcp).write_all(&out)
+    }
+
+    fn shutdown(&self) {
+        let _ = self.tcp.shutdown(Shutdown::Both);
+    }
+}
+
+/// The verifier of `insecure-skip-tls-verify: true`: any certificate is
+/// accepted (the handshake signatures are still checked).
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
