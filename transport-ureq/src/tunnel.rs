@@ -219,10 +219,11 @@ impl kubewire::Tunnel for TlsTunnel {
                     state.conn.process_new_packets().map_err(io::Error::other)?;
                     let out = self.flush(&mut state)?;
                     drop(state);
-                    if !out.is_empty() {
-                        if let Ok(_sending) = self.sending.try_lock() {
-                            (&self.tcp).write_all(&out)?;
-                        }
+                    // Sent now unless a write is under way (it sends them next).
+                    if !out.is_empty()
+                        && let Ok(_sending) = self.sending.try_lock()
+                    {
+                        (&self.tcp).write_all(&out)?;
                     }
                     continue;
                 }
