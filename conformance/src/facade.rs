@@ -707,6 +707,147 @@ fn typed_interop<D: Driver>(cluster: &Cluster<D>) {
     );
 }
 
+fn sh(script: &str) -> kubewire::ExecParams {
+    let mut params = kubewire::ExecParams::command(["sh", "-c", script]);
+    params.container = Some("app".into());
+    params
+}
+
+fn exec<D: Driver>(cluster: &Cluster<D>) {
+    let pods = cluster.pods();
+    let out =
+        D::wait(pods.exec("web-0", Some("demo"), &sh("echo out; echo err >&2"))).expect("exec");
+    assert_eq!(
+        (&out.stdout[..], &out.stderr[..]),
+        (&b"out\n"[..], &b"err\n"[..])
+    );
+    assert_eq!(out.exit_code(), Some(0));
+}
+
+fn exec_exit_code<D: Driver>(cluster: &Cluster<D>) {
+    let pods = cluster.pods();
+    let out = D::wait(pods.exec("web-0", Some("demo"), &sh("exit 3"))).expect("exec");
+    assert_eq!(out.exit_code(), Some(3), "a nonzero exit is a value");
+    let mut raising = sh("exit 3");
+    raising.raise_on_error = true;
+    let err = D::wait(pods.exec("web-0", Some("demo"), &raising)).unwrap_err();
+    assert!(matches!(err, Error::Exec { code: Some(3), .. }), "{err}");
+    assert!(err.to_string().contains("code 3"), "{err}");
+}
+
+fn exec_refused<D: Driver>(cluster: &Cluster<D>) {
+    let pods = cluster.pods();
+    let err = D::wait(pods.exec("nope", Some("demo"), &sh("echo out"))).unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err}");
+    let mut params = sh("echo out");
+    params.container = Some("nope".into());
+    let err = D::wait(pods.exec("web-0", Some("demo"), &params)).unwrap_err();
+    assert_eq!(err.http_status(), Some(400));
+    assert!(
+        err.to_string().contains("container nope is not valid"),
+        "{err}"
+    );
+}
+
+fn exec_stdin<D: Driver>(cluster: &Cluster<D>) {
+    let mut params = kubewire::ExecParams::command(["cat"]);
+    params.container = Some("app".into());
+    params.stdin = true;
+    params.stderr = false;
+    let pods = cluster.pods();
+    let mut session = D::wait(pods.exec_session("web-0", Some("demo"), &params)).expect("session");
+    assert_eq!(session.protocol(), kubewire::stream::ChannelProtocol::V5);
+    D::wait(session.write(b"hello\n")).expect("write");
+    D::wait(session.write(b"world\n")).expect("write");
+    D::wait(session.close_stdin()).expect("close stdin");
+    let out = D::wait(session.finish(true)).expect("the rest");
+    assert_eq!(out.stdout, b"hello\nworld\n");
+}
+
+fn exec_tty<D: Driver>(cluster: &Cluster<D>) {
+    let mut params = sh("read a; stty size; read b; stty size");
+    params.stdin = true;
+    params.tty = true;
+    let pods = cluster.pods();
+    let mut session = D::wait(pods.exec_session("web-0", Some("demo"), &params)).expect("session");
+    D::wait(session.resize(80, 24)).expect("resize");
+    D::wait(session.write(b"a\r")).expect("write");
+    D::wait(session.resize(100, 30)).expect("resize");
+    D::wait(session.write(b"b\r")).expect("write");
+    let out = D::wait(session.finish(true)).expect("the rest");
+    assert_eq!(out.stdout, b"a\r\n24 80\r\nb\r\n30 100\r\n");
+}
+
+fn exec_large<D: Driver>(cluster: &Cluster<D>) {
+    let mut params = kubewire::ExecParams::command(["seq", "1", "40000"]);
+    params.container = Some("app".into());
+    params.stderr = false;
+    let out = D::wait(cluster.pods().exec("web-0", Some("demo"), &params)).expect("exec");
+    let expected: String = (1..=40000).map(|n| format!("{n}\n")).collect();
+    assert!(
+        out.stdout == expected.as_bytes(),
+        "{} bytes",
+        out.stdout.len()
+    );
+}
+
+fn attach<D: Driver>(cluster: &Cluster<D>) {
+    let mut params = kubewire::AttachParams::default();
+    params.container = Some("main".into());
+    params.stdin = true;
+    let mut session =
+        D::wait(cluster.pods().attach("shell", Some("demo"), &params)).expect("attach");
+    let mut stdout = Vec::new();
+    // Read as it arrives: the first line comes before any input.
+    while stdout.len() < b"attached\n".len() {
+        match D::wait(session.next()) {
+            Some(Ok(kubewire::stream::ExecEvent::Stdout(b))) => stdout.extend_from_slice(&b),
+            other => panic!("{other:?}"),
+        }
+    }
+    D::wait(session.write(b"hi\n")).expect("write");
+    D::wait(session.close_stdin()).expect("close stdin");
+    let rest = D::wait(session.finish(true)).expect("the rest");
+    stdout.extend_from_slice(&rest.stdout);
+    assert_eq!(stdout, b"attached\ngot: hi\nbye\n");
+}
+
+fn read_exactly<D: Driver>(stream: &mut kubewire::client::PortStream<D>, n: usize) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64];
+    while got.len() < n {
+        let read = D::wait(stream.read(&mut buf)).expect("read");
+        assert!(read > 0, "the stream ended after {got:?}");
+        got.extend_from_slice(&buf[..read]);
+    }
+    got
+}
+
+fn port_forward<D: Driver>(cluster: &Cluster<D>) {
+    let mut streams =
+        D::wait(cluster.pods().port_forward("web-0", Some("demo"), &[18080])).expect("forward");
+    let mut stream = streams.pop().expect("one stream");
+    assert_eq!(stream.port(), 18080);
+    D::wait(stream.write_all(b"ping\n")).expect("write");
+    assert_eq!(read_exactly(&mut stream, 5), b"ping\n");
+    D::wait(stream.write_all(b"second\n")).expect("write");
+    assert_eq!(read_exactly(&mut stream, 7), b"second\n");
+    drop(stream); // the last stream closes the connection (close 1000)
+}
+
+fn port_forward_refused<D: Driver>(cluster: &Cluster<D>) {
+    let mut streams =
+        D::wait(cluster.pods().port_forward("web-0", Some("demo"), &[1])).expect("forward");
+    let mut buf = [0u8; 16];
+    let err = D::wait(streams[0].read(&mut buf)).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+    assert!(
+        err.to_string()
+            .starts_with("error forwarding port 1 to pod demo_web-0"),
+        "{err}"
+    );
+}
+
 /// Every facade check, with the fixtures each replays.
 fn checks<D: Driver>() -> Vec<Check<D>> {
     vec![
@@ -768,6 +909,27 @@ fn checks<D: Driver>() -> Vec<Check<D>> {
             "multi-document-yaml",
             &["manifests-multi-document"],
             multi_document::<D>,
+        ),
+        ("exec", &["exec-stdout-stderr"], exec::<D>),
+        (
+            "exec-exit-code",
+            &["exec-exit-code", "exec-exit-code"],
+            exec_exit_code::<D>,
+        ),
+        (
+            "exec-refused",
+            &["exec-pod-not-found", "exec-container-not-found"],
+            exec_refused::<D>,
+        ),
+        ("exec-stdin", &["exec-stdin-close"], exec_stdin::<D>),
+        ("exec-tty", &["exec-tty-resize"], exec_tty::<D>),
+        ("exec-large-output", &["exec-large-output"], exec_large::<D>),
+        ("attach", &["attach-echo"], attach::<D>),
+        ("port-forward", &["portforward-echo"], port_forward::<D>),
+        (
+            "port-forward-refused",
+            &["portforward-refused"],
+            port_forward_refused::<D>,
         ),
     ]
 }

@@ -217,12 +217,11 @@ impl kubewire::Tunnel for TlsTunnel {
                     state.conn.read_tls(&mut rest)?;
                     state.pending = rest.to_vec();
                     state.conn.process_new_packets().map_err(io::Error::other)?;
-                    let out = self.flush(&mut state)?;
                     drop(state);
-                    // Sent now unless a write is under way (it sends them next).
-                    if !out.is_empty()
-                        && let Ok(_sending) = self.sending.try_lock()
-                    {
+                    // What rustls wants sent (alerts, key updates) goes now,
+                    // unless a write is under way: that write sends it.
+                    if let Ok(_sending) = self.sending.try_lock() {
+                        let out = self.flush(&mut lock(&self.conn))?;
                         (&self.tcp).write_all(&out)?;
                     }
                     continue;

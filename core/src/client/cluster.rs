@@ -9,6 +9,7 @@ use http::Request;
 use crate::client::api_paths::ApiPathMemory;
 use crate::client::driver::{Driver, now, read_error};
 use crate::client::lifecycle::Lifecycle;
+use crate::client::link::{self, Link};
 use crate::client::nonblocking::Async;
 use crate::client::proxy::ClusterProxy;
 use crate::client::transport::{ConnectDriver, RequestKind, TransportOptions};
@@ -27,6 +28,7 @@ use crate::rate_limit::RateLimiter;
 use crate::resource::ApiResource;
 use crate::response;
 use crate::retry::RetryPolicy;
+use crate::stream::Upgraded;
 use crate::view::{View, ViewItem};
 
 /// A Kubernetes cluster reached through driver `D`: a blocking
@@ -522,6 +524,28 @@ impl<D: Driver> Cluster<D> {
             let whole = self.read_whole(response).await?;
             exchange.handle_response(whole, now().0);
         }
+    }
+
+    /// Opens an upgraded connection for `request` (exec, attach,
+    /// port-forward) with the exchange's pacing and fresh credentials, and
+    /// completes the WebSocket handshake offering `protocols`. A refused
+    /// upgrade is the server's error, not retried: the command never ran,
+    /// but whether to run it again is the caller's call.
+    pub(crate) async fn upgrade(
+        &self,
+        request: Request<Bytes>,
+        protocols: &[&str],
+    ) -> Result<(Link, Upgraded)> {
+        self.inner.life.check_open()?;
+        let mut exchange = self.exchange(vec![request]);
+        let request = match self.step(&mut exchange).await {
+            Step::Send(request) => request,
+            Step::Done(Err(e)) => return Err(e),
+            Step::Done(Ok(_)) => return Err(Error::Protocol("an upgrade answered early".into())),
+        };
+        link::connect(&self.inner.driver, &self.inner.life, request, protocols)
+            .await
+            .map_err(|e| self.name_server(e))
     }
 
     /// The cluster's lifecycle (stop switches for streams).

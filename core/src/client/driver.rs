@@ -19,7 +19,7 @@ use std::time::{Instant, SystemTime};
 use bytes::Bytes;
 
 use crate::client::lifecycle::Lifecycle;
-use crate::client::transport::RequestKind;
+use crate::client::transport::{RequestKind, Tunnel};
 use crate::error::{Error, Result, TransportErrorKind};
 
 /// A boxed, sendable future.
@@ -96,6 +96,10 @@ pub trait Driver: Sealed + Send + Sync + fmt::Debug + 'static {
 
     /// Completes at `at`.
     fn sleep_until(&self, at: Instant) -> BoxFuture<'static, ()>;
+
+    /// Opens a raw connection to the server `uri` names, for an upgrade.
+    /// Blocking: the facade calls it on a helper thread.
+    fn open_tunnel(&self, uri: &http::Uri) -> Result<Box<dyn Tunnel>>;
 
     /// Stops and joins the helper threads the driver itself started (a
     /// timer thread); called when the cluster closes.

@@ -15,7 +15,7 @@ use crate::client::blocking::block_on;
 use crate::client::driver::{BoxFuture, Driver, Sealed};
 use crate::client::lifecycle::Lifecycle;
 use crate::client::timer::{ThreadTimer, Timer};
-use crate::client::transport::{AsyncTransport, RequestKind};
+use crate::client::transport::{AsyncTransport, RequestKind, Tunnel};
 use crate::error::Result;
 
 /// An async transport as a [`Driver`]: `Cluster<Async<T>>` (alias
@@ -99,6 +99,10 @@ impl<T: AsyncTransport + std::fmt::Debug> Driver for Async<T> {
 
     fn sleep_until(&self, at: Instant) -> BoxFuture<'static, ()> {
         self.timer.sleep_until(at)
+    }
+
+    fn open_tunnel(&self, uri: &http::Uri) -> Result<Box<dyn Tunnel>> {
+        self.transport.open_tunnel(uri)
     }
 
     fn shutdown(&self) {
