@@ -1051,7 +1051,11 @@ pub fn run_tls<D: ConnectDriver>(name: &str) -> Vec<String> {
         Ok(p) => p,
         Err(e) => return vec![format!("tls [{name}]: cannot make test certificates: {e}")],
     };
-    let server = ReplayServer::start(vec![corpus_fixture("pod-fetch-running")]).expect("server");
+    let server = ReplayServer::start(vec![
+        corpus_fixture("pod-fetch-running"),
+        corpus_fixture("exec-stdout-stderr"),
+    ])
+    .expect("server");
     let front = crate::tls::TlsFront::start(&pki, server.addr()).expect("tls front");
     let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
     let kubeconfig = format!(
@@ -1077,6 +1081,24 @@ pub fn run_tls<D: ConnectDriver>(name: &str) -> Vec<String> {
     };
     let mut wrong_ca = config.clone();
     wrong_ca.credentials.certificate_authority = Some(pki.other_ca.clone());
+    // An upgraded connection (exec) is set up with the same TLS.
+    let exec_attempt = |config: Config| {
+        Cluster::<D>::from_config(config).and_then(|c| {
+            D::wait(
+                c.pods()
+                    .exec("web-0", Some("demo"), &sh("echo out; echo err >&2")),
+            )
+        })
+    };
+    match exec_attempt(wrong_ca.clone()) {
+        Err(Error::Transport {
+            kind: TransportErrorKind::Tls,
+            ..
+        }) => {}
+        other => failures.push(format!(
+            "tls [{name}] exec with a wrong CA: expected a TLS error, got {other:?}"
+        )),
+    }
     let mut stray_key = config.clone();
     if let Some(cert) = &mut stray_key.credentials.client_certificate {
         cert.key_pem = kubewire::config::Sensitive::new(pki.stray_key.clone());
@@ -1130,11 +1152,17 @@ pub fn run_tls<D: ConnectDriver>(name: &str) -> Vec<String> {
             "tls [{name}]: the kubeconfig's namespace was not taken"
         ));
     }
-    match Cluster::<D>::from_config(config)
+    match Cluster::<D>::from_config(config.clone())
         .and_then(|c| D::wait(c.pods().fetch("nope-0", Some("demo"))).map(|_| ()))
     {
         Err(Error::NotFound(_)) => {}
         other => failures.push(format!("tls [{name}] a 404 over TLS: {other:?}")),
+    }
+    match exec_attempt(config) {
+        Ok(out) if out.stdout == b"out\n" && out.exit_code() == Some(0) => {}
+        other => failures.push(format!(
+            "tls [{name}] exec over mutual TLS from kubeconfig PEM: {other:?}"
+        )),
     }
     drop(front);
     let report = server.stop();
