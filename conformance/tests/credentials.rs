@@ -62,7 +62,7 @@ fn an_upgrade_carries_the_current_token_and_no_debug_shows_it() {
     let cluster = Cluster::with_transport(config, transport);
     let mut params = kubewire::ExecParams::command(["sh", "-c", "echo out; echo err >&2"]);
     params.container = Some("app".into());
-    let mut session = cluster
+    let session = cluster
         .pods()
         .exec_session("web-0", Some("demo"), &params)
         .unwrap();
