@@ -276,19 +276,17 @@ impl Conversation {
 }
 
 fn printable(payload: &[u8]) -> String {
-    let text = String::from_utf8_lossy(payload);
-    if text.chars().all(|c| !c.is_control() || c == '\n') {
-        text.chars().take(80).collect()
-    } else {
-        format!(
+    match std::str::from_utf8(payload) {
+        Ok(text) => text.escape_debug().take(120).collect(),
+        Err(_) => format!(
             "base64 {}",
             base64::engine::general_purpose::STANDARD.encode(&payload[..payload.len().min(60)])
-        )
+        ),
     }
 }
 
 fn describe(opcode: WsOpcode, payload: &[u8]) -> String {
-    format!("{} {:?}", opcode.as_str(), printable(payload))
+    format!("{} \"{}\"", opcode.as_str(), printable(payload))
 }
 
 #[cfg(test)]

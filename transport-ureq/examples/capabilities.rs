@@ -12,7 +12,8 @@
 use std::time::Duration;
 
 use kubewire::{
-    DeleteParams, LogParams, Patch, WriteParams, exchange::RateLimit, request::ApiResource,
+    DeleteParams, ExecParams, LogParams, Patch, WriteParams, exchange::RateLimit,
+    request::ApiResource,
 };
 use kubewire_conformance::{Fixture, ReplayServer};
 use kubewire_ureq::Cluster;
@@ -33,6 +34,16 @@ const TOURS: &[(&str, &[&str], Tour)] = &[
     ("wait", &["wait-by-name"], wait),
     ("yaml", &["manifests-multi-document"], yaml),
     ("typed", &["pod-fetch-running"], typed),
+    (
+        "exec",
+        &[
+            "exec-stdout-stderr",
+            "exec-exit-code",
+            "exec-stdin-close",
+            "portforward-echo",
+        ],
+        exec,
+    ),
 ];
 
 fn main() -> std::process::ExitCode {
@@ -54,7 +65,7 @@ fn replay(fixtures: &[&str], tour: Tour) -> Result<(), Failure> {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures");
     let mut loaded = Vec::new();
     for name in fixtures {
-        let found = ["recorded", "derived", "handwritten"]
+        let found = ["recorded", "recorded-streams", "derived", "handwritten"]
             .iter()
             .map(|dir| format!("{root}/{dir}/{name}.json"))
             .find(|path| std::path::Path::new(path).exists())
@@ -382,5 +393,49 @@ fn typed(cluster: &Cluster) -> Result<(), Failure> {
         .filter_map(|c| c.image.clone())
         .collect();
     println!("as k8s_openapi Pod: images {images:?}");
+    Ok(())
+}
+
+fn exec(cluster: &Cluster) -> Result<(), Failure> {
+    let pods = cluster.pods();
+    let mut params = ExecParams::command(["sh", "-c", "echo out; echo err >&2"]);
+    params.container = Some("app".into());
+    let out = pods.exec("web-0", Some("demo"), &params)?;
+    println!(
+        "exec: stdout {:?} stderr {:?} exit {:?}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        out.exit_code()
+    );
+    let mut failing = ExecParams::command(["sh", "-c", "exit 3"]);
+    failing.container = Some("app".into());
+    failing.raise_on_error = true;
+    let err = pods.exec("web-0", Some("demo"), &failing).unwrap_err();
+    println!("raise_on_error: {err}");
+    let mut cat = ExecParams::command(["cat"]);
+    cat.container = Some("app".into());
+    cat.stdin = true;
+    cat.stderr = false;
+    let mut session = pods.exec_session("web-0", Some("demo"), &cat)?;
+    session.write(b"hello\n")?;
+    session.write(b"world\n")?;
+    session.close_stdin()?;
+    let protocol = session.protocol();
+    let rest = session.finish(true)?;
+    println!(
+        "interactive cat over {}: {:?}",
+        protocol.name(),
+        String::from_utf8_lossy(&rest.stdout)
+    );
+    let mut streams = pods.port_forward("web-0", Some("demo"), &[18080])?;
+    let stream = &mut streams[0];
+    let mut echoed = Vec::new();
+    for line in [&b"ping\n"[..], b"second\n"] {
+        stream.write_all(line)?;
+        let mut buf = vec![0u8; line.len()];
+        std::io::Read::read_exact(stream, &mut buf)?;
+        echoed.push(String::from_utf8_lossy(&buf).into_owned());
+    }
+    println!("port-forward 18080 echoed {echoed:?}");
     Ok(())
 }

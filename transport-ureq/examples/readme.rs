@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use kubewire::exchange::RateLimit;
 use kubewire::request::ApiResource;
-use kubewire::{Config, DeleteParams, LogParams, Patch, WriteParams};
+use kubewire::{Config, DeleteParams, ExecParams, LogParams, Patch, WriteParams};
 use kubewire_ureq::Cluster;
 use serde_json::json;
 
@@ -152,6 +152,26 @@ fn typed(cluster: &Cluster) -> Result<(), Failure> {
     Ok(())
 }
 
+#[rustfmt::skip] // the README's lines, as they stand there
+fn exec(cluster: &Cluster) -> Result<(), Failure> {
+    let mut params = ExecParams::command(["sh", "-c", "echo out; echo err >&2"]);
+    params.container = Some("app".into());                     // also stdin, tty, timeout
+    let out = cluster.pods().exec("web-0", Some("demo"), &params)?;   // ExecOutput { stdout, stderr, exit }
+    println!("{} {:?}", String::from_utf8_lossy(&out.stdout), out.exit_code());   // bytes: decoding is yours
+    params.raise_on_error = true;                              // a nonzero exit: Err(Error::Exec { code: Some(n), .. })
+    let mut session = cluster.pods().exec_session("web-0", Some("demo"), &params)?;   // also attach()
+    session.write(b"hello\n")?;                                // stdin as you go
+    session.resize(120, 40)?;                                  // a tty's size
+    session.close_stdin()?;                                    // then still read the rest:
+    for event in &mut session { println!("{:?}", event?); }    // Stdout, Stderr, then Exit
+    let mut ports = cluster.pods().port_forward("web-0", Some("demo"), &[18080])?;   // one stream per port
+    ports[0].write_all(b"ping\n")?;                            // Read + Write (AsyncRead + AsyncWrite)
+    let local = std::net::TcpListener::bind("127.0.0.1:8080")?;
+    let forward = cluster.pods().forward_local("web-0", Some("demo"), 18080, local)?;   // kubectl port-forward
+    println!("{}", forward.local_addr());
+    Ok(())
+}
+
 fn run_my_code(cluster: &Cluster) {
     let _ = cluster.nodes().list();
 }
@@ -169,7 +189,7 @@ fn replaying() -> Result<(), Failure> {
 fn main() -> Result<(), Failure> {
     // Compiled by every `cargo test`; the calls below only need a cluster.
     let cluster = Cluster::new("http://127.0.0.1:9")?;
-    let tours: [(&str, Tour); 9] = [
+    let tours: [(&str, Tour); 10] = [
         ("writes", writes),
         ("patch", patch),
         ("delete", delete),
@@ -179,6 +199,7 @@ fn main() -> Result<(), Failure> {
         ("wait", wait),
         ("yaml", yaml),
         ("typed", typed),
+        ("exec", exec),
     ];
     if std::env::args().nth(1).as_deref() != Some("--run") {
         println!("the README's snippets compile; `-- --run` tries them against 127.0.0.1:9");

@@ -216,6 +216,13 @@ impl<D: Driver> PortStream<D> {
         })
     }
 
+    /// Ends the whole port-forward connection (every port): the server
+    /// answers the close, and reads then end.
+    pub fn close(&mut self) -> D::Call<'_, io::Result<()>> {
+        self.forward.lock().session.close();
+        D::call(poll_fn(move |cx| self.poll_flush_port(cx)))
+    }
+
     fn poll_read_port(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let forward = &*self.forward;
         let mut guard = forward.lock();
@@ -289,6 +296,20 @@ impl<D: Driver> PortStream<D> {
             .link
             .poll_send(&mut state.session, &mut shared)
             .map_err(|e| io::Error::other(e.to_string()))
+    }
+}
+
+impl<D: Driver> Clone for PortStream<D> {
+    /// Another handle on the same port (e.g. one thread reads while
+    /// another writes); the connection closes with the last handle.
+    fn clone(&self) -> Self {
+        self.forward.lock().open_streams += 1;
+        PortStream {
+            forward: self.forward.clone(),
+            index: self.index,
+            port: self.port,
+            _driver: std::marker::PhantomData,
+        }
     }
 }
 
