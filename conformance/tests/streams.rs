@@ -1,7 +1,8 @@
 #![allow(clippy::disallowed_methods)] // the test connects to the local listener itself
-//! `forward_local`: a connection accepted on a local listener is forwarded
-//! to the pod's port over its own port-forward connection (replayed from
-//! the `portforward-echo` recording, with no apiserver socket).
+//! Exec and port-forward behaviour beyond the replayed scenarios, with no
+//! apiserver socket: `forward_local` (a connection accepted on a local
+//! listener is forwarded to the pod's port over its own port-forward
+//! connection) and exec's timeout.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -41,4 +42,37 @@ fn a_local_connection_reaches_the_pods_port() {
     cluster.close();
     let report = report();
     assert!(report.is_clean(), "{report}");
+}
+
+#[test]
+fn an_exec_that_runs_past_its_timeout_is_a_timeout_error() {
+    // `cat` waits for stdin that never comes: the server sends nothing more.
+    let transport = SansIoTransport::new(SansIoDriver::new(
+        vec![corpus_fixture("exec-stdin-close")],
+        Chunking::Recorded,
+    ));
+    let cluster = Cluster::with_transport(Config::default(), transport);
+    let mut params = kubewire::ExecParams::command(["cat"]);
+    params.container = Some("app".into());
+    params.stdin = true;
+    params.stderr = false;
+    params.timeout = Some(std::time::Duration::from_millis(300));
+    let mut session = cluster
+        .pods()
+        .exec_session("web-0", Some("demo"), &params)
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = session.finish(false).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            kubewire::Error::Transport {
+                kind: kubewire::error::TransportErrorKind::Timeout,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    cluster.close();
 }
