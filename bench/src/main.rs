@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --manifest-path bench/Cargo.toml            # everything
-//! cargo run --release --manifest-path bench/Cargo.toml -- decode  # or: decode, loopback, threads, build
+//! cargo run --release --manifest-path bench/Cargo.toml -- decode  # or: decode, loopback, streams, threads, build
 //! cargo run --release --manifest-path bench/Cargo.toml -- soak [SECONDS]  # 1,000 watches, hostile server
 //! ```
 //!
@@ -21,6 +21,7 @@ mod decoding;
 mod idle_watches;
 mod loopback;
 mod soak;
+mod streams;
 mod table;
 
 #[global_allocator]
@@ -63,6 +64,9 @@ fn main() {
         let (table, summary) = loopback::run(&dir, 2_000, 10_000, 10_000);
         table.print("End to end over loopback (replay server in a child process)");
         transports = summary;
+    }
+    if wants("streams") {
+        streams::run(5);
     }
     if wants("threads") {
         idle_watches::run(1_000, std::time::Duration::from_secs(10));
