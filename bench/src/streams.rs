@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Instant;
 
-use kubewire::stream::{ChannelProtocol, ExecEvent, ExecSession, Masks, WebSocket};
+use kubewire::stream::{ChannelProtocol, ExecEvent, ExecSession, Masks, Opcode, WebSocket};
 
 /// The size of every transfer.
 const TOTAL: usize = 100 * 1000 * 1000;
@@ -18,19 +18,8 @@ const READ: usize = 64 * 1024;
 
 /// An unmasked server frame.
 fn frame(payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x82];
-    match payload.len() {
-        n @ 0..=125 => out.push(n as u8),
-        n @ 126..=0xFFFF => {
-            out.push(126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(payload);
+    let mut out = Vec::new();
+    kubewire::stream::encode_frame(Opcode::Binary, true, payload, None, &mut out);
     out
 }
 

@@ -732,6 +732,20 @@ impl Checker<'_> {
         })
     }
 
+    /// The optional `delay_ms` of a chunk or a message.
+    fn delay_ms(&self, o: &Map<String, Value>, path: &str) -> Checked<u64> {
+        match o.get("delay_ms") {
+            None => Ok(0),
+            Some(d) => match d.as_u64() {
+                Some(ms) => Ok(ms),
+                None => self.err(
+                    &format!("{path}.delay_ms"),
+                    "expected a non-negative integer",
+                ),
+            },
+        }
+    }
+
     fn ws_message(&self, v: &Value, path: &str) -> Checked<WsMessage> {
         let o = self.object(v, path)?;
         self.only_keys(
@@ -791,18 +805,7 @@ impl Checker<'_> {
                 );
             }
         };
-        let delay_ms = match o.get("delay_ms") {
-            None => 0,
-            Some(d) => match d.as_u64() {
-                Some(ms) => ms,
-                None => {
-                    return self.err(
-                        &format!("{path}.delay_ms"),
-                        "expected a non-negative integer",
-                    );
-                }
-            },
-        };
+        let delay_ms = self.delay_ms(o, path)?;
         let cut_after = match o.get("cut_after") {
             None => None,
             Some(n) => match n.as_u64() {
@@ -845,18 +848,7 @@ impl Checker<'_> {
                 );
             }
         };
-        let delay_ms = match o.get("delay_ms") {
-            None => 0,
-            Some(d) => match d.as_u64() {
-                Some(ms) => ms,
-                None => {
-                    return self.err(
-                        &format!("{path}.delay_ms"),
-                        "expected a non-negative integer",
-                    );
-                }
-            },
-        };
+        let delay_ms = self.delay_ms(o, path)?;
         Ok(Chunk { bytes, delay_ms })
     }
 }

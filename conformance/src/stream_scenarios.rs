@@ -81,6 +81,14 @@ fn exec_bounded(
     run_exec(up, actions, bound)
 }
 
+/// `out` on stdout and `err` on stderr, as `echo out; echo err >&2` prints.
+fn out_and_err(run: &ExecRun) {
+    assert_eq!(
+        (&run.stdout[..], &run.stderr[..]),
+        (&b"out\n"[..], &b"err\n"[..])
+    );
+}
+
 fn ok(run: &ExecRun) {
     assert!(run.error.is_none(), "{:?}", run.error);
 }
@@ -92,10 +100,7 @@ fn sh(script: &str) -> ExecParams {
 fn stdout_and_stderr(cx: &mut Ctx<'_>) {
     let run = exec(cx, "web-0", &sh("echo out; echo err >&2"), EXEC, &[]);
     ok(&run);
-    assert_eq!(
-        (&run.stdout[..], &run.stderr[..]),
-        (&b"out\n"[..], &b"err\n"[..])
-    );
+    out_and_err(&run);
     assert_eq!(run.exit, Some(Exit::Success));
 }
 
@@ -227,10 +232,7 @@ fn v4_only(cx: &mut Ctx<'_>) {
         &[],
     );
     ok(&run);
-    assert_eq!(
-        (&run.stdout[..], &run.stderr[..]),
-        (&b"out\n"[..], &b"err\n"[..])
-    );
+    out_and_err(&run);
     let exit = run.exit.expect("an exit");
     assert_eq!(exit.code(), Some(2));
     let Exit::Code { message, .. } = exit else {
@@ -251,10 +253,7 @@ fn base64(cx: &mut Ctx<'_>) {
         &[],
     );
     ok(&run);
-    assert_eq!(
-        (&run.stdout[..], &run.stderr[..]),
-        (&b"out\n"[..], &b"err\n"[..])
-    );
+    out_and_err(&run);
     assert_eq!(run.exit, Some(Exit::Success));
 }
 
@@ -440,10 +439,7 @@ fn fault_close_without_status(cx: &mut Ctx<'_>) {
 fn fault_ping_fragments(cx: &mut Ctx<'_>) {
     let run = exec(cx, "web-0", &sh("echo out; echo err >&2"), EXEC, &[]);
     ok(&run);
-    assert_eq!(
-        (&run.stdout[..], &run.stderr[..]),
-        (&b"out\n"[..], &b"err\n"[..])
-    );
+    out_and_err(&run);
     assert_eq!(run.exit, Some(Exit::Success));
 }
 

@@ -50,19 +50,9 @@ pub fn switching_head(exchange: &Exchange, key: Option<&str>) -> Vec<u8> {
 
 /// An unmasked server frame.
 pub fn server_frame(opcode: WsOpcode, fin: bool, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![u8::from(fin) << 7 | opcode.bits()];
-    match payload.len() {
-        n @ 0..=125 => out.push(n as u8),
-        n @ 126..=0xFFFF => {
-            out.push(126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(payload);
+    let mut out = Vec::new();
+    let opcode = kubewire::stream::Opcode::from_bits(opcode.bits()).expect("the same opcodes");
+    kubewire::stream::encode_frame(opcode, fin, payload, None, &mut out);
     out
 }
 
@@ -296,15 +286,10 @@ mod tests {
     fn masked(opcode: WsOpcode, payload: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         kubewire::stream::encode_frame(
-            match opcode {
-                WsOpcode::Binary => kubewire::stream::Opcode::Binary,
-                WsOpcode::Close => kubewire::stream::Opcode::Close,
-                WsOpcode::Ping => kubewire::stream::Opcode::Ping,
-                _ => kubewire::stream::Opcode::Text,
-            },
+            kubewire::stream::Opcode::from_bits(opcode.bits()).expect("the same opcodes"),
             true,
             payload,
-            [9, 8, 7, 6],
+            Some([9, 8, 7, 6]),
             &mut out,
         );
         out

@@ -57,7 +57,7 @@ fn an_exec_that_runs_past_its_timeout_is_a_timeout_error() {
     params.stdin = true;
     params.stderr = false;
     params.timeout = Some(std::time::Duration::from_millis(300));
-    let mut session = cluster
+    let session = cluster
         .pods()
         .exec_session("web-0", Some("demo"), &params)
         .unwrap();

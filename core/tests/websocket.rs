@@ -5,24 +5,15 @@
 use bytes::Bytes;
 use kubewire::stream::{
     ChannelProtocol, ExecEvent, ExecSession, FrameDecoder, Incoming, Masks, Opcode, WebSocket,
+    encode_frame,
 };
 use proptest::prelude::*;
 
 /// An unmasked server frame.
 fn server_frame(opcode: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![u8::from(fin) << 7 | opcode];
-    match payload.len() {
-        n @ 0..=125 => out.push(n as u8),
-        n @ 126..=0xFFFF => {
-            out.push(126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(payload);
+    let mut out = Vec::new();
+    let opcode = Opcode::from_bits(opcode).expect("a defined opcode");
+    encode_frame(opcode, fin, payload, None, &mut out);
     out
 }
 

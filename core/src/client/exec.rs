@@ -106,13 +106,7 @@ impl<D: Driver> ClusterView<D, Pod> {
         namespace: Option<&'a str>,
         params: &'a ExecParams,
     ) -> D::Call<'a, Result<ExecOutput>> {
-        D::call(async move {
-            let mut session = self.open_exec(name, namespace, params).await?;
-            if params.stdin {
-                session.send_close_stdin().await?;
-            }
-            session.collect(params.raise_on_error).await
-        })
+        D::call(self.run_exec(name, namespace, params.clone(), None))
     }
 
     /// Runs a command with `stdin` as its input (closed after it, on
@@ -124,14 +118,26 @@ impl<D: Driver> ClusterView<D, Pod> {
         params: &'a ExecParams,
         stdin: &'a [u8],
     ) -> D::Call<'a, Result<ExecOutput>> {
-        D::call(async move {
-            let mut params = params.clone();
-            params.stdin = true;
-            let mut session = self.open_exec(name, namespace, &params).await?;
-            session.send_stdin(stdin).await?;
+        let mut params = params.clone();
+        params.stdin = true;
+        D::call(self.run_exec(name, namespace, params, Some(stdin)))
+    }
+
+    /// Runs a command to its end: `stdin` written then closed (an open
+    /// stdin with no input is closed at once).
+    async fn run_exec(
+        &self,
+        name: &str,
+        namespace: Option<&str>,
+        params: ExecParams,
+        stdin: Option<&[u8]>,
+    ) -> Result<ExecOutput> {
+        let mut session = self.open_exec(name, namespace, &params).await?;
+        session.send_stdin(stdin.unwrap_or_default()).await?;
+        if params.stdin {
             session.send_close_stdin().await?;
-            session.collect(params.raise_on_error).await
-        })
+        }
+        session.collect(params.raise_on_error).await
     }
 
     /// Starts a command and hands over the session.

@@ -16,7 +16,7 @@ use bytes::Bytes;
 
 use crate::client::driver::{Driver, read_error};
 use crate::client::lifecycle::Lifecycle;
-use crate::client::pipe::{Head, Piece, Pipe, PipeReader};
+use crate::client::pipe::{Head, Piece, Pipe, PipeReader, pump_reads};
 use crate::client::transport::Tunnel;
 use crate::error::{Error, Result, TransportErrorKind};
 use crate::stream::{Handshake, Session, Upgraded, http1_request};
@@ -188,7 +188,7 @@ pub(crate) async fn connect<D: Driver>(
         }
         let (parts, ()) = http::Response::new(()).into_parts();
         if reading.put(Piece::Head(Ok(parts))) {
-            read_into(&*tunnel, &reading);
+            pump_reads(&reading, |buf| tunnel.read(buf));
         }
         tunnel.shutdown();
     });
@@ -223,23 +223,6 @@ pub(crate) async fn connect<D: Driver>(
             // The writer thread ends with the box; the reader with the pipe.
             outbox.close();
             Err(e)
-        }
-    }
-}
-
-/// The reader's work: every byte the connection delivers, to the pipe.
-fn read_into(tunnel: &dyn Tunnel, pipe: &Pipe) {
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let piece = match tunnel.read(&mut buf) {
-            Ok(0) => Piece::End(None),
-            Ok(n) => Piece::Chunk(Bytes::copy_from_slice(&buf[..n])),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => Piece::End(Some(e)),
-        };
-        let last = matches!(piece, Piece::End(_));
-        if !pipe.put(piece) || last {
-            return;
         }
     }
 }

@@ -97,12 +97,16 @@ pub(crate) fn pump<B: Read>(pipe: &Pipe, answer: Result<http::Response<B>>) {
             return;
         }
     };
-    if !pipe.put(Piece::Head(Ok(parts))) {
-        return;
+    if pipe.put(Piece::Head(Ok(parts))) {
+        pump_reads(pipe, |buf| body.read(buf));
     }
+}
+
+/// Passes every chunk `read` yields on, then the end (or the error).
+pub(crate) fn pump_reads(pipe: &Pipe, mut read: impl FnMut(&mut [u8]) -> io::Result<usize>) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let piece = match body.read(&mut buf) {
+        let piece = match read(&mut buf) {
             Ok(0) => Piece::End(None),
             Ok(n) => Piece::Chunk(Bytes::copy_from_slice(&buf[..n])),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

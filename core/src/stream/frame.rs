@@ -25,7 +25,8 @@ pub enum Opcode {
 }
 
 impl Opcode {
-    fn from_bits(bits: u8) -> Option<Opcode> {
+    /// The opcode of a frame's low 4 bits, when one is defined.
+    pub fn from_bits(bits: u8) -> Option<Opcode> {
         Some(match bits {
             0x0 => Opcode::Continuation,
             0x1 => Opcode::Text,
@@ -37,7 +38,8 @@ impl Opcode {
         })
     }
 
-    fn bits(self) -> u8 {
+    /// The opcode's 4 bits.
+    pub fn bits(self) -> u8 {
         match self {
             Opcode::Continuation => 0x0,
             Opcode::Text => 0x1,
@@ -53,29 +55,43 @@ impl Opcode {
     }
 }
 
-/// Appends one frame to `out`, masked with `mask` as a client must
-/// (RFC 6455 §5.3).
+/// Appends one frame to `out`: masked with `mask`, as a client must (RFC
+/// 6455 §5.3), or unmasked as a server sends (`None`: for test servers).
 ///
 /// ```
 /// use kubewire::stream::{Opcode, encode_frame};
 /// let mut out = Vec::new();
-/// encode_frame(Opcode::Binary, true, b"\x00hi", [1, 2, 3, 4], &mut out);
+/// encode_frame(Opcode::Binary, true, b"\x00hi", Some([1, 2, 3, 4]), &mut out);
 /// assert_eq!(out, [0x82, 0x83, 1, 2, 3, 4, 0x00 ^ 1, b'h' ^ 2, b'i' ^ 3]);
+/// out.clear();
+/// encode_frame(Opcode::Close, true, &1000u16.to_be_bytes(), None, &mut out);
+/// assert_eq!(out, [0x88, 0x02, 0x03, 0xE8]);
 /// ```
-pub fn encode_frame(opcode: Opcode, fin: bool, payload: &[u8], mask: [u8; 4], out: &mut Vec<u8>) {
+pub fn encode_frame(
+    opcode: Opcode,
+    fin: bool,
+    payload: &[u8],
+    mask: Option<[u8; 4]>,
+    out: &mut Vec<u8>,
+) {
     out.reserve(payload.len() + 14);
     out.push(u8::from(fin) << 7 | opcode.bits());
+    let masked = if mask.is_some() { 0x80 } else { 0 };
     match payload.len() {
-        n @ 0..=125 => out.push(0x80 | n as u8),
+        n @ 0..=125 => out.push(masked | n as u8),
         n @ 126..=0xFFFF => {
-            out.push(0x80 | 126);
+            out.push(masked | 126);
             out.extend_from_slice(&(n as u16).to_be_bytes());
         }
         n => {
-            out.push(0x80 | 127);
+            out.push(masked | 127);
             out.extend_from_slice(&(n as u64).to_be_bytes());
         }
     }
+    let Some(mask) = mask else {
+        out.extend_from_slice(payload);
+        return;
+    };
     out.extend_from_slice(&mask);
     let start = out.len();
     out.extend_from_slice(payload);
@@ -312,19 +328,9 @@ mod tests {
     use super::*;
 
     fn server_frame(opcode: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
-        let mut out = vec![u8::from(fin) << 7 | opcode];
-        match payload.len() {
-            n @ 0..=125 => out.push(n as u8),
-            n @ 126..=0xFFFF => {
-                out.push(126);
-                out.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            n => {
-                out.push(127);
-                out.extend_from_slice(&(n as u64).to_be_bytes());
-            }
-        }
-        out.extend_from_slice(payload);
+        let mut out = Vec::new();
+        let opcode = Opcode::from_bits(opcode).expect("a defined opcode");
+        encode_frame(opcode, fin, payload, None, &mut out);
         out
     }
 
@@ -404,7 +410,7 @@ mod tests {
             Opcode::Binary,
             true,
             &[9u8; 300],
-            [0xA, 0xB, 0xC, 0xD],
+            Some([0xA, 0xB, 0xC, 0xD]),
             &mut out,
         );
         assert_eq!(&out[..4], [0x82, 0x80 | 126, 1, 44]);

@@ -210,7 +210,13 @@ impl WebSocket {
 
     fn queue(&mut self, opcode: Opcode, payload: &[u8]) {
         let mut frame = Vec::with_capacity(payload.len() + 14);
-        encode_frame(opcode, true, payload, self.masks.next_mask(), &mut frame);
+        encode_frame(
+            opcode,
+            true,
+            payload,
+            Some(self.masks.next_mask()),
+            &mut frame,
+        );
         self.outgoing.push_back(frame.into());
     }
 }
