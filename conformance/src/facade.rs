@@ -764,6 +764,27 @@ fn exec_stdin<D: Driver>(cluster: &Cluster<D>) {
     assert_eq!(out.stdout, b"hello\nworld\n");
 }
 
+fn exec_streaming<D: Driver>(cluster: &Cluster<D>) {
+    use std::io::Read;
+    let mut params = kubewire::ExecParams::command(["cat"]);
+    params.container = Some("app".into());
+    params.stderr = false;
+    // Two reads of stdin, two messages (as recorded).
+    let mut stdin = (&b"hello\n"[..]).chain(&b"world\n"[..]);
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let exit = D::wait(cluster.pods().exec_streaming(
+        "web-0",
+        Some("demo"),
+        &params,
+        Some(&mut stdin),
+        &mut stdout,
+        &mut stderr,
+    ))
+    .expect("exec");
+    assert_eq!(exit.code(), Some(0));
+    assert_eq!(stdout, b"hello\nworld\n");
+}
+
 fn exec_tty<D: Driver>(cluster: &Cluster<D>) {
     let mut params = sh("read a; stty size; read b; stty size");
     params.stdin = true;
@@ -922,6 +943,7 @@ fn checks<D: Driver>() -> Vec<Check<D>> {
             exec_refused::<D>,
         ),
         ("exec-stdin", &["exec-stdin-close"], exec_stdin::<D>),
+        ("exec-streaming", &["exec-stdin-close"], exec_streaming::<D>),
         ("exec-tty", &["exec-tty-resize"], exec_tty::<D>),
         ("exec-large-output", &["exec-large-output"], exec_large::<D>),
         ("attach", &["attach-echo"], attach::<D>),

@@ -205,13 +205,27 @@ fn io_error(e: curl::Error) -> io::Error {
 impl kubewire::Tunnel for CurlTunnel {
     fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            match self.easy().recv(buf) {
-                Ok(n) => return Ok(n),
-                Err(e) if e.is_again() => {}
-                // The server dropped TCP after the WebSocket close.
-                Err(e) if e.is_recv_error() && self.shut.load(Ordering::Acquire) => return Ok(0),
-                Err(e) => return Err(io_error(e)),
+            // libcurl hands out what it holds in pieces (its buffer is
+            // 16 KiB): take all that is ready, up to `buf`.
+            let mut easy = self.easy();
+            let (mut filled, mut ended) = (0, false);
+            while filled < buf.len() && !ended {
+                match easy.recv(&mut buf[filled..]) {
+                    Ok(0) => ended = true,
+                    Ok(n) => filled += n,
+                    Err(e) if e.is_again() => break,
+                    Err(_) if filled > 0 => break,
+                    // The server dropped TCP after the WebSocket close.
+                    Err(e) if e.is_recv_error() && self.shut.load(Ordering::Acquire) => {
+                        ended = true;
+                    }
+                    Err(e) => return Err(io_error(e)),
+                }
             }
+            if filled > 0 || ended {
+                return Ok(filled);
+            }
+            drop(easy);
             self.wait(libc::POLLIN)?;
         }
     }

@@ -158,6 +158,7 @@ fn exec(cluster: &Cluster) -> Result<(), Failure> {
     params.container = Some("app".into());                     // also stdin, tty, timeout
     let out = cluster.pods().exec("web-0", Some("demo"), &params)?;   // ExecOutput { stdout, stderr, exit }
     println!("{} {:?}", String::from_utf8_lossy(&out.stdout), out.exit_code());   // bytes: decoding is yours
+    let exit = cluster.pods().exec_streaming("web-0", Some("demo"), &params, Some(&mut std::io::stdin()), &mut std::io::stdout(), &mut std::io::stderr())?;   // any Read, any Write
     params.raise_on_error = true;                              // a nonzero exit: Err(Error::Exec { code: Some(n), .. })
     let mut session = cluster.pods().exec_session("web-0", Some("demo"), &params)?;   // also attach()
     session.write(b"hello\n")?;                                // stdin as you go
@@ -168,7 +169,7 @@ fn exec(cluster: &Cluster) -> Result<(), Failure> {
     ports[0].write_all(b"ping\n")?;                            // Read + Write (AsyncRead + AsyncWrite)
     let local = std::net::TcpListener::bind("127.0.0.1:8080")?;
     let forward = cluster.pods().forward_local("web-0", Some("demo"), 18080, local)?;   // kubectl port-forward
-    println!("{}", forward.local_addr());
+    println!("{} {:?}", forward.local_addr(), exit.code());
     Ok(())
 }
 

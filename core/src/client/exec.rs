@@ -2,13 +2,14 @@
 //! or an interactive session — written once for every driver.
 
 use std::future::poll_fn;
+use std::io::{Read, Write};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::client::driver::{BoxFuture, Driver, now};
+use crate::client::driver::{BoxFuture, Driver, now, read_error};
 use crate::client::lifecycle::Stop;
 use crate::client::link::{Link, random_u64};
 use crate::client::polled::{Polled, polled};
@@ -138,6 +139,63 @@ impl<D: Driver> ClusterView<D, Pod> {
             session.send_close_stdin().await?;
         }
         session.collect(params.raise_on_error).await
+    }
+
+    /// Runs a command with its stdin read from `stdin` (then closed) and
+    /// its output written to `stdout` and `stderr` as it arrives; returns
+    /// how it ended. Output keeps flowing while stdin is being sent, so a
+    /// command that answers as it reads never stalls.
+    ///
+    /// ```no_run
+    /// # fn demo(cluster: kubewire::Cluster<impl kubewire::Transport + std::fmt::Debug>) -> kubewire::Result<()> {
+    /// let mut params = kubewire::ExecParams::command(["gzip", "-c"]);
+    /// let mut input = std::fs::File::open("data.txt").expect("input");
+    /// let mut output = std::fs::File::create("data.txt.gz").expect("output");
+    /// let exit = cluster.pods().exec_streaming("web-0", Some("demo"), &params,
+    ///     Some(&mut input), &mut output, &mut std::io::stderr())?;
+    /// # Ok(()) }
+    /// ```
+    pub fn exec_streaming<'a>(
+        &'a self,
+        name: &'a str,
+        namespace: Option<&'a str>,
+        params: &'a ExecParams,
+        stdin: Option<&'a mut (dyn Read + Send)>,
+        stdout: &'a mut (dyn Write + Send),
+        stderr: &'a mut (dyn Write + Send),
+    ) -> D::Call<'a, Result<Exit>> {
+        D::call(async move {
+            let mut params = params.clone();
+            params.stdin |= stdin.is_some();
+            let mut session = self.open_exec(name, namespace, &params).await?;
+            let mut sink = Sink {
+                stdout,
+                stderr,
+                exit: None,
+            };
+            if let Some(input) = stdin {
+                let mut buf = vec![0u8; STDIN_MESSAGE];
+                loop {
+                    let n = input.read(&mut buf).map_err(|e| read_error("stdin", &e))?;
+                    if n == 0 {
+                        break;
+                    }
+                    session.session.write_stdin(&buf[..n])?;
+                    poll_fn(|cx| session.poll_send_draining(cx, &mut sink)).await?;
+                }
+                session.send_close_stdin().await?;
+            }
+            while let Some(event) = poll_fn(|cx| session.poll_item(cx)).await {
+                sink.take(event?)?;
+            }
+            let exit = sink.exit.ok_or_else(|| {
+                Error::Protocol("the session ended without the command's exit".into())
+            })?;
+            if params.raise_on_error {
+                exit.clone().into_result()?;
+            }
+            Ok(exit)
+        })
     }
 
     /// Starts a command and hands over the session.
@@ -286,6 +344,25 @@ impl<D: Driver> Attached<D> {
         })
     }
 
+    /// Sends what the session queued, handing output to `sink` while the
+    /// connection has no room.
+    fn poll_send_draining(
+        &mut self,
+        cx: &mut Context<'_>,
+        sink: &mut Sink<'_>,
+    ) -> Poll<Result<()>> {
+        loop {
+            if let Poll::Ready(sent) = self.link.poll_send(&mut self.session, cx) {
+                return Poll::Ready(sent);
+            }
+            match self.poll_item(cx) {
+                Poll::Ready(Some(event)) => sink.take(event?)?,
+                Poll::Ready(None) => return Poll::Ready(Ok(())),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
     /// True once the deadline passed (then the session is closed).
     fn poll_deadline(&mut self, cx: &mut Context<'_>) -> bool {
         let Some(deadline) = self.deadline else {
@@ -296,6 +373,28 @@ impl<D: Driver> Attached<D> {
             .timer
             .get_or_insert_with(|| driver.sleep_until(deadline));
         timer.as_mut().poll(cx).is_ready()
+    }
+}
+
+/// Where [`ClusterView::exec_streaming`] puts what arrives.
+struct Sink<'a> {
+    stdout: &'a mut (dyn Write + Send),
+    stderr: &'a mut (dyn Write + Send),
+    exit: Option<Exit>,
+}
+
+impl Sink<'_> {
+    fn take(&mut self, event: ExecEvent) -> Result<()> {
+        let written = match event {
+            ExecEvent::Stdout(b) => self.stdout.write_all(&b).and_then(|()| self.stdout.flush()),
+            ExecEvent::Stderr(b) => self.stderr.write_all(&b).and_then(|()| self.stderr.flush()),
+            ExecEvent::Exit(exit) => {
+                self.exit = Some(exit);
+                Ok(())
+            }
+            ExecEvent::Closed => Ok(()),
+        };
+        written.map_err(|e| read_error("writing the command's output", &e))
     }
 }
 
