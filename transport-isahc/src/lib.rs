@@ -14,6 +14,10 @@
 //! # Ok::<(), kubewire::Error>(())
 //! ```
 
+#[cfg(unix)]
+mod tunnel;
+#[cfg(not(unix))]
+#[path = "tunnel_unsupported.rs"]
 mod tunnel;
 
 use bytes::Bytes;

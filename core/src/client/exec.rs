@@ -135,9 +135,7 @@ impl<D: Driver> ClusterView<D, Pod> {
     ) -> Result<ExecOutput> {
         let mut session = self.open_exec(name, namespace, &params).await?;
         session.send_stdin(stdin.unwrap_or_default()).await?;
-        if params.stdin {
-            session.send_close_stdin().await?;
-        }
+        session.end_stdin(params.stdin).await?;
         session.collect(params.raise_on_error).await
     }
 
@@ -183,7 +181,7 @@ impl<D: Driver> ClusterView<D, Pod> {
                     session.session.write_stdin(&buf[..n])?;
                     poll_fn(|cx| session.poll_send_draining(cx, &mut sink)).await?;
                 }
-                session.send_close_stdin().await?;
+                session.end_stdin(true).await?;
             }
             while let Some(event) = poll_fn(|cx| session.poll_item(cx)).await {
                 sink.take(event?)?;
@@ -308,6 +306,16 @@ impl<D: Driver> Attached<D> {
         for chunk in data.chunks(STDIN_MESSAGE) {
             self.session.write_stdin(chunk)?;
             self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Closes an open stdin where the protocol can say so; on older
+    /// servers (`v4.channel.k8s.io`) the command sees no end of input, as
+    /// with kubectl against them (`params.timeout` bounds such a run).
+    async fn end_stdin(&mut self, open: bool) -> Result<()> {
+        if open && self.session.protocol().can_close_streams() {
+            self.send_close_stdin().await?;
         }
         Ok(())
     }
