@@ -1,7 +1,7 @@
 //! A kubewire transport in one file, to copy: blocking HTTP/1.1 on
 //! `std::net` with `rustls`, one connection per request. Implementing
-//! `Transport` (send one request, hand back a readable body) and `Connect`
-//! is all it takes: the views, watches, retries and every other behaviour
+//! `Transport` (send one request, hand back a readable body; open a raw
+//! connection for exec and port-forward) and `Connect` is all it takes: the views, watches, retries and every other behaviour
 //! come from the core, and the test module at the end runs the whole
 //! conformance and facade suites over it with two lines.
 //!
@@ -119,6 +119,15 @@ impl<T: Read + Write + Send> Connection for T {}
 
 impl StdTransport {
     fn open(&self, kind: RequestKind) -> Result<Box<dyn Connection>> {
+        // Ordinary requests get the request timeout per read; streams none.
+        let read_limit = (kind == RequestKind::Normal)
+            .then_some(self.request_timeout)
+            .flatten();
+        Ok(self.dial(read_limit)?.0)
+    }
+
+    /// A connection, and its socket (to shut down).
+    fn dial(&self, read_limit: Option<Duration>) -> Result<(Box<dyn Connection>, TcpStream)> {
         let connect = |e: io::Error| fail(K::Connect, format!("{}: {e}", self.authority));
         let addr = self.authority.to_socket_addrs().map_err(connect)?.next();
         let addr = addr.ok_or_else(|| connect(io::Error::other("no address")))?;
@@ -127,23 +136,71 @@ impl StdTransport {
             None => TcpStream::connect(addr),
         }
         .map_err(connect)?;
-        // Ordinary requests get the request timeout per read; streams none.
-        let read_limit = (kind == RequestKind::Normal)
-            .then_some(self.request_timeout)
-            .flatten();
-        tcp.set_read_timeout(read_limit).map_err(connect)?;
+        let socket = tcp.try_clone().map_err(connect)?;
         let Some(tls) = &self.tls else {
-            return Ok(Box::new(tcp));
+            tcp.set_read_timeout(read_limit).map_err(connect)?;
+            return Ok((Box::new(tcp), socket));
         };
         let name = ServerName::try_from(self.host.clone()).map_err(|e| fail(K::Config, e))?;
-        let session =
+        let mut session =
             rustls::ClientConnection::new(tls.clone(), name).map_err(|e| fail(K::Tls, e))?;
-        Ok(Box::new(rustls::StreamOwned::new(session, tcp)))
+        // The handshake now, so that its failure is a TLS error here.
+        tcp.set_read_timeout(self.connect_timeout)
+            .map_err(connect)?;
+        while session.is_handshaking() {
+            let mut io = &tcp;
+            session
+                .complete_io(&mut io)
+                .map_err(|e| io_failure(&self.authority, &e))?;
+        }
+        tcp.set_read_timeout(read_limit).map_err(connect)?;
+        Ok((Box::new(rustls::StreamOwned::new(session, tcp)), socket))
+    }
+}
+
+/// An upgraded connection (exec, attach, port-forward): one lock, and
+/// reads that wait 20 ms at a time so a write never waits long for it
+/// (simple rather than fast).
+struct StdTunnel {
+    conn: std::sync::Mutex<Box<dyn Connection>>,
+    socket: TcpStream,
+}
+
+impl kubewire::Tunnel for StdTunnel {
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+            match conn.read(buf) {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) => {}
+                other => return other,
+            }
+        }
+    }
+
+    fn write_all(&self, data: &[u8]) -> io::Result<()> {
+        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        conn.write_all(data).and_then(|()| conn.flush())
+    }
+
+    fn shutdown(&self) {
+        let _ = self.socket.shutdown(std::net::Shutdown::Both);
     }
 }
 
 impl kubewire::Transport for StdTransport {
     type Body = StdBody;
+
+    fn open_tunnel(&self, _uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>> {
+        let (conn, socket) = self.dial(Some(Duration::from_millis(20)))?;
+        Ok(Box::new(StdTunnel {
+            conn: std::sync::Mutex::new(conn),
+            socket,
+        }))
+    }
 
     fn send(
         &self,
