@@ -6,9 +6,13 @@
 //! - [`Fixture`]: the fixture format of `fixtures/FORMAT.md` (load,
 //!   validate with file name and JSON path, write);
 //! - [`ReplayServer`]: serves fixtures over HTTP/1.1 on 127.0.0.1, matching
-//!   every request strictly and answering `599` with the difference;
+//!   every request strictly and answering `599` with the difference; an
+//!   upgraded exchange (`fixtures/FORMAT-upgrade.md`: exec, attach,
+//!   port-forward) is answered `101` and its WebSocket conversation played,
+//!   the client's frames compared by payload ([`upgrade`]);
 //! - [`SansIoDriver`]: feeds fixture responses straight into the core,
-//!   re-chunked many ways ([`Chunking`]);
+//!   re-chunked many ways ([`Chunking`]), and upgraded conversations through
+//!   an in-memory tunnel ([`tunnel::SansIoTunnel`]);
 //! - [`scenarios::all`]: the scenario suite, run through the sans-IO runner
 //!   ([`run_sans_io`]) and over HTTP for any transport
 //!   ([`conformance_suite!`]);
