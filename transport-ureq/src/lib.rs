@@ -14,7 +14,6 @@
 //! ```
 
 use std::io;
-use std::time::Duration;
 
 mod tunnel;
 
@@ -30,7 +29,6 @@ pub type Cluster = kubewire::Cluster<UreqTransport>;
 #[derive(Clone, Debug)]
 pub struct UreqTransport {
     agent: ureq::Agent,
-    request_timeout: Option<Duration>,
     tunnel: tunnel::TunnelConfig,
     /// The proxy requests go through, if any (upgrades cannot yet).
     proxied: bool,
@@ -138,13 +136,20 @@ impl UreqTransport {
             .max_redirects(0)
             .user_agent(config.user_agent.as_str())
             .timeout_connect(options.connect_timeout)
+            // The request timeout bounds each phase (send, answer, body)
+            // rather than the whole: a whole-request (global) timeout makes
+            // ureq resolve the host on a new thread for every request, even
+            // on a pooled connection.
+            .timeout_send_request(options.request_timeout)
+            .timeout_send_body(options.request_timeout)
+            .timeout_recv_response(options.request_timeout)
+            .timeout_recv_body(options.request_timeout)
             .tls_config(tls_config(config)?)
             .proxy(proxy)
             .build()
             .new_agent();
         Ok(UreqTransport {
             agent,
-            request_timeout: options.request_timeout,
             tunnel: tunnel::TunnelConfig::new(config, options.connect_timeout)?,
             proxied,
         })
@@ -197,16 +202,19 @@ impl kubewire::Transport for UreqTransport {
     ) -> Result<http::Response<Self::Body>> {
         let (parts, body) = request.into_parts();
         let request = http::Request::from_parts(parts, body.to_vec());
-        let timeout = match kind {
-            RequestKind::Stream => None,
-            _ => self.request_timeout,
-        };
-        let request = self
-            .agent
-            .configure_request(request)
-            .timeout_global(timeout)
-            .build();
-        let response = self.agent.run(request).map_err(transport_error)?;
+        let response = match kind {
+            // A watch or followed log: no limit on its body.
+            RequestKind::Stream => {
+                let request = self
+                    .agent
+                    .configure_request(request)
+                    .timeout_recv_body(None)
+                    .build();
+                self.agent.run(request)
+            }
+            _ => self.agent.run(request),
+        }
+        .map_err(transport_error)?;
         let (parts, body) = response.into_parts();
         Ok(http::Response::from_parts(parts, body.into_reader()))
     }
