@@ -24,6 +24,11 @@ pub struct Item {
     api_version: String,
     kind: String,
     meta: Box<ObjectMeta>,
+    /// The whole object, parsed the first time a field beyond the
+    /// metadata is read (`spec()`, `conditions()`, a typed status
+    /// accessor), then kept: an item is immutable, so it is parsed at most
+    /// once. Clones share it.
+    parsed: std::sync::OnceLock<std::sync::Arc<serde_json::Value>>,
 }
 
 /// The object as JSON, except for a Secret: its name and version only
@@ -100,6 +105,7 @@ impl Item {
                 head.kind
             },
             meta: Box::new(meta),
+            parsed: std::sync::OnceLock::new(),
         })
     }
 
@@ -127,6 +133,7 @@ impl Item {
                 head.kind
             },
             meta: Box::default(),
+            parsed: std::sync::OnceLock::new(),
         })
     }
 
@@ -137,7 +144,22 @@ impl Item {
 
     /// The object as a `serde_json::Value` (a fresh copy).
     pub fn to_value(&self) -> Result<serde_json::Value> {
-        serde_json::from_slice(&self.raw).map_err(|e| Error::decode("a JSON object", e))
+        match self.parsed.get() {
+            Some(value) => Ok((**value).clone()),
+            None => {
+                serde_json::from_slice(&self.raw).map_err(|e| Error::decode("a JSON object", e))
+            }
+        }
+    }
+
+    /// The whole object, parsed once and kept (`Null` if the raw JSON does
+    /// not parse, which a decoded item's cannot fail to).
+    pub(crate) fn parsed(&self) -> &serde_json::Value {
+        self.parsed.get_or_init(|| {
+            #[cfg(test)]
+            tests::PARSES.with(|n| n.set(n.get() + 1));
+            std::sync::Arc::new(serde_json::from_slice(&self.raw).unwrap_or_default())
+        })
     }
 
     /// Deserializes the whole object into `T`.
@@ -148,15 +170,10 @@ impl Item {
     /// A copy of `spec`; an empty object when the object has none (a
     /// Secret, a ConfigMap).
     pub fn spec(&self) -> serde_json::Value {
-        #[derive(Deserialize)]
-        struct Spec {
-            #[serde(default)]
-            spec: Option<serde_json::Value>,
-        }
-        serde_json::from_slice::<Spec>(&self.raw)
-            .ok()
-            .and_then(|s| s.spec)
+        self.parsed()
+            .get("spec")
             .filter(|s| !s.is_null())
+            .cloned()
             .unwrap_or_else(|| serde_json::Value::Object(Default::default()))
     }
 
@@ -206,34 +223,21 @@ impl Item {
     /// `status.conditions` as (type, status, reason and message) — empty
     /// when there are none.
     pub fn conditions(&self) -> Vec<(String, String, String)> {
-        #[derive(Deserialize, Default)]
-        struct Cond {
-            #[serde(default, rename = "type")]
-            kind: String,
-            #[serde(default)]
-            status: String,
-            #[serde(default)]
-            reason: String,
-            #[serde(default)]
-            message: String,
-        }
-        #[derive(Deserialize, Default)]
-        struct St {
-            #[serde(default)]
-            conditions: Option<Vec<Cond>>,
-        }
-        #[derive(Deserialize)]
-        struct Obj {
-            #[serde(default)]
-            status: Option<St>,
-        }
-        serde_json::from_slice::<Obj>(&self.raw)
-            .ok()
-            .and_then(|o| o.status)
-            .and_then(|s| s.conditions)
-            .unwrap_or_default()
+        let text = |c: &serde_json::Value, k: &str| {
+            c.get(k)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        self.parsed()
+            .pointer("/status/conditions")
+            .and_then(serde_json::Value::as_array)
             .into_iter()
-            .map(|c| (c.kind, c.status, format!("{}: {}", c.reason, c.message)))
+            .flatten()
+            .map(|c| {
+                let why = format!("{}: {}", text(c, "reason"), text(c, "message"));
+                (text(c, "type"), text(c, "status"), why)
+            })
             .collect()
     }
 
@@ -257,5 +261,43 @@ impl Item {
 impl PartialEq for Item {
     fn eq(&self, other: &Item) -> bool {
         self.meta.uid() == other.meta.uid() && self.meta.version() == other.meta.version()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// How many times this thread parsed an item's whole object.
+        pub(super) static PARSES: Cell<usize> = const { Cell::new(0) };
+    }
+
+    #[test]
+    fn an_item_is_parsed_at_most_once_however_its_fields_are_read() {
+        let item = crate::request::decode_item(bytes::Bytes::from_static(
+            br#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-0","uid":"u","resourceVersion":"1"},
+                "spec":{"nodeName":"n1"},"status":{"phase":"Running","conditions":[
+                {"type":"Ready","status":"True","reason":"R","message":"ok"}]}}"#,
+        ))
+        .unwrap();
+        let before = PARSES.with(Cell::get);
+        assert_eq!(item.spec()["nodeName"], "n1");
+        assert_eq!(item.spec()["nodeName"], "n1");
+        assert_eq!(
+            item.conditions(),
+            [("Ready".to_string(), "True".to_string(), "R: ok".to_string())]
+        );
+        use crate::items::typed::TypedItem as _;
+        let pod = crate::items::pod::Pod::from_item(item.clone()).unwrap();
+        assert_eq!(pod.phase().unwrap(), crate::items::pod::PodPhase::Running);
+        assert_eq!(pod.spec()["nodeName"], "n1");
+        assert_eq!(item.to_value().unwrap()["status"]["phase"], "Running");
+        // One parse: the clone for the typed pod carried the parsed object.
+        assert_eq!(PARSES.with(Cell::get) - before, 1);
+        // Metadata alone never parses the object.
+        let fresh = crate::request::decode_item(item.raw().clone()).unwrap();
+        assert_eq!(fresh.meta().name(), "web-0");
+        assert_eq!(PARSES.with(Cell::get) - before, 1);
     }
 }

@@ -31,8 +31,8 @@ pub(crate) fn check_kind(item: &Item, kind: Kind) -> Result<()> {
     }
 }
 
-/// Defines a typed item: a struct over [`Item`] with a lazily parsed copy of
-/// the object for status accessors, its [`TypedItem`] impl, and the common
+/// Defines a typed item: a struct over [`Item`] (whose object is parsed
+/// once, on the first status accessor), its [`TypedItem`] impl, and the common
 /// inherent methods (`meta`, `raw`, `spec`, `kind`, `resource`, `link`).
 macro_rules! typed_item {
     ($(#[$doc:meta])* $name:ident) => {
@@ -40,7 +40,6 @@ macro_rules! typed_item {
         #[derive(Clone)]
         pub struct $name {
             item: $crate::item::Item,
-            parsed: std::sync::OnceLock<serde_json::Value>,
         }
 
         /// The item (a Secret's data is never printed).
@@ -99,10 +98,7 @@ macro_rules! typed_item {
             }
 
             fn fields(&self) -> $crate::items::fields::Fields<'_> {
-                let value = self
-                    .parsed
-                    .get_or_init(|| self.item.to_value().unwrap_or_default());
-                $crate::items::fields::Fields::new(value, "")
+                $crate::items::fields::Fields::new(self.item.parsed(), "")
             }
         }
 
@@ -111,7 +107,7 @@ macro_rules! typed_item {
 
             fn from_item(item: $crate::item::Item) -> $crate::error::Result<Self> {
                 $crate::items::typed::check_kind(&item, Self::KIND)?;
-                Ok($name { item, parsed: std::sync::OnceLock::new() })
+                Ok($name { item })
             }
 
             fn item(&self) -> &$crate::item::Item {
