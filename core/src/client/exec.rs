@@ -384,6 +384,19 @@ impl<D: Driver> Attached<D> {
     }
 }
 
+/// A session dropped before its end says goodbye: a close frame (1000),
+/// sent by the writer before it lets the connection go.
+impl<D: Driver> Drop for Attached<D> {
+    fn drop(&mut self) {
+        if !self.ended && !self.session.is_closed() {
+            self.session.close();
+            let _ = self
+                .link
+                .poll_send(&mut self.session, &mut Context::from_waker(std::task::Waker::noop()));
+        }
+    }
+}
+
 /// Where [`ClusterView::exec_streaming`] puts what arrives.
 struct Sink<'a> {
     stdout: &'a mut (dyn Write + Send),
