@@ -1,43 +1,50 @@
 //! Decoding without IO: watch streams and lists, kubewire against
 //! `serde_json` (the limit and full `Value`) and kube-rs's types.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use k8s_openapi::api::core::v1::Pod;
-use kube::core::{DynamicObject, ObjectList, WatchEvent};
+use kube::core::{DynamicObject, ObjectList, PartialObjectMeta, WatchEvent};
 use serde::de::IgnoredAny;
 
 use crate::alloc;
 use crate::data;
 use crate::table::Table;
 
-/// Time, count and peak memory of the best of `runs`.
-struct Run {
-    time: Duration,
+/// Every contender's times (one per run, contenders interleaved within
+/// each run), its count, and its peak heap from one more run that counts
+/// allocations.
+struct Samples {
+    secs: Vec<f64>,
     count: usize,
     peak: usize,
 }
 
-/// The best time of `runs` (allocations not counted), and the peak heap
-/// of one more run that counts them.
-fn best_of(runs: usize, mut f: impl FnMut() -> usize) -> Run {
-    let mut best = Run {
-        time: Duration::MAX,
-        count: 0,
-        peak: 0,
-    };
+type Contender<'a> = &'a mut dyn FnMut() -> usize;
+
+/// Runs every contender once per round, `runs` rounds, so that a noisy
+/// moment hits them all alike.
+fn interleaved(runs: usize, contenders: &mut [Contender<'_>]) -> Vec<Samples> {
+    let mut out: Vec<Samples> = contenders
+        .iter()
+        .map(|_| Samples {
+            secs: Vec::new(),
+            count: 0,
+            peak: 0,
+        })
+        .collect();
     for _ in 0..runs {
-        let t = Instant::now();
-        let count = std::hint::black_box(f());
-        let time = t.elapsed();
-        if time < best.time {
-            best.time = time;
-            best.count = count;
+        for (i, run) in contenders.iter_mut().enumerate() {
+            let t = Instant::now();
+            out[i].count = std::hint::black_box(run());
+            out[i].secs.push(t.elapsed().as_secs_f64());
         }
     }
-    best.peak = alloc::peak_of(&mut f).1;
-    best
+    for (i, run) in contenders.iter_mut().enumerate() {
+        out[i].peak = alloc::peak_of(&mut **run).1;
+    }
+    out
 }
 
 fn lines(stream: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -74,60 +81,73 @@ const MB: f64 = 1e6;
 pub fn watch(events: usize, runs: usize) -> Table {
     let stream = data::watch_stream(events, true);
     let mb = stream.len() as f64 / MB;
-    println!("watch stream: {events} events, {mb:.1} MB (recorded pods + one upstream Pod in ten)");
+    println!(
+        "watch stream: {events} events, {mb:.1} MB (recorded pods + one upstream Pod in ten); \
+         median of {runs} interleaved runs (min–max)"
+    );
     let mut t = Table::default();
-    let limit = best_of(runs, || per_line::<IgnoredAny>(&stream));
-    let value = best_of(runs, || per_line::<serde_json::Value>(&stream));
-    let dynamic = best_of(runs, || per_line::<WatchEvent<DynamicObject>>(&stream));
-    let typed = best_of(runs, || per_line::<WatchEvent<Pod>>(&stream));
+    let r = interleaved(
+        runs,
+        &mut [
+            &mut || per_line::<IgnoredAny>(&stream),
+            &mut || per_line::<serde_json::Value>(&stream),
+            &mut || per_line::<WatchEvent<PartialObjectMeta<Pod>>>(&stream),
+            &mut || per_line::<WatchEvent<DynamicObject>>(&stream),
+            &mut || per_line::<WatchEvent<Pod>>(&stream),
+            &mut || kubewire_watch(&stream, 1 << 10),
+            &mut || kubewire_watch(&stream, 16 << 10),
+            &mut || kubewire_watch(&stream, 1 << 20),
+        ],
+    );
+    let [limit, value, partial, dynamic, typed, ours @ ..] = r.as_slice() else {
+        unreachable!("eight contenders")
+    };
     assert_eq!(limit.count, events, "every line is JSON");
-    let rate = |r: &Run| mb / r.time.as_secs_f64();
-    let eps = |r: &Run| r.count as f64 / r.time.as_secs_f64();
-    for chunk in [1 << 10, 16 << 10, 1 << 20] {
-        let ours = best_of(runs, || kubewire_watch(&stream, chunk));
+    let rate = |s: &Samples| s.secs.iter().map(|t| mb / t).collect::<Vec<_>>();
+    let eps = |s: &Samples| {
+        s.secs
+            .iter()
+            .map(|t| s.count as f64 / t)
+            .collect::<Vec<_>>()
+    };
+    let baselines: [(&str, &Samples); 5] = [
+        ("serde_json IgnoredAny (limit)", limit),
+        ("serde_json::Value", value),
+        (
+            "kube-core WatchEvent<PartialObjectMeta> (like for like: metadata)",
+            partial,
+        ),
+        (
+            "kube-core WatchEvent<DynamicObject> (a full Value tree)",
+            dynamic,
+        ),
+        ("kube-core WatchEvent<k8s-openapi Pod>", typed),
+    ];
+    for (ours, chunk) in ours.iter().zip([1usize << 10, 16 << 10, 1 << 20]) {
         assert_eq!(ours.count, events, "kubewire decoded every event");
         let label = format!("watch decode, {} KiB chunks", chunk >> 10);
-        t.higher(
-            &format!("{label}: MB/s"),
-            "MB/s",
-            rate(&ours),
-            "serde_json IgnoredAny (limit)",
-            rate(&limit),
-        );
-        t.higher(
-            &format!("{label}: MB/s"),
-            "MB/s",
-            rate(&ours),
-            "serde_json::Value",
-            rate(&value),
-        );
-        t.higher(
-            &format!("{label}: MB/s"),
-            "MB/s",
-            rate(&ours),
-            "kube-core WatchEvent<DynamicObject>",
-            rate(&dynamic),
-        );
-        t.higher(
-            &format!("{label}: MB/s"),
-            "MB/s",
-            rate(&ours),
-            "kube-core WatchEvent<k8s-openapi Pod>",
-            rate(&typed),
-        );
-        t.higher(
+        for (name, theirs) in baselines {
+            t.higher_spread(
+                &format!("{label}: MB/s"),
+                "MB/s",
+                &rate(ours),
+                name,
+                &rate(theirs),
+            );
+        }
+        t.higher_spread(
             &format!("{label}: events/s"),
             "ev/s",
-            eps(&ours),
-            "kube-core WatchEvent<DynamicObject>",
-            eps(&dynamic),
+            &eps(ours),
+            "kube-core WatchEvent<PartialObjectMeta>",
+            &eps(partial),
         );
         t.lower(
             &format!("{label}: peak heap"),
             "KiB",
             ours.peak as f64 / 1024.0,
-            "kube-core WatchEvent<DynamicObject>",
-            dynamic.peak as f64 / 1024.0,
+            "kube-core WatchEvent<PartialObjectMeta>",
+            partial.peak as f64 / 1024.0,
         );
     }
     if typed.count != events {
@@ -147,89 +167,79 @@ pub fn watch(events: usize, runs: usize) -> Table {
 pub fn list(items: usize, runs: usize) -> Table {
     let body = Bytes::from(data::pod_list(items));
     let mb = body.len() as f64 / MB;
-    println!("pod list: {items} pods, {mb:.1} MB");
+    println!(
+        "pod list: {items} pods, {mb:.1} MB; median of {runs} interleaved runs (min–max); \
+         every contender starts from a fresh copy of the body"
+    );
     let mut t = Table::default();
-    let ours = best_of(runs, || {
-        kubewire::request::decode_list(body.clone()).map_or(0, |l| l.items().len())
-    });
+    // Every contender gets the body as a fresh copy, as a client that has
+    // just read it: the peak heap counts the body, which kubewire's items
+    // keep alive and the others drop after decoding.
+    let fresh = || body.to_vec();
+    let r = interleaved(
+        runs,
+        &mut [
+            &mut || {
+                kubewire::request::decode_list(Bytes::from(fresh())).map_or(0, |l| l.items().len())
+            },
+            &mut || usize::from(serde_json::from_slice::<IgnoredAny>(&fresh()).is_ok()) * items,
+            &mut || {
+                serde_json::from_slice::<serde_json::Value>(&fresh())
+                    .map_or(0, |v| v["items"].as_array().map_or(0, Vec::len))
+            },
+            &mut || {
+                serde_json::from_slice::<ObjectList<PartialObjectMeta<Pod>>>(&fresh())
+                    .map_or(0, |l| l.items.len())
+            },
+            &mut || {
+                serde_json::from_slice::<ObjectList<DynamicObject>>(&fresh())
+                    .map_or(0, |l| l.items.len())
+            },
+            &mut || {
+                serde_json::from_slice::<ObjectList<Pod>>(&fresh()).map_or(0, |l| l.items.len())
+            },
+        ],
+    );
+    let [ours, limit, value, partial, dynamic, typed] = r.as_slice() else {
+        unreachable!("six contenders")
+    };
     assert_eq!(ours.count, items);
-    // kubewire's pager asks for 500 items a page: the first item is ready
-    // once the first page is decoded.
-    let page = Bytes::from(data::pod_list(500));
-    let first_page = best_of(runs, || {
-        kubewire::request::decode_list(page.clone()).map_or(0, |l| l.items().len())
-    });
-    let limit = best_of(runs, || {
-        usize::from(serde_json::from_slice::<IgnoredAny>(&body).is_ok()) * items
-    });
-    let value = best_of(runs, || {
-        serde_json::from_slice::<serde_json::Value>(&body)
-            .map_or(0, |v| v["items"].as_array().map_or(0, Vec::len))
-    });
-    let dynamic = best_of(runs, || {
-        serde_json::from_slice::<ObjectList<DynamicObject>>(&body).map_or(0, |l| l.items.len())
-    });
-    let typed = best_of(runs, || {
-        serde_json::from_slice::<ObjectList<Pod>>(&body).map_or(0, |l| l.items.len())
-    });
-    assert_eq!(dynamic.count, items);
-    let ms = |r: &Run| r.time.as_secs_f64() * 1e3;
-    let kib = |r: &Run| r.peak as f64 / 1024.0;
-    t.lower(
-        "list: time to all items",
-        "ms",
-        ms(&ours),
-        "serde_json IgnoredAny (limit)",
-        ms(&limit),
-    );
-    t.lower(
-        "list: time to all items",
-        "ms",
-        ms(&ours),
-        "serde_json::Value",
-        ms(&value),
-    );
-    t.lower(
-        "list: time to all items",
-        "ms",
-        ms(&ours),
-        "kube-core ObjectList<DynamicObject>",
-        ms(&dynamic),
-    );
-    t.lower(
-        "list: time to all items",
-        "ms",
-        ms(&ours),
-        "kube-core ObjectList<k8s-openapi Pod>",
-        ms(&typed),
-    );
-    t.lower(
-        "list: time to first item (one body)",
-        "ms",
-        ms(&ours),
-        "kube-core ObjectList<DynamicObject>",
-        ms(&dynamic),
-    );
-    t.lower(
-        "list: time to first item (pages of 500)",
-        "ms",
-        ms(&first_page),
-        "kube-core ObjectList<DynamicObject>",
-        ms(&dynamic),
-    );
-    t.lower(
-        "list: peak heap",
-        "KiB",
-        kib(&ours),
-        "kube-core ObjectList<DynamicObject>",
-        kib(&dynamic),
-    );
-    t.lower(
-        "list: peak heap",
-        "KiB",
-        kib(&ours),
-        "kube-core ObjectList<k8s-openapi Pod>",
-        kib(&typed),
-    );
+    assert_eq!(partial.count, items);
+    let ms = |s: &Samples| s.secs.iter().map(|t| t * 1e3).collect::<Vec<_>>();
+    for (name, theirs) in [
+        ("serde_json IgnoredAny (limit)", limit),
+        ("serde_json::Value", value),
+        (
+            "kube-core ObjectList<PartialObjectMeta> (like for like: metadata)",
+            partial,
+        ),
+        (
+            "kube-core ObjectList<DynamicObject> (a full Value tree)",
+            dynamic,
+        ),
+        ("kube-core ObjectList<k8s-openapi Pod>", typed),
+    ] {
+        t.lower_spread(
+            "list: time to all items",
+            "ms",
+            &ms(ours),
+            name,
+            &ms(theirs),
+        );
+    }
+    // The body was allocated inside every measured run (see above).
+    for (name, theirs) in [
+        ("kube-core ObjectList<PartialObjectMeta>", partial),
+        ("kube-core ObjectList<DynamicObject>", dynamic),
+        ("kube-core ObjectList<k8s-openapi Pod>", typed),
+    ] {
+        t.lower(
+            "list: peak heap",
+            "KiB",
+            ours.peak as f64 / 1024.0,
+            name,
+            theirs.peak as f64 / 1024.0,
+        );
+    }
     t
 }

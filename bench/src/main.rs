@@ -56,8 +56,8 @@ fn main() {
     println!("# kubewire benchmarks (ratio: above 1 means kubewire is ahead)");
     let mut transports: Vec<(String, f64, f64)> = Vec::new();
     if wants("decode") {
-        decoding::watch(40_000, 3).print("Watch decoding (no IO)");
-        decoding::list(10_000, 3).print("List decoding (no IO)");
+        decoding::watch(40_000, 5).print("Watch decoding (no IO)");
+        decoding::list(10_000, 5).print("List decoding (no IO)");
     }
     if wants("loopback") {
         let dir = root().join("bench/target/fixtures");

@@ -187,11 +187,17 @@ fn plain_tcp(wire: std::sync::Arc<Vec<u8>>) -> f64 {
 
 /// The exec and port-forward rows.
 pub fn run(runs: usize) {
-    println!("\n## Exec and port-forward ({} MB; median of {runs} interleaved runs, min–max)\n", TOTAL / 1_000_000);
+    println!(
+        "\n## Exec and port-forward ({} MB; median of {runs} interleaved runs, min–max)\n",
+        TOTAL / 1_000_000
+    );
     println!("| figure | kubewire | baseline | ratio |");
     println!("|---|---:|---|---:|");
     let exec = messages(1);
-    let samples = interleaved(runs, &mut [&mut || decode_exec(&exec), &mut || copy_bytes(&exec)]);
+    let samples = interleaved(
+        runs,
+        &mut [&mut || decode_exec(&exec), &mut || copy_bytes(&exec)],
+    );
     row(
         "exec output through the sans-IO codec (64 KiB reads)",
         &samples[0],

@@ -41,6 +41,41 @@ impl Table {
         });
     }
 
+    /// A higher-is-better figure from samples: medians compared, each
+    /// cell "median (min–max)".
+    pub fn higher_spread(
+        &mut self,
+        figure: &str,
+        unit: &str,
+        ours: &[f64],
+        name: &str,
+        theirs: &[f64],
+    ) {
+        self.rows.push(Row {
+            figure: figure.to_string(),
+            kubewire: format!("{} {unit}", spread(ours)),
+            baseline: format!("{name}: {} {unit}", spread(theirs)),
+            ratio: format!("{:.2}x", median(ours) / median(theirs)),
+        });
+    }
+
+    /// A lower-is-better figure from samples (ratio: baseline / kubewire).
+    pub fn lower_spread(
+        &mut self,
+        figure: &str,
+        unit: &str,
+        ours: &[f64],
+        name: &str,
+        theirs: &[f64],
+    ) {
+        self.rows.push(Row {
+            figure: figure.to_string(),
+            kubewire: format!("{} {unit}", spread(ours)),
+            baseline: format!("{name}: {} {unit}", spread(theirs)),
+            ratio: format!("{:.2}x", median(theirs) / median(ours)),
+        });
+    }
+
     /// A row with text cells (versions, notes).
     pub fn note(&mut self, figure: &str, kubewire: &str, baseline: &str) {
         self.rows.push(Row {
@@ -95,4 +130,18 @@ pub fn num(x: f64) -> String {
     } else {
         format!("{x:.2}")
     }
+}
+
+/// The median of samples.
+pub fn median(samples: &[f64]) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+/// "median (min–max)".
+pub fn spread(samples: &[f64]) -> String {
+    let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{} ({}–{})", num(median(samples)), num(min), num(max))
 }
