@@ -198,11 +198,52 @@ pub fn list(items: usize, runs: usize) -> Table {
             &mut || {
                 serde_json::from_slice::<ObjectList<Pod>>(&fresh()).map_or(0, |l| l.items.len())
             },
+            // Decode, then read every pod's spec (its containers' images).
+            &mut || {
+                let list = kubewire::request::decode_list(Bytes::from(fresh())).expect("list");
+                list.items()
+                    .iter()
+                    .map(|item| {
+                        let spec = item.spec();
+                        let images = spec["containers"]
+                            .as_array()
+                            .map_or(0, |cs| cs.iter().filter(|c| c["image"].is_string()).count());
+                        usize::from(images > 0)
+                    })
+                    .sum()
+            },
+            &mut || {
+                serde_json::from_slice::<ObjectList<Pod>>(&fresh()).map_or(0, |l| {
+                    l.items
+                        .iter()
+                        .map(|p| {
+                            let images = p.spec.as_ref().map_or(0, |s| {
+                                s.containers.iter().filter(|c| c.image.is_some()).count()
+                            });
+                            usize::from(images > 0)
+                        })
+                        .sum()
+                })
+            },
         ],
     );
-    let [ours, limit, value, partial, dynamic, typed] = r.as_slice() else {
-        unreachable!("six contenders")
+    let [
+        ours,
+        limit,
+        value,
+        partial,
+        dynamic,
+        typed,
+        ours_spec,
+        typed_spec,
+    ] = r.as_slice()
+    else {
+        unreachable!("eight contenders")
     };
+    assert_eq!(
+        ours_spec.count, typed_spec.count,
+        "the same pods have images"
+    );
     assert_eq!(ours.count, items);
     assert_eq!(partial.count, items);
     let ms = |s: &Samples| s.secs.iter().map(|t| t * 1e3).collect::<Vec<_>>();
@@ -227,6 +268,13 @@ pub fn list(items: usize, runs: usize) -> Table {
             &ms(theirs),
         );
     }
+    t.lower_spread(
+        "list: decode and read every pod's spec (containers' images)",
+        "ms",
+        &ms(ours_spec),
+        "kube-core ObjectList<k8s-openapi Pod> (typed spec)",
+        &ms(typed_spec),
+    );
     // The body was allocated inside every measured run (see above).
     for (name, theirs) in [
         ("kube-core ObjectList<PartialObjectMeta>", partial),

@@ -257,6 +257,39 @@ impl Item {
     }
 }
 
+/// A JSON object's fields except `metadata`, which is skipped unparsed.
+#[derive(Default)]
+struct WithoutMetadata(serde_json::Map<String, serde_json::Value>);
+
+impl<'de> Deserialize<'de> for WithoutMetadata {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = WithoutMetadata;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<WithoutMetadata, A::Error> {
+                let mut fields = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "metadata" {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    } else {
+                        fields.insert(key, map.next_value()?);
+                    }
+                }
+                Ok(WithoutMetadata(fields))
+            }
+        }
+        d.deserialize_map(Fields)
+    }
+}
+
 /// Same resource at the same version: uid and resourceVersion are equal.
 impl PartialEq for Item {
     fn eq(&self, other: &Item) -> bool {
@@ -293,7 +326,8 @@ mod tests {
         assert_eq!(pod.phase().unwrap(), crate::items::pod::PodPhase::Running);
         assert_eq!(pod.spec()["nodeName"], "n1");
         assert_eq!(item.to_value().unwrap()["status"]["phase"], "Running");
-        // One parse: the clone for the typed pod carried the parsed object.
+        // One parse: the clone for the typed pod carried the parsed object
+        // (to_value is a fresh, whole copy).
         assert_eq!(PARSES.with(Cell::get) - before, 1);
         // Metadata alone never parses the object.
         let fresh = crate::request::decode_item(item.raw().clone()).unwrap();

@@ -390,9 +390,10 @@ impl<D: Driver> Drop for Attached<D> {
     fn drop(&mut self) {
         if !self.ended && !self.session.is_closed() {
             self.session.close();
-            let _ = self
-                .link
-                .poll_send(&mut self.session, &mut Context::from_waker(std::task::Waker::noop()));
+            let _ = self.link.poll_send(
+                &mut self.session,
+                &mut Context::from_waker(std::task::Waker::noop()),
+            );
         }
     }
 }
