@@ -144,21 +144,18 @@ impl Item {
 
     /// The object as a `serde_json::Value` (a fresh copy).
     pub fn to_value(&self) -> Result<serde_json::Value> {
-        match self.parsed.get() {
-            Some(value) => Ok((**value).clone()),
-            None => {
-                serde_json::from_slice(&self.raw).map_err(|e| Error::decode("a JSON object", e))
-            }
-        }
+        serde_json::from_slice(&self.raw).map_err(|e| Error::decode("a JSON object", e))
     }
 
-    /// The whole object, parsed once and kept (`Null` if the raw JSON does
-    /// not parse, which a decoded item's cannot fail to).
+    /// The object without its metadata (decoded already, and often the
+    /// largest part: `managedFields`), parsed once and kept; an empty object
+    /// if the raw JSON does not parse, which a decoded item's cannot fail to.
     pub(crate) fn parsed(&self) -> &serde_json::Value {
         self.parsed.get_or_init(|| {
             #[cfg(test)]
             tests::PARSES.with(|n| n.set(n.get() + 1));
-            std::sync::Arc::new(serde_json::from_slice(&self.raw).unwrap_or_default())
+            let body = serde_json::from_slice::<WithoutMetadata>(&self.raw).unwrap_or_default();
+            std::sync::Arc::new(serde_json::Value::Object(body.0))
         })
     }
 
@@ -265,7 +262,7 @@ impl<'de> Deserialize<'de> for WithoutMetadata {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         struct Fields;
         impl<'de> serde::de::Visitor<'de> for Fields {
-            type Value = WithoutMetadata;
+            type Value = serde_json::Map<String, serde_json::Value>;
 
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a JSON object")
@@ -274,7 +271,7 @@ impl<'de> Deserialize<'de> for WithoutMetadata {
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> std::result::Result<WithoutMetadata, A::Error> {
+            ) -> std::result::Result<Self::Value, A::Error> {
                 let mut fields = serde_json::Map::new();
                 while let Some(key) = map.next_key::<String>()? {
                     if key == "metadata" {
@@ -283,10 +280,10 @@ impl<'de> Deserialize<'de> for WithoutMetadata {
                         fields.insert(key, map.next_value()?);
                     }
                 }
-                Ok(WithoutMetadata(fields))
+                Ok(fields)
             }
         }
-        d.deserialize_map(Fields)
+        d.deserialize_map(Fields).map(WithoutMetadata)
     }
 }
 
