@@ -1197,3 +1197,44 @@ pub fn run_tls<D: ConnectDriver>(name: &str) -> Vec<String> {
     }
     failures
 }
+
+/// Exec through an HTTP proxy on transport `D`: the upgraded connection
+/// goes through the proxy's `CONNECT` tunnel, with the proxy URL's
+/// credentials, as the transport's requests do.
+pub fn run_proxy_exec<D: ConnectDriver>(name: &str) -> Vec<String> {
+    let mut failures = Vec::new();
+    let server = ReplayServer::start(vec![corpus_fixture("exec-stdout-stderr")]).expect("server");
+    let proxy = crate::connect_proxy::ConnectProxy::start().expect("proxy");
+    let mut options = kubewire::TransportOptions::default();
+    options.trust_env = false;
+    options.proxy = Some(proxy.url().replace("http://", "http://user:p%40ss@"));
+    let config = Config::new(&server.base_url()).expect("config");
+    let outcome = Cluster::<D>::with_options(config, &options).and_then(|cluster| {
+        D::wait(
+            cluster
+                .pods()
+                .exec("web-0", Some("demo"), &sh("echo out; echo err >&2")),
+        )
+    });
+    match outcome {
+        Ok(out) if out.stdout == b"out\n" && out.stderr == b"err\n" => {}
+        other => failures.push(format!("proxy exec [{name}]: {other:?}")),
+    }
+    let seen = proxy.requests();
+    let target = server.addr().to_string();
+    // "user:p@ss", percent-decoded, in Basic.
+    let basic = "Basic dXNlcjpwQHNz";
+    if !seen
+        .iter()
+        .any(|r| r.target == target && r.authorization.as_deref() == Some(basic))
+    {
+        failures.push(format!(
+            "proxy exec [{name}]: expected CONNECT {target} with {basic}, the proxy saw {seen:?}"
+        ));
+    }
+    let report = server.stop();
+    if !report.is_clean() {
+        failures.push(format!("proxy exec [{name}]: replay not clean\n{report}"));
+    }
+    failures
+}

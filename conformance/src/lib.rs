@@ -40,6 +40,7 @@
 
 pub mod async_support;
 pub mod chunking;
+pub mod connect_proxy;
 pub mod driver;
 pub mod facade;
 pub mod fixture;

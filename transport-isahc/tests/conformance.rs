@@ -25,3 +25,12 @@ conformance_suite!(isahc_async, |base: &str| {
 });
 
 facade_suite!(isahc_async_facade, kubewire::Async<IsahcTransport>);
+
+#[test]
+fn exec_through_a_connect_proxy() {
+    let mut failures = kubewire_conformance::facade::run_proxy_exec::<IsahcTransport>("isahc");
+    failures.extend(kubewire_conformance::facade::run_proxy_exec::<
+        kubewire::Async<IsahcTransport>,
+    >("isahc-async"));
+    kubewire_conformance::assert_clean(failures);
+}

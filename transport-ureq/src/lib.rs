@@ -30,8 +30,6 @@ pub type Cluster = kubewire::Cluster<UreqTransport>;
 pub struct UreqTransport {
     agent: ureq::Agent,
     tunnel: tunnel::TunnelConfig,
-    /// The proxy requests go through, if any (upgrades cannot yet).
-    proxied: bool,
 }
 
 pub(crate) fn config_error(message: String) -> Error {
@@ -120,7 +118,7 @@ impl UreqTransport {
             (None, true) => config.proxy(&kubewire::config::ProxyEnv::from_env()),
             (None, false) => config.proxy_url.clone(),
         };
-        let proxied = proxy.is_some();
+        let tunnel = tunnel::TunnelConfig::new(config, options.connect_timeout, proxy.clone())?;
         let proxy = proxy
             .map(|url| {
                 ureq::Proxy::new(&url).map_err(|e| {
@@ -148,11 +146,7 @@ impl UreqTransport {
             .proxy(proxy)
             .build()
             .new_agent();
-        Ok(UreqTransport {
-            agent,
-            tunnel: tunnel::TunnelConfig::new(config, options.connect_timeout)?,
-            proxied,
-        })
+        Ok(UreqTransport { agent, tunnel })
     }
 }
 
@@ -220,13 +214,6 @@ impl kubewire::Transport for UreqTransport {
     }
 
     fn open_tunnel(&self, uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>> {
-        if self.proxied {
-            return Err(config_error(
-                "exec, attach and port-forward cannot go through a proxy on the ureq transport yet \
-                 (requests do); reach the server directly or use the isahc transport"
-                    .into(),
-            ));
-        }
         self.tunnel.open(uri)
     }
 }

@@ -1,8 +1,9 @@
 //! The one connection ureq cannot make: a raw byte stream for an upgrade
 //! (exec, attach, port-forward). ureq 3 has no upgrade API, so the
-//! transport opens it itself — TCP, then rustls with the same roots,
-//! client certificate and verification as the agent's — and the core
-//! speaks HTTP/1.1 and WebSocket over it.
+//! transport opens it itself — TCP (through an HTTP proxy's `CONNECT`
+//! tunnel when the agent's requests use one), then rustls with the same
+//! roots, client certificate and verification as the agent's — and the
+//! core speaks HTTP/1.1 and WebSocket over it.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
@@ -23,12 +24,29 @@ use crate::{certificates, tls_error};
 pub(crate) struct TunnelConfig {
     tls: Arc<ClientConfig>,
     connect_timeout: Option<Duration>,
+    proxy: Option<Proxy>,
+}
+
+/// An HTTP proxy, reached with `CONNECT`.
+#[derive(Clone)]
+struct Proxy {
+    host: String,
+    port: u16,
+    /// `Basic ...` from the URL's user and password.
+    authorization: Option<String>,
 }
 
 impl std::fmt::Debug for TunnelConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TunnelConfig")
             .field("connect_timeout", &self.connect_timeout)
+            .field(
+                "proxy",
+                &self
+                    .proxy
+                    .as_ref()
+                    .map(|p| format!("{}:{}", p.host, p.port)),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -36,7 +54,12 @@ impl std::fmt::Debug for TunnelConfig {
 impl TunnelConfig {
     /// The same trust as the agent's: the configured CA (or the webpki
     /// roots), the client certificate, verification unless switched off.
-    pub(crate) fn new(config: &Config, connect_timeout: Option<Duration>) -> Result<TunnelConfig> {
+    pub(crate) fn new(
+        config: &Config,
+        connect_timeout: Option<Duration>,
+        proxy: Option<String>,
+    ) -> Result<TunnelConfig> {
+        let proxy = proxy.as_deref().map(Proxy::parse).transpose()?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
@@ -74,6 +97,7 @@ impl TunnelConfig {
         Ok(TunnelConfig {
             tls: Arc::new(tls),
             connect_timeout,
+            proxy,
         })
     }
 
@@ -84,7 +108,10 @@ impl TunnelConfig {
             .ok_or_else(|| crate::config_error(format!("no host in {uri}")))?;
         let https = uri.scheme_str() == Some("https");
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-        let tcp = connect(host, port, self.connect_timeout)?;
+        let tcp = match &self.proxy {
+            Some(proxy) => proxy.connect(host, port, self.connect_timeout)?,
+            None => connect(host, port, self.connect_timeout)?,
+        };
         if !https {
             return Ok(Box::new(PlainTunnel(tcp)));
         }
@@ -118,6 +145,73 @@ impl TunnelConfig {
             }),
             sending: Mutex::new(()),
         }))
+    }
+}
+
+impl Proxy {
+    fn parse(url: &str) -> Result<Proxy> {
+        let shown = kubewire::config::redacted_url(url);
+        let bad = |why: &str| crate::config_error(format!("proxy {shown:?}: {why}"));
+        let uri: http::Uri = url.parse().map_err(|_| bad("not a URL"))?;
+        match uri.scheme_str() {
+            Some("http") | None => {}
+            Some(other) => {
+                return Err(bad(&format!(
+                    "exec, attach and port-forward go through HTTP proxies (CONNECT); \
+                     {other} is not one"
+                )));
+            }
+        }
+        let authority = uri.authority().ok_or_else(|| bad("no host"))?;
+        let authorization = authority.as_str().rsplit_once('@').map(|(user, _)| {
+            use base64::Engine as _;
+            let user: Vec<u8> = percent_encoding::percent_decode_str(user).collect();
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(user)
+            )
+        });
+        Ok(Proxy {
+            host: authority.host().to_string(),
+            port: authority.port_u16().unwrap_or(80),
+            authorization,
+        })
+    }
+
+    /// A TCP connection to `host:port` through the proxy's `CONNECT`.
+    fn connect(&self, host: &str, port: u16, timeout: Option<Duration>) -> Result<TcpStream> {
+        let mut tcp = connect(&self.host, self.port, timeout)?;
+        let failed = |why: String| Error::Transport {
+            kind: TransportErrorKind::Connect,
+            message: format!("proxy {}:{}: {why}", self.host, self.port),
+        };
+        let mut request = format!("CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n");
+        if let Some(auth) = &self.authorization {
+            request.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
+        }
+        request.push_str("\r\n");
+        tcp.write_all(request.as_bytes())
+            .map_err(|e| failed(e.to_string()))?;
+        // The answer's head, byte by byte: nothing after it may be read
+        // here (it belongs to the tunnelled connection).
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            match tcp.read(&mut byte) {
+                Ok(0) => return Err(failed("closed the connection before answering".into())),
+                Ok(_) => head.push(byte[0]),
+                Err(e) => return Err(failed(e.to_string())),
+            }
+            if head.len() > 64 * 1024 {
+                return Err(failed("an answer head over 64 KiB".into()));
+            }
+        }
+        let status = String::from_utf8_lossy(&head);
+        let status = status.lines().next().unwrap_or_default();
+        if status.split(' ').nth(1) != Some("200") {
+            return Err(failed(format!("refused the tunnel: {status}")));
+        }
+        Ok(tcp)
     }
 }
 

@@ -11,3 +11,10 @@ conformance_suite!(ureq, |base: &str| {
 });
 
 kubewire_conformance::facade_suite!(ureq_facade, UreqTransport);
+
+#[test]
+fn exec_through_a_connect_proxy() {
+    kubewire_conformance::assert_clean(kubewire_conformance::facade::run_proxy_exec::<
+        kubewire_ureq::UreqTransport,
+    >("ureq"));
+}
