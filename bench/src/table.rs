@@ -51,12 +51,8 @@ impl Table {
         name: &str,
         theirs: &[f64],
     ) {
-        self.rows.push(Row {
-            figure: figure.to_string(),
-            kubewire: format!("{} {unit}", spread(ours)),
-            baseline: format!("{name}: {} {unit}", spread(theirs)),
-            ratio: format!("{:.2}x", median(ours) / median(theirs)),
-        });
+        let ratio = median(ours) / median(theirs);
+        self.spread_row(figure, unit, ours, name, theirs, ratio);
     }
 
     /// A lower-is-better figure from samples (ratio: baseline / kubewire).
@@ -68,11 +64,24 @@ impl Table {
         name: &str,
         theirs: &[f64],
     ) {
+        let ratio = median(theirs) / median(ours);
+        self.spread_row(figure, unit, ours, name, theirs, ratio);
+    }
+
+    fn spread_row(
+        &mut self,
+        figure: &str,
+        unit: &str,
+        ours: &[f64],
+        name: &str,
+        theirs: &[f64],
+        ratio: f64,
+    ) {
         self.rows.push(Row {
             figure: figure.to_string(),
             kubewire: format!("{} {unit}", spread(ours)),
             baseline: format!("{name}: {} {unit}", spread(theirs)),
-            ratio: format!("{:.2}x", median(theirs) / median(ours)),
+            ratio: format!("{ratio:.2}x"),
         });
     }
 
