@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
+use kubewire::stream::Opcode;
 use serde_json::{Map, Value, json};
 
 /// Where a fixture came from.
@@ -138,7 +139,7 @@ pub struct WsMessage {
     /// Who sent it.
     pub from: Side,
     /// `text`, `binary`, `close`, `ping`, `pong` or `continuation`.
-    pub opcode: WsOpcode,
+    pub opcode: Opcode,
     /// The unmasked payload.
     pub payload: Vec<u8>,
     /// False on a frame that is not the last of its message.
@@ -150,63 +151,26 @@ pub struct WsMessage {
     pub cut_after: Option<usize>,
 }
 
-/// A frame's opcode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WsOpcode {
-    /// 0x0
-    Continuation,
-    /// 0x1
-    Text,
-    /// 0x2
-    Binary,
-    /// 0x8
-    Close,
-    /// 0x9
-    Ping,
-    /// 0xA
-    Pong,
+/// The fixture format's names of the WebSocket opcodes.
+const OPCODES: [(Opcode, &str); 6] = [
+    (Opcode::Continuation, "continuation"),
+    (Opcode::Text, "text"),
+    (Opcode::Binary, "binary"),
+    (Opcode::Close, "close"),
+    (Opcode::Ping, "ping"),
+    (Opcode::Pong, "pong"),
+];
+
+/// The fixture's name of an opcode (`binary`, `close`, ...).
+pub fn opcode_name(opcode: Opcode) -> &'static str {
+    OPCODES
+        .iter()
+        .find(|(o, _)| *o == opcode)
+        .map_or("", |(_, name)| name)
 }
 
-impl WsOpcode {
-    const ALL: [(WsOpcode, &'static str, u8); 6] = [
-        (WsOpcode::Continuation, "continuation", 0x0),
-        (WsOpcode::Text, "text", 0x1),
-        (WsOpcode::Binary, "binary", 0x2),
-        (WsOpcode::Close, "close", 0x8),
-        (WsOpcode::Ping, "ping", 0x9),
-        (WsOpcode::Pong, "pong", 0xA),
-    ];
-
-    /// The fixture's name for it.
-    pub fn as_str(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(o, ..)| *o == self)
-            .map_or("", |(_, n, _)| n)
-    }
-
-    /// The 4-bit opcode.
-    pub fn bits(self) -> u8 {
-        Self::ALL
-            .iter()
-            .find(|(o, ..)| *o == self)
-            .map_or(0, |(.., b)| *b)
-    }
-
-    /// The opcode of 4 bits, when defined.
-    pub fn from_bits(bits: u8) -> Option<WsOpcode> {
-        Self::ALL
-            .iter()
-            .find(|(.., b)| *b == bits)
-            .map(|(o, ..)| *o)
-    }
-
-    fn parse(name: &str) -> Option<WsOpcode> {
-        Self::ALL
-            .iter()
-            .find(|(_, n, _)| *n == name)
-            .map(|(o, ..)| *o)
-    }
+fn parse_opcode(name: &str) -> Option<Opcode> {
+    OPCODES.iter().find(|(_, n)| *n == name).map(|(o, _)| *o)
 }
 
 /// How an upgraded connection ends.
@@ -772,7 +736,7 @@ impl Checker<'_> {
             }
         };
         let name = self.string(o, "opcode", path)?;
-        let Some(opcode) = WsOpcode::parse(&name) else {
+        let Some(opcode) = parse_opcode(&name) else {
             return self.err(
                 &format!("{path}.opcode"),
                 format!("{name:?} is not an opcode"),
@@ -787,7 +751,7 @@ impl Checker<'_> {
                     }
                 }
             }
-            (None, Some(Value::String(t))) if opcode == WsOpcode::Text => t.as_bytes().to_vec(),
+            (None, Some(Value::String(t))) if opcode == Opcode::Text => t.as_bytes().to_vec(),
             _ => {
                 return self.err(
                     path,
@@ -1003,7 +967,7 @@ impl Upgrade {
                         Side::Server => "server",
                     }),
                 );
-                o.insert("opcode".into(), json!(m.opcode.as_str()));
+                o.insert("opcode".into(), json!(opcode_name(m.opcode)));
                 o.insert(
                     "base64".into(),
                     json!(base64::engine::general_purpose::STANDARD.encode(&m.payload)),

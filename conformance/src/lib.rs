@@ -67,7 +67,7 @@ pub use chunking::Chunking;
 pub use driver::{Body, BodyError, Connect, Driver, Response};
 pub use fixture::{
     Chunk, End, Exchange, ExpectedRequest, Fixture, FixtureError, Offer, RecordedResponse,
-    RequestBody, ResponseBody, Side, Source, Upgrade, UpgradeEnd, WsMessage, WsOpcode,
+    RequestBody, ResponseBody, Side, Source, Upgrade, UpgradeEnd, WsMessage, opcode_name,
 };
 pub use recorder::{Recorder, RecorderOptions};
 pub use sans_io::{SansIoDriver, SansIoTransport};

@@ -8,7 +8,9 @@ use std::collections::VecDeque;
 
 use base64::Engine as _;
 
-use crate::fixture::{Exchange, Side, Upgrade, UpgradeEnd, WsMessage, WsOpcode};
+use kubewire::stream::Opcode;
+
+use crate::fixture::{Exchange, Side, Upgrade, UpgradeEnd, WsMessage, opcode_name};
 
 /// The close code a mismatch ends the conversation with (private range).
 pub const MISMATCH_CLOSE: u16 = 4599;
@@ -49,9 +51,8 @@ pub fn switching_head(exchange: &Exchange, key: Option<&str>) -> Vec<u8> {
 }
 
 /// An unmasked server frame.
-pub fn server_frame(opcode: WsOpcode, fin: bool, payload: &[u8]) -> Vec<u8> {
+pub fn server_frame(opcode: Opcode, fin: bool, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    let opcode = kubewire::stream::Opcode::from_bits(opcode.bits()).expect("the same opcodes");
     kubewire::stream::encode_frame(opcode, fin, payload, None, &mut out);
     out
 }
@@ -59,7 +60,7 @@ pub fn server_frame(opcode: WsOpcode, fin: bool, payload: &[u8]) -> Vec<u8> {
 /// A frame the client sent, unmasked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct ClientFrame {
-    opcode: WsOpcode,
+    opcode: Opcode,
     payload: Vec<u8>,
 }
 
@@ -130,16 +131,16 @@ impl Conversation {
     fn receive(&mut self, frame: ClientFrame) {
         let expected = self.messages.get(self.next..).unwrap_or_default();
         let first_client = expected.iter().find(|m| m.from == Side::Client);
-        let heartbeat = matches!(frame.opcode, WsOpcode::Ping | WsOpcode::Pong)
+        let heartbeat = matches!(frame.opcode, Opcode::Ping | Opcode::Pong)
             && first_client.is_none_or(|m| m.opcode != frame.opcode);
         if heartbeat {
-            if frame.opcode == WsOpcode::Ping {
+            if frame.opcode == Opcode::Ping {
                 self.replies
-                    .push_back(server_frame(WsOpcode::Pong, true, &frame.payload));
+                    .push_back(server_frame(Opcode::Pong, true, &frame.payload));
             }
             return;
         }
-        self.client_closed = frame.opcode == WsOpcode::Close;
+        self.client_closed = frame.opcode == Opcode::Close;
         self.frames.push_back(frame);
     }
 
@@ -157,18 +158,18 @@ impl Conversation {
                 payload.extend(why.bytes().take(120));
                 return Step::Send {
                     delay_ms: 0,
-                    bytes: server_frame(WsOpcode::Close, true, &payload),
+                    bytes: server_frame(Opcode::Close, true, &payload),
                 };
             }
             return Step::End(UpgradeEnd::Eof);
         }
         loop {
             let Some(entry) = self.messages.get(self.next).cloned() else {
-                let unread = self.frames.iter().find(|f| f.opcode != WsOpcode::Close);
+                let unread = self.frames.iter().find(|f| f.opcode != Opcode::Close);
                 if let Some(frame) = unread {
                     let why = format!(
                         "the client sent a {} frame the fixture does not have: {:?}",
-                        frame.opcode.as_str(),
+                        opcode_name(frame.opcode),
                         printable(&frame.payload)
                     );
                     self.fail(why);
@@ -193,10 +194,10 @@ impl Conversation {
                 if !self.client_eof {
                     return Step::WaitClient;
                 }
-                let answers_close = entry.opcode == WsOpcode::Close
+                let answers_close = entry.opcode == Opcode::Close
                     && self.messages[..self.next]
                         .iter()
-                        .any(|m| m.from == Side::Server && m.opcode == WsOpcode::Close);
+                        .any(|m| m.from == Side::Server && m.opcode == Opcode::Close);
                 if answers_close {
                     self.next += 1;
                     continue;
@@ -232,7 +233,7 @@ impl Conversation {
         if b.len() < 2 {
             return None;
         }
-        let Some(opcode) = WsOpcode::from_bits(b[0] & 0x0F) else {
+        let Some(opcode) = Opcode::from_bits(b[0] & 0x0F) else {
             return Some((
                 Err(format!("the client sent opcode {:#x}", b[0] & 0x0F)),
                 b.len(),
@@ -275,27 +276,21 @@ fn printable(payload: &[u8]) -> String {
     }
 }
 
-fn describe(opcode: WsOpcode, payload: &[u8]) -> String {
-    format!("{} \"{}\"", opcode.as_str(), printable(payload))
+fn describe(opcode: Opcode, payload: &[u8]) -> String {
+    format!("{} \"{}\"", opcode_name(opcode), printable(payload))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn masked(opcode: WsOpcode, payload: &[u8]) -> Vec<u8> {
+    fn masked(opcode: Opcode, payload: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        kubewire::stream::encode_frame(
-            kubewire::stream::Opcode::from_bits(opcode.bits()).expect("the same opcodes"),
-            true,
-            payload,
-            Some([9, 8, 7, 6]),
-            &mut out,
-        );
+        kubewire::stream::encode_frame(opcode, true, payload, Some([9, 8, 7, 6]), &mut out);
         out
     }
 
-    fn message(from: Side, opcode: WsOpcode, payload: &[u8]) -> WsMessage {
+    fn message(from: Side, opcode: Opcode, payload: &[u8]) -> WsMessage {
         WsMessage {
             from,
             opcode,
@@ -311,21 +306,21 @@ mod tests {
         let upgrade = Upgrade {
             protocol: "v4.channel.k8s.io".into(),
             messages: vec![
-                message(Side::Client, WsOpcode::Binary, b"\x00ping"),
-                message(Side::Server, WsOpcode::Binary, b"\x00pong"),
+                message(Side::Client, Opcode::Binary, b"\x00ping"),
+                message(Side::Server, Opcode::Binary, b"\x00pong"),
             ],
             end: UpgradeEnd::Closed,
         };
         let mut c = Conversation::new(&upgrade);
         assert_eq!(c.step(), Step::WaitClient);
-        c.handle_client(&masked(WsOpcode::Ping, b"hb"));
+        c.handle_client(&masked(Opcode::Ping, b"hb"));
         assert!(matches!(c.step(), Step::Send { bytes, .. } if bytes[0] == 0x8A));
-        c.handle_client(&masked(WsOpcode::Binary, b"\x00ping"));
+        c.handle_client(&masked(Opcode::Binary, b"\x00ping"));
         assert!(matches!(c.step(), Step::Send { bytes, .. } if bytes.ends_with(b"pong")));
         assert_eq!(c.step(), Step::End(UpgradeEnd::Closed));
 
         let mut c = Conversation::new(&upgrade);
-        c.handle_client(&masked(WsOpcode::Binary, b"\x00pang"));
+        c.handle_client(&masked(Opcode::Binary, b"\x00pang"));
         assert!(matches!(c.step(), Step::Send { bytes, .. } if bytes[0] == 0x88));
         assert!(c.failure().unwrap().contains("pang"));
         assert_eq!(c.step(), Step::End(UpgradeEnd::Eof));
