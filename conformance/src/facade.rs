@@ -1238,3 +1238,30 @@ pub fn run_proxy_exec<D: ConnectDriver>(name: &str) -> Vec<String> {
     }
     failures
 }
+
+/// 100 fetches over transport `D` against the replay server, and how many
+/// process and thread ids the system handed out meanwhile (Linux's
+/// `ns_last_pid`): a transport that starts a thread per request takes at
+/// least 100. `None` where the kernel does not say.
+pub fn ids_spent_on_100_fetches<D: ConnectDriver>() -> Option<u64> {
+    let last_pid = || {
+        std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+    };
+    let mut fixture = corpus_fixture("pod-fetch-running");
+    let first = fixture.exchanges[0].clone();
+    fixture.exchanges = vec![first; 100];
+    let server = ReplayServer::start(vec![fixture]).expect("server");
+    let cluster = Cluster::<D>::new(&server.base_url()).expect("cluster");
+    // The first fetch opens the pooled connection (and any agent thread).
+    D::wait(cluster.pods().fetch("web-0", Some("demo"))).expect("fetch");
+    let before = last_pid()?;
+    for _ in 1..100 {
+        D::wait(cluster.pods().fetch("web-0", Some("demo"))).expect("fetch");
+    }
+    let after = last_pid()?;
+    cluster.close();
+    server.finish().expect("every fetch matched");
+    Some(after.wrapping_sub(before))
+}
