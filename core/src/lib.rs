@@ -59,6 +59,7 @@ mod scale;
 mod segment;
 mod selector;
 mod sensitive;
+mod splitmix;
 mod status;
 mod stream_params;
 mod time;

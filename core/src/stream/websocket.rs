@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use bytes::Bytes;
 
 use crate::error::{Error, Result};
+use crate::splitmix::SplitMix64;
 use crate::stream::frame::{FrameDecoder, Incoming, Opcode, encode_frame, violation};
 
 /// The largest message a session accepts by default: 16 MiB (the apiserver
@@ -15,7 +16,7 @@ use crate::stream::frame::{FrameDecoder, Incoming, Opcode, encode_frame, violati
 pub const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
 
 /// Masking keys from a seed the caller draws from a random source: the
-/// core never reads one. xorshift64*, so that two connections given
+/// core never reads one. SplitMix64, so that two connections given
 /// different seeds never share keys.
 ///
 /// ```
@@ -23,27 +24,17 @@ pub const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
 /// assert_ne!(masks.next_mask(), masks.next_mask());
 /// ```
 #[derive(Clone, Debug)]
-pub struct Masks(u64);
+pub struct Masks(SplitMix64);
 
 impl Masks {
-    /// Masks derived from `seed` (a zero seed is replaced by a constant).
+    /// Masks derived from `seed`.
     pub fn new(seed: u64) -> Masks {
-        Masks(if seed == 0 {
-            0x9E37_79B9_7F4A_7C15
-        } else {
-            seed
-        })
+        Masks(SplitMix64::new(seed))
     }
 
     /// The next 4-byte masking key.
     pub fn next_mask(&mut self) -> [u8; 4] {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        let word = x.wrapping_mul(0x2545_F491_4F6C_DD1D);
-        ((word >> 32) as u32).to_le_bytes()
+        ((self.0.next_u64() >> 32) as u32).to_le_bytes()
     }
 }
 

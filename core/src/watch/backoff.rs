@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::splitmix::SplitMix64;
+
 /// How long to wait between failed attempts.
 ///
 /// The n-th consecutive failure waits `d = min(cap, base * 2^n)` plus a
@@ -26,7 +28,7 @@ pub struct Backoff {
     base: Duration,
     cap: Duration,
     failures: u32,
-    state: u64,
+    random: SplitMix64,
 }
 
 impl Default for Backoff {
@@ -48,7 +50,7 @@ impl Backoff {
             base,
             cap: cap.max(base),
             failures: 0,
-            state: seed,
+            random: SplitMix64::new(seed),
         }
     }
 
@@ -63,7 +65,7 @@ impl Backoff {
         let jitter = if spread == 0 {
             0
         } else {
-            self.next_random() % (spread + 1)
+            self.random.next_u64() % (spread + 1)
         };
         exp + Duration::from_nanos(jitter)
     }
@@ -76,14 +78,5 @@ impl Backoff {
     /// Consecutive failures counted so far.
     pub fn failures(&self) -> u32 {
         self.failures
-    }
-
-    /// SplitMix64: small, fast, reproducible.
-    fn next_random(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
     }
 }
