@@ -183,16 +183,7 @@ impl<D: Driver> ClusterView<D, Pod> {
                 }
                 session.end_stdin(true).await?;
             }
-            while let Some(event) = poll_fn(|cx| session.poll_item(cx)).await {
-                sink.take(event?)?;
-            }
-            let exit = sink.exit.ok_or_else(|| {
-                Error::Protocol("the session ended without the command's exit".into())
-            })?;
-            if params.raise_on_error {
-                exit.clone().into_result()?;
-            }
-            Ok(exit)
+            session.drain_into(&mut sink, params.raise_on_error).await
         })
     }
 
@@ -330,26 +321,33 @@ impl<D: Driver> Attached<D> {
     }
 
     async fn collect(&mut self, raise_on_error: bool) -> Result<ExecOutput> {
-        let (mut stdout, mut stderr, mut exit) = (Vec::new(), Vec::new(), None);
-        while let Some(event) = poll_fn(|cx| self.poll_item(cx)).await {
-            match event? {
-                ExecEvent::Stdout(b) => stdout.extend_from_slice(&b),
-                ExecEvent::Stderr(b) => stderr.extend_from_slice(&b),
-                ExecEvent::Exit(e) => exit = Some(e),
-                _ => {}
-            }
-        }
-        let exit = exit.ok_or_else(|| {
-            Error::Protocol("the session ended without the command's exit".into())
-        })?;
-        if raise_on_error {
-            exit.clone().into_result()?;
-        }
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let mut sink = Sink {
+            stdout: &mut stdout,
+            stderr: &mut stderr,
+            exit: None,
+        };
+        let exit = self.drain_into(&mut sink, raise_on_error).await?;
         Ok(ExecOutput {
             stdout,
             stderr,
             exit,
         })
+    }
+
+    /// Hands every event to `sink` until the session ends; the exit (with
+    /// `raise_on_error`, a failure is an [`Error::Exec`]).
+    async fn drain_into(&mut self, sink: &mut Sink<'_>, raise_on_error: bool) -> Result<Exit> {
+        while let Some(event) = poll_fn(|cx| self.poll_item(cx)).await {
+            sink.take(event?)?;
+        }
+        let exit = sink.exit.take().ok_or_else(|| {
+            Error::Protocol("the session ended without the command's exit".into())
+        })?;
+        if raise_on_error {
+            exit.clone().into_result()?;
+        }
+        Ok(exit)
     }
 
     /// Sends what the session queued, handing output to `sink` while the
@@ -398,7 +396,8 @@ impl<D: Driver> Drop for Attached<D> {
     }
 }
 
-/// Where [`ClusterView::exec_streaming`] puts what arrives.
+/// Where a session's output goes: the caller's writers
+/// ([`ClusterView::exec_streaming`]) or buffers ([`Attached::finish`]).
 struct Sink<'a> {
     stdout: &'a mut (dyn Write + Send),
     stderr: &'a mut (dyn Write + Send),
