@@ -49,6 +49,7 @@ fn error(kind: TransportErrorKind, message: String) -> Error {
 fn client(
     config: &Config,
     options: &TransportOptions,
+    proxy: Option<&str>,
     timeout: Option<std::time::Duration>,
 ) -> Result<isahc::HttpClient> {
     let creds = &config.credentials;
@@ -82,11 +83,13 @@ fn client(
                 .into(),
         ));
     }
-    builder = match proxy(config, options) {
+    // libcurl's own reading of the environment is switched off: the proxy
+    // is chosen by kubectl's rules, as on every transport.
+    builder = match proxy {
         Some(url) => builder.proxy(Some(url.parse::<http::Uri>().map_err(|e| {
             error(
                 TransportErrorKind::Config,
-                format!("proxy {:?}: {e}", kubewire::config::redacted_url(&url)),
+                format!("proxy {:?}: {e}", kubewire::config::redacted_url(url)),
             )
         })?)),
         None => builder.proxy(None),
@@ -96,28 +99,14 @@ fn client(
         .map_err(|e| error(TransportErrorKind::Config, e.to_string()))
 }
 
-/// The proxy by kubectl's rules for the environment (HTTPS_PROXY for https
-/// only, NO_PROXY with CIDR ranges), the same on every transport; libcurl's
-/// own reading of the environment is switched off.
-fn proxy(config: &Config, options: &TransportOptions) -> Option<String> {
-    match (&options.proxy, options.trust_env) {
-        (Some(url), _) => Some(url.clone()),
-        (None, true) => config.proxy(&kubewire::config::ProxyEnv::from_env()),
-        (None, false) => config.proxy_url.clone(),
-    }
-}
-
 impl IsahcTransport {
     /// A transport for `config`'s server, TLS and credentials.
     pub fn new(config: &Config, options: &TransportOptions) -> Result<IsahcTransport> {
+        let proxy = options.proxy_for(config);
         Ok(IsahcTransport {
-            requests: client(config, options, options.request_timeout)?,
-            streams: client(config, options, None)?,
-            tunnel: tunnel::TunnelConfig::new(
-                config,
-                options.connect_timeout,
-                proxy(config, options),
-            ),
+            requests: client(config, options, proxy.as_deref(), options.request_timeout)?,
+            streams: client(config, options, proxy.as_deref(), None)?,
+            tunnel: tunnel::TunnelConfig::new(config, options.connect_timeout, proxy),
         })
     }
 }

@@ -111,13 +111,8 @@ impl UreqTransport {
                     .into(),
             ));
         }
-        // kubectl's rules for the environment (HTTPS_PROXY for https only,
-        // NO_PROXY with CIDR ranges), the same on every transport.
-        let proxy = match (&options.proxy, options.trust_env) {
-            (Some(url), _) => Some(url.clone()),
-            (None, true) => config.proxy(&kubewire::config::ProxyEnv::from_env()),
-            (None, false) => config.proxy_url.clone(),
-        };
+        // kubectl's rules for the environment, the same on every transport.
+        let proxy = options.proxy_for(config);
         let tunnel = tunnel::TunnelConfig::new(config, options.connect_timeout, proxy.clone())?;
         let proxy = proxy
             .map(|url| {

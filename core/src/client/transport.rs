@@ -182,6 +182,28 @@ pub struct TransportOptions {
     pub proxy: Option<String>,
 }
 
+impl TransportOptions {
+    /// The proxy `config`'s server is reached through: the explicit one,
+    /// else (with `trust_env`) `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` by
+    /// kubectl's rules, else the kubeconfig's `proxy-url` — the same on
+    /// every transport.
+    ///
+    /// ```
+    /// let mut options = kubewire::TransportOptions::default();
+    /// options.proxy = Some("http://127.0.0.1:3128".into());
+    /// let config = kubewire::Config::new("https://10.0.0.1:6443")?;
+    /// assert_eq!(options.proxy_for(&config).as_deref(), Some("http://127.0.0.1:3128"));
+    /// # Ok::<(), kubewire::Error>(())
+    /// ```
+    pub fn proxy_for(&self, config: &Config) -> Option<String> {
+        match (&self.proxy, self.trust_env) {
+            (Some(url), _) => Some(url.clone()),
+            (None, true) => config.proxy(&crate::config::ProxyEnv::from_env()),
+            (None, false) => config.proxy_url.clone(),
+        }
+    }
+}
+
 impl Default for TransportOptions {
     fn default() -> TransportOptions {
         TransportOptions {
