@@ -293,7 +293,8 @@ impl TlsTunnel {
 
 impl kubewire::Tunnel for TlsTunnel {
     fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut raw = vec![0u8; 16 * 1024];
+        // One TLS record's worth, on the stack: no allocation per read.
+        let mut raw = [0u8; 16 * 1024];
         loop {
             {
                 let mut state = lock(&self.conn);
@@ -306,11 +307,11 @@ impl kubewire::Tunnel for TlsTunnel {
                     Err(e) => return Err(e),
                 }
                 if !state.pending.is_empty() {
-                    let pending = std::mem::take(&mut state.pending);
-                    let mut rest = &pending[..];
-                    state.conn.read_tls(&mut rest)?;
-                    state.pending = rest.to_vec();
-                    state.conn.process_new_packets().map_err(io::Error::other)?;
+                    let tls = &mut *state;
+                    let mut rest = &tls.pending[..];
+                    let taken = tls.conn.read_tls(&mut rest)?;
+                    tls.pending.drain(..taken);
+                    tls.conn.process_new_packets().map_err(io::Error::other)?;
                     drop(state);
                     // What rustls wants sent (alerts, key updates) goes now,
                     // unless a write is under way: that write sends it.
