@@ -18,6 +18,7 @@ use crate::sans_io::{SansIoDriver, SansIoTransport};
 use crate::script::Report;
 
 use crate::server::{ReplayServer, ServeOptions};
+use crate::stream_scenarios::sh;
 use crate::suite::corpus_fixture;
 
 /// Sets up a check: given its fixtures, the cluster to use and a function
@@ -706,12 +707,6 @@ fn typed_interop<D: Driver>(cluster: &Cluster<D>) {
             .to_typed::<k8s_openapi::api::core::v1::Secret>()
             .is_err()
     );
-}
-
-fn sh(script: &str) -> kubewire::ExecParams {
-    let mut params = kubewire::ExecParams::command(["sh", "-c", script]);
-    params.container = Some("app".into());
-    params
 }
 
 fn exec<D: Driver>(cluster: &Cluster<D>) {

@@ -1,7 +1,7 @@
 //! The sans-IO runner: fixture responses fed straight into the core,
 //! re-chunked, with no sockets at all.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use kubewire::Config;
@@ -9,13 +9,10 @@ use kubewire::Config;
 use crate::chunking::Chunking;
 use crate::driver::{Body, BodyError, Driver, Response};
 use crate::fixture::{Chunk, End, Fixture, ResponseBody};
+use crate::listener::lock;
 use crate::matching::ActualRequest;
 use crate::script::{Report, Script};
 use crate::tunnel::SansIoTunnel;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// Answers requests from a fixture in memory, splitting every body with a
 /// [`Chunking`]. Mismatches are answered `599`, as the replay server does.

@@ -93,7 +93,8 @@ fn ok(run: &ExecRun) {
     assert!(run.error.is_none(), "{:?}", run.error);
 }
 
-fn sh(script: &str) -> ExecParams {
+/// `sh -c script` in container `app` (the recordings' commands).
+pub(crate) fn sh(script: &str) -> ExecParams {
     exec_params(&["sh", "-c", script], Some("app"))
 }
 

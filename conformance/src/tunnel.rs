@@ -4,12 +4,13 @@
 //! open a TCP (and TLS) connection.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::chunking::Chunking;
 use crate::fixture::{Chunk, Exchange, UpgradeEnd};
 use crate::http1;
+use crate::listener::lock;
 use crate::matching::ActualRequest;
 use crate::script::Script;
 use crate::upgrade::{Conversation, Step, switching_head};
@@ -51,10 +52,6 @@ impl std::fmt::Debug for SansIoTunnel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("SansIoTunnel")
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl SansIoTunnel {
