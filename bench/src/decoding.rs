@@ -10,7 +10,7 @@ use serde::de::IgnoredAny;
 
 use crate::alloc;
 use crate::data;
-use crate::table::Table;
+use crate::table::{self, Table};
 
 /// Every contender's times (one per run, contenders interleaved within
 /// each run), its count, and its peak heap from one more run that counts
@@ -23,28 +23,33 @@ struct Samples {
 
 type Contender<'a> = &'a mut dyn FnMut() -> usize;
 
-/// Runs every contender once per round, `runs` rounds, so that a noisy
-/// moment hits them all alike.
+/// Every contender's times and count, interleaved ([`table::interleaved`]),
+/// then its peak heap from one more run that counts allocations.
 fn interleaved(runs: usize, contenders: &mut [Contender<'_>]) -> Vec<Samples> {
-    let mut out: Vec<Samples> = contenders
-        .iter()
-        .map(|_| Samples {
-            secs: Vec::new(),
-            count: 0,
-            peak: 0,
+    let mut timed: Vec<Box<dyn FnMut() -> (f64, usize) + '_>> = contenders
+        .iter_mut()
+        .map(|run| {
+            Box::new(move || {
+                let t = Instant::now();
+                let count = std::hint::black_box(run());
+                (t.elapsed().as_secs_f64(), count)
+            }) as Box<dyn FnMut() -> (f64, usize) + '_>
         })
         .collect();
-    for _ in 0..runs {
-        for (i, run) in contenders.iter_mut().enumerate() {
-            let t = Instant::now();
-            out[i].count = std::hint::black_box(run());
-            out[i].secs.push(t.elapsed().as_secs_f64());
-        }
-    }
-    for (i, run) in contenders.iter_mut().enumerate() {
-        out[i].peak = alloc::peak_of(&mut **run).1;
-    }
-    out
+    let mut runs_of: Vec<&mut dyn FnMut() -> (f64, usize)> =
+        timed.iter_mut().map(|b| &mut **b as _).collect();
+    let results = table::interleaved(runs, &mut runs_of);
+    drop(runs_of);
+    drop(timed);
+    results
+        .into_iter()
+        .zip(contenders.iter_mut())
+        .map(|(results, run)| Samples {
+            count: results.last().map_or(0, |r| r.1),
+            secs: results.into_iter().map(|r| r.0).collect(),
+            peak: alloc::peak_of(&mut **run).1,
+        })
+        .collect()
 }
 
 fn lines(stream: &[u8]) -> impl Iterator<Item = &[u8]> {

@@ -66,7 +66,7 @@ fn main() {
         transports = summary;
     }
     if wants("streams") {
-        streams::run(5);
+        streams::run(5).print("Exec and port-forward");
     }
     if wants("threads") {
         idle_watches::run(1_000, std::time::Duration::from_secs(10));

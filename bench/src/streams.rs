@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Instant;
 
+use crate::table::{Table, interleaved};
 use kubewire::stream::{ChannelProtocol, ExecEvent, ExecSession, Masks, Opcode, WebSocket};
 
 /// The size of every transfer.
@@ -35,38 +36,6 @@ fn messages(stream: u8) -> Vec<u8> {
         out.extend_from_slice(&one);
     }
     out
-}
-
-/// Samples of each contender, run in turn `runs` times.
-fn interleaved(runs: usize, contenders: &mut [&mut dyn FnMut() -> f64]) -> Vec<Vec<f64>> {
-    let mut samples = vec![Vec::new(); contenders.len()];
-    for _ in 0..runs {
-        for (i, run) in contenders.iter_mut().enumerate() {
-            samples[i].push(run());
-        }
-    }
-    for s in &mut samples {
-        s.sort_by(f64::total_cmp);
-    }
-    samples
-}
-
-fn spread(sorted: &[f64]) -> String {
-    format!(
-        "{:.0} MB/s ({:.0}–{:.0})",
-        sorted[sorted.len() / 2],
-        sorted[0],
-        sorted[sorted.len() - 1]
-    )
-}
-
-fn row(figure: &str, ours: &[f64], baseline: &str, theirs: &[f64]) {
-    let ratio = ours[ours.len() / 2] / theirs[theirs.len() / 2];
-    println!(
-        "| {figure} | {} | {baseline}: {} | {ratio:.2}x |",
-        spread(ours),
-        spread(theirs)
-    );
 }
 
 /// Decodes the exec stream in 64 KiB reads; MB/s of output.
@@ -186,20 +155,20 @@ fn plain_tcp(wire: std::sync::Arc<Vec<u8>>) -> f64 {
 }
 
 /// The exec and port-forward rows.
-pub fn run(runs: usize) {
+pub fn run(runs: usize) -> Table {
     println!(
-        "\n## Exec and port-forward ({} MB; median of {runs} interleaved runs, min–max)\n",
+        "exec and port-forward: {} MB each; median of {runs} interleaved runs (min–max)",
         TOTAL / 1_000_000
     );
-    println!("| figure | kubewire | baseline | ratio |");
-    println!("|---|---:|---|---:|");
+    let mut t = Table::default();
     let exec = messages(1);
     let samples = interleaved(
         runs,
         &mut [&mut || decode_exec(&exec), &mut || copy_bytes(&exec)],
     );
-    row(
+    t.higher_spread(
         "exec output through the sans-IO codec (64 KiB reads)",
+        "MB/s",
         &samples[0],
         "plain copy of the same bytes",
         &samples[1],
@@ -223,16 +192,14 @@ pub fn run(runs: usize) {
             &mut || plain_tcp(raw.clone()),
         ],
     );
-    row(
-        "port-forward download over loopback, ureq",
-        &samples[0],
-        "plain TCP copy",
-        &samples[2],
-    );
-    row(
-        "port-forward download over loopback, isahc",
-        &samples[1],
-        "plain TCP copy",
-        &samples[2],
-    );
+    for (transport, ours) in [("ureq", &samples[0]), ("isahc", &samples[1])] {
+        t.higher_spread(
+            &format!("port-forward download over loopback, {transport}"),
+            "MB/s",
+            ours,
+            "plain TCP copy",
+            &samples[2],
+        );
+    }
+    t
 }

@@ -154,3 +154,15 @@ pub fn spread(samples: &[f64]) -> String {
     let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     format!("{} ({}–{})", num(median(samples)), num(min), num(max))
 }
+
+/// Runs every contender once per round, `runs` rounds, so that a noisy
+/// moment hits them all alike; each contender's results, in order.
+pub fn interleaved<T>(runs: usize, contenders: &mut [&mut dyn FnMut() -> T]) -> Vec<Vec<T>> {
+    let mut samples: Vec<Vec<T>> = contenders.iter().map(|_| Vec::new()).collect();
+    for _ in 0..runs {
+        for (i, run) in contenders.iter_mut().enumerate() {
+            samples[i].push(run());
+        }
+    }
+    samples
+}
