@@ -28,7 +28,9 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 #[derive(Clone, Debug)]
 struct StdTransport {
     authority: String,
-    host: String,
+    /// The name the certificate must carry: kubeconfig's
+    /// `tls-server-name`, else the host.
+    server_name: String,
     tls: Option<Arc<rustls::ClientConfig>>,
     connect_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
@@ -102,7 +104,10 @@ impl kubewire::Connect for StdTransport {
             .unwrap_or(if config.is_https() { 443 } else { 80 });
         Ok(StdTransport {
             authority: format!("{host}:{port}"),
-            host: host.trim_matches(['[', ']']).to_string(),
+            server_name: config
+                .tls_server_name
+                .clone()
+                .unwrap_or_else(|| host.trim_matches(['[', ']']).to_string()),
             tls: config
                 .is_https()
                 .then(|| tls_config(config).map(Arc::new))
@@ -141,7 +146,8 @@ impl StdTransport {
             tcp.set_read_timeout(read_limit).map_err(connect)?;
             return Ok((Box::new(tcp), socket));
         };
-        let name = ServerName::try_from(self.host.clone()).map_err(|e| fail(K::Config, e))?;
+        let name =
+            ServerName::try_from(self.server_name.clone()).map_err(|e| fail(K::Config, e))?;
         let mut session =
             rustls::ClientConnection::new(tls.clone(), name).map_err(|e| fail(K::Tls, e))?;
         // The handshake now, so that its failure is a TLS error here.

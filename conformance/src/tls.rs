@@ -23,7 +23,7 @@ pub struct TestPki {
     pub ca: Vec<u8>,
     /// A CA that signed nothing here.
     pub other_ca: Vec<u8>,
-    /// The server certificate (127.0.0.1).
+    /// The server certificate (127.0.0.1 and `kubewire-api.internal`).
     pub server_cert: Vec<u8>,
     /// The server key.
     pub server_key: Vec<u8>,
@@ -84,7 +84,7 @@ impl TestPki {
         }
         std::fs::write(
             dir.join("server.ext"),
-            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+            "subjectAltName=IP:127.0.0.1,DNS:kubewire-api.internal\nextendedKeyUsage=serverAuth\n",
         )?;
         std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n")?;
         for (name, cn) in [("server", "127.0.0.1"), ("client", "kubewire-client")] {

@@ -57,8 +57,9 @@ pub struct Config {
     /// `https` or `socks5`); an explicit transport proxy wins.
     pub proxy_url: Option<String>,
     /// The name to verify the server's certificate against instead of the
-    /// URL's host (kubeconfig `tls-server-name`). Transports that cannot
-    /// honour it refuse the configuration.
+    /// URL's host (kubeconfig `tls-server-name`); the connection still
+    /// goes to the URL's host. Transports that cannot honour it refuse the
+    /// configuration.
     pub tls_server_name: Option<String>,
 }
 

@@ -3,7 +3,8 @@
 //! simulated apiserver with random cut points (mid-event included), 410
 //! Expired (as an ERROR event and as an HTTP status), server timeouts and
 //! empty watches, bookmarks, 429/500 answers, ERROR events with and
-//! without retryAfterSeconds, repeated changes, undecodable lines and
+//! without retryAfterSeconds, repeated changes, older versions replayed
+//! after newer ones (backwards resourceVersions), undecodable lines and
 //! expiring continue tokens. Events
 //! delivered to the caller must be the server's history — none lost, none
 //! duplicated, in order — and across a relist the caller's picture must
@@ -209,6 +210,19 @@ impl Server {
             if faults && c.evtype != WatchEventType::Deleted && rng.chance(5) {
                 // A proxy repeats a change: delivered once.
                 body.push_str(&event_line(&c.evtype.to_string(), &obj));
+            }
+            if faults && rng.chance(5) {
+                // A stale cache replays an older version of the same object
+                // after a newer one: not delivered, and the resume point
+                // does not move back.
+                if let Some(old) = self
+                    .history
+                    .iter()
+                    .rfind(|o| o.uid == c.uid && o.rv < c.rv && o.evtype != WatchEventType::Deleted)
+                {
+                    let stale = object(&old.name, &old.uid, old.rv, old.generation);
+                    body.push_str(&event_line("MODIFIED", &stale));
+                }
             }
             if faults && rng.chance(4) {
                 // A line that is no watch event: skipped, the rest goes on.

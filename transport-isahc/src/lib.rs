@@ -14,6 +14,7 @@
 //! # Ok::<(), kubewire::Error>(())
 //! ```
 
+mod server_name;
 #[cfg(unix)]
 mod tunnel;
 #[cfg(not(unix))]
@@ -25,6 +26,7 @@ use isahc::config::{Configurable, RedirectPolicy};
 use isahc::error::ErrorKind;
 use isahc::tls::{Identity, PrivateKey, TlsConfig, TrustStore};
 use kubewire::{Config, Error, RequestKind, Result, TransportOptions, error::TransportErrorKind};
+use server_name::ServerNameRoute;
 
 /// A kubewire cluster over isahc.
 pub type Cluster = kubewire::Cluster<IsahcTransport>;
@@ -40,6 +42,8 @@ pub struct IsahcTransport {
     requests: isahc::HttpClient,
     streams: isahc::HttpClient,
     tunnel: tunnel::TunnelConfig,
+    /// kubeconfig's `tls-server-name`, when set.
+    route: Option<ServerNameRoute>,
 }
 
 fn error(kind: TransportErrorKind, message: String) -> Error {
@@ -50,6 +54,7 @@ fn client(
     config: &Config,
     options: &TransportOptions,
     proxy: Option<&str>,
+    route: Option<&ServerNameRoute>,
     timeout: Option<std::time::Duration>,
 ) -> Result<isahc::HttpClient> {
     let creds = &config.credentials;
@@ -75,13 +80,8 @@ fn client(
     if let Some(t) = timeout {
         builder = builder.timeout(t);
     }
-    if config.tls_server_name.is_some() {
-        return Err(error(
-            TransportErrorKind::Config,
-            "kubeconfig tls-server-name is not supported by the isahc transport \
-             (libcurl verifies the URL's host); drop the field or reach the server by that name"
-                .into(),
-        ));
+    if let Some(route) = route {
+        builder = builder.dial(isahc::net::Dialer::ip_socket(route.address()));
     }
     // libcurl's own reading of the environment is switched off: the proxy
     // is chosen by kubectl's rules, as on every transport.
@@ -103,11 +103,31 @@ impl IsahcTransport {
     /// A transport for `config`'s server, TLS and credentials.
     pub fn new(config: &Config, options: &TransportOptions) -> Result<IsahcTransport> {
         let proxy = options.proxy_for(config);
+        let route = ServerNameRoute::new(config)?;
+        let client = |timeout| client(config, options, proxy.as_deref(), route.as_ref(), timeout);
         Ok(IsahcTransport {
-            requests: client(config, options, proxy.as_deref(), options.request_timeout)?,
-            streams: client(config, options, proxy.as_deref(), None)?,
-            tunnel: tunnel::TunnelConfig::new(config, options.connect_timeout, proxy),
+            requests: client(options.request_timeout)?,
+            streams: client(None)?,
+            tunnel: tunnel::TunnelConfig::new(
+                config,
+                options.connect_timeout,
+                proxy.clone(),
+                route.clone(),
+            ),
+            route,
         })
+    }
+}
+
+impl IsahcTransport {
+    /// The request as isahc takes it, naming the server by
+    /// `tls-server-name` when the kubeconfig gives one.
+    fn prepare(&self, request: http::Request<Bytes>) -> http::Request<Vec<u8>> {
+        let (mut parts, body) = request.into_parts();
+        if let Some(route) = &self.route {
+            parts.uri = route.rewrite(std::mem::take(&mut parts.uri));
+        }
+        http::Request::from_parts(parts, body.to_vec())
     }
 }
 
@@ -169,8 +189,7 @@ impl kubewire::Transport for IsahcTransport {
         request: http::Request<Bytes>,
         kind: RequestKind,
     ) -> Result<http::Response<isahc::Body>> {
-        let (parts, body) = request.into_parts();
-        let request = http::Request::from_parts(parts, body.to_vec());
+        let request = self.prepare(request);
         let client = match kind {
             RequestKind::Stream => &self.streams,
             _ => &self.requests,
@@ -197,8 +216,7 @@ impl kubewire::AsyncTransport for IsahcTransport {
         request: http::Request<Bytes>,
         kind: RequestKind,
     ) -> kubewire::BoxFuture<'_, Result<http::Response<isahc::AsyncBody>>> {
-        let (parts, body) = request.into_parts();
-        let request = http::Request::from_parts(parts, body.to_vec());
+        let request = self.prepare(request);
         let client = match kind {
             RequestKind::Stream => &self.streams,
             _ => &self.requests,
@@ -208,5 +226,19 @@ impl kubewire::AsyncTransport for IsahcTransport {
 
     fn open_tunnel(&self, uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>> {
         self.tunnel.open(uri)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_that_does_not_resolve_is_a_connect_error() {
+        // What libcurl's CURLE_COULDNT_RESOLVE_HOST becomes in isahc.
+        match transport_error(ErrorKind::NameResolution.into()) {
+            Error::Transport { kind, .. } => assert_eq!(kind, TransportErrorKind::Connect),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -30,6 +30,7 @@ pub(crate) struct TunnelConfig {
     user_agent: String,
     connect_timeout: Option<Duration>,
     proxy: Option<String>,
+    route: Option<crate::ServerNameRoute>,
 }
 
 impl std::fmt::Debug for TunnelConfig {
@@ -74,6 +75,7 @@ impl TunnelConfig {
         config: &Config,
         connect_timeout: Option<Duration>,
         proxy: Option<String>,
+        route: Option<crate::ServerNameRoute>,
     ) -> TunnelConfig {
         let creds = &config.credentials;
         TunnelConfig {
@@ -86,6 +88,7 @@ impl TunnelConfig {
             user_agent: config.user_agent.clone(),
             connect_timeout,
             proxy,
+            route,
         }
     }
 
@@ -93,7 +96,18 @@ impl TunnelConfig {
     pub(crate) fn open(&self, uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>> {
         let setup = |e: curl::Error| curl_error("set up the connection", &e);
         let mut easy = Easy::new();
-        easy.url(&uri.to_string()).map_err(setup)?;
+        match &self.route {
+            Some(route) => {
+                easy.url(&route.rewrite(uri.clone()).to_string())
+                    .map_err(setup)?;
+                let mut connect_to = curl::easy::List::new();
+                connect_to
+                    .append(&format!("::{}", route.address()))
+                    .map_err(setup)?;
+                easy.connect_to(connect_to).map_err(setup)?;
+            }
+            None => easy.url(&uri.to_string()).map_err(setup)?,
+        }
         easy.connect_only(true).map_err(setup)?;
         easy.useragent(&self.user_agent).map_err(setup)?;
         if let Some(ca) = &self.ca {

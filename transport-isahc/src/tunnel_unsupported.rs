@@ -15,6 +15,7 @@ impl TunnelConfig {
         _config: &Config,
         _connect_timeout: Option<Duration>,
         _proxy: Option<String>,
+        _route: Option<crate::ServerNameRoute>,
     ) -> TunnelConfig {
         TunnelConfig
     }

@@ -15,12 +15,12 @@
 
 use std::io;
 
+mod connector;
+mod tls;
 mod tunnel;
 
 use bytes::Bytes;
 use kubewire::{Config, Error, RequestKind, Result, TransportOptions, error::TransportErrorKind};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 /// A kubewire cluster over ureq.
 pub type Cluster = kubewire::Cluster<UreqTransport>;
@@ -46,71 +46,9 @@ pub(crate) fn tls_error(message: String) -> Error {
     }
 }
 
-/// Checks that a client key belongs to its certificate before ureq sees
-/// them (ureq panics on a mismatch).
-fn check_key_pair(cert_pem: &[u8], key_pem: &[u8]) -> Result<()> {
-    let certs = certificates(cert_pem, "client certificate")?;
-    let key = PrivateKeyDer::from_pem_slice(key_pem)
-        .map_err(|e| tls_error(format!("client key: {e}")))?;
-    let signing = rustls::crypto::ring::sign::any_supported_type(&key)
-        .map_err(|e| tls_error(format!("client key: {e}")))?;
-    rustls::sign::CertifiedKey::new(certs, signing)
-        .keys_match()
-        .map_err(|e| match e {
-            rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
-                tls_error("client key does not match its certificate".into())
-            }
-            // The certificate itself could not be read (garbage in the PEM).
-            other => tls_error(format!("client certificate cannot be read: {other}")),
-        })
-}
-
-/// Every certificate of a PEM; an error naming `what` when there is none.
-pub(crate) fn certificates(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem)
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| tls_error(format!("{what}: {e}")))?;
-    if certs.is_empty() {
-        return Err(tls_error(format!("{what}: no certificate in the PEM")));
-    }
-    Ok(certs)
-}
-
-/// The same certificates as ureq's type.
-fn ureq_certificates(pem: &[u8], what: &str) -> Result<Vec<ureq::tls::Certificate<'static>>> {
-    Ok(certificates(pem, what)?
-        .iter()
-        .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
-        .collect())
-}
-
-fn tls_config(config: &Config) -> Result<ureq::tls::TlsConfig> {
-    let creds = &config.credentials;
-    let mut tls = ureq::tls::TlsConfig::builder().disable_verification(creds.insecure_skip_verify);
-    if let Some(ca) = &creds.certificate_authority {
-        let roots = ureq_certificates(ca, "certificate authority")?;
-        tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&roots));
-    }
-    if let Some(client) = &creds.client_certificate {
-        check_key_pair(&client.certificate_pem, client.key_pem.expose())?;
-        let chain = ureq_certificates(&client.certificate_pem, "client certificate")?;
-        let key = ureq::tls::PrivateKey::from_pem(client.key_pem.expose())
-            .map_err(|e| tls_error(format!("client key: {e}")))?;
-        tls = tls.client_cert(Some(ureq::tls::ClientCert::new_with_certs(&chain, key)));
-    }
-    Ok(tls.build())
-}
-
 impl UreqTransport {
     /// A transport for `config`'s server, TLS and credentials.
     pub fn new(config: &Config, options: &TransportOptions) -> Result<UreqTransport> {
-        if config.tls_server_name.is_some() {
-            return Err(config_error(
-                "kubeconfig tls-server-name is not supported by the ureq transport \
-                 (its TLS verifies the URL's host); drop the field or reach the server by that name"
-                    .into(),
-            ));
-        }
         // kubectl's rules for the environment, the same on every transport.
         let proxy = options.proxy_for(config);
         let tunnel = tunnel::TunnelConfig::new(config, options.connect_timeout, proxy.clone())?;
@@ -124,7 +62,16 @@ impl UreqTransport {
                 })
             })
             .transpose()?;
-        let agent = ureq::Agent::config_builder()
+        let connector = connector::chain(
+            tunnel.tls().clone(),
+            config
+                .base_url()
+                .parse::<http::Uri>()
+                .ok()
+                .and_then(|uri| uri.authority().cloned()),
+            tunnel.server_name().cloned(),
+        );
+        let agent_config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(config.user_agent.as_str())
@@ -137,10 +84,13 @@ impl UreqTransport {
             .timeout_send_body(options.request_timeout)
             .timeout_recv_response(options.request_timeout)
             .timeout_recv_body(options.request_timeout)
-            .tls_config(tls_config(config)?)
             .proxy(proxy)
-            .build()
-            .new_agent();
+            .build();
+        let agent = ureq::Agent::with_parts(
+            agent_config,
+            connector,
+            ureq::unversioned::resolver::DefaultResolver::default(),
+        );
         Ok(UreqTransport { agent, tunnel })
     }
 }
@@ -210,5 +160,18 @@ impl kubewire::Transport for UreqTransport {
 
     fn open_tunnel(&self, uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>> {
         self.tunnel.open(uri)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_that_does_not_resolve_is_a_connect_error() {
+        match transport_error(ureq::Error::HostNotFound) {
+            Error::Transport { kind, .. } => assert_eq!(kind, TransportErrorKind::Connect),
+            other => panic!("{other:?}"),
+        }
     }
 }

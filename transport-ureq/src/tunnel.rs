@@ -11,18 +11,18 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use kubewire::{Config, Error, Result, error::TransportErrorKind};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection};
 
-use crate::{certificates, tls_error};
+use crate::tls_error;
 
 /// What a tunnel needs to connect: the rustls configuration (absent for
 /// plain `http`) and the connect timeout.
 #[derive(Clone)]
 pub(crate) struct TunnelConfig {
     tls: Arc<ClientConfig>,
+    /// kubeconfig's `tls-server-name`, when it names the certificate.
+    server_name: Option<ServerName<'static>>,
     connect_timeout: Option<Duration>,
     proxy: Option<Proxy>,
 }
@@ -52,53 +52,31 @@ impl std::fmt::Debug for TunnelConfig {
 }
 
 impl TunnelConfig {
-    /// The same trust as the agent's: the configured CA (or the webpki
-    /// roots), the client certificate, verification unless switched off.
+    /// The same trust and server name as the agent's requests.
     pub(crate) fn new(
         config: &Config,
         connect_timeout: Option<Duration>,
         proxy: Option<String>,
     ) -> Result<TunnelConfig> {
         let proxy = proxy.as_deref().map(Proxy::parse).transpose()?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| tls_error(format!("TLS setup: {e}")))?;
-        let creds = &config.credentials;
-        let builder = if creds.insecure_skip_verify {
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
-        } else {
-            let mut roots = rustls::RootCertStore::empty();
-            match &creds.certificate_authority {
-                Some(ca) => {
-                    for cert in certificates(ca, "certificate authority")? {
-                        roots
-                            .add(cert)
-                            .map_err(|e| tls_error(format!("certificate authority: {e}")))?;
-                    }
-                }
-                None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-            }
-            builder.with_root_certificates(roots)
-        };
-        let tls = match &creds.client_certificate {
-            Some(client) => {
-                let chain = certificates(&client.certificate_pem, "client certificate")?;
-                let key = PrivateKeyDer::from_pem_slice(client.key_pem.expose())
-                    .map_err(|e| tls_error(format!("client key: {e}")))?;
-                builder
-                    .with_client_auth_cert(chain, key)
-                    .map_err(|e| tls_error(format!("client certificate: {e}")))?
-            }
-            None => builder.with_no_client_auth(),
-        };
+        let tls = crate::tls::client_config(config)?;
+        let server_name = crate::tls::server_name_override(config)?;
         Ok(TunnelConfig {
-            tls: Arc::new(tls),
+            tls,
+            server_name,
             connect_timeout,
             proxy,
         })
+    }
+
+    /// The rustls configuration, shared with the requests' connector.
+    pub(crate) fn tls(&self) -> &Arc<ClientConfig> {
+        &self.tls
+    }
+
+    /// kubeconfig's `tls-server-name`, shared with the requests' connector.
+    pub(crate) fn server_name(&self) -> Option<&ServerName<'static>> {
+        self.server_name.as_ref()
     }
 
     /// Connects to the server `uri` names.
@@ -115,27 +93,13 @@ impl TunnelConfig {
         if !https {
             return Ok(Box::new(PlainTunnel(tcp)));
         }
-        let name = ServerName::try_from(
-            host.trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_string(),
-        )
-        .map_err(|e| crate::config_error(format!("server name {host:?}: {e}")))?;
+        let name = crate::tls::server_name(self.server_name.as_ref(), host)?;
         let mut conn = ClientConnection::new(self.tls.clone(), name)
             .map_err(|e| tls_error(format!("TLS setup: {e}")))?;
         let mut io = &tcp;
         while conn.is_handshaking() {
-            conn.complete_io(&mut io).map_err(|e| {
-                let tls = e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>());
-                Error::Transport {
-                    kind: if tls {
-                        TransportErrorKind::Tls
-                    } else {
-                        TransportErrorKind::Io
-                    },
-                    message: format!("TLS handshake with {host}:{port}: {e}"),
-                }
-            })?;
+            conn.complete_io(&mut io)
+                .map_err(|e| crate::tls::handshake_error(e, &format!("{host}:{port}")))?;
         }
         Ok(Box::new(TlsTunnel {
             tcp,
@@ -351,55 +315,5 @@ impl kubewire::Tunnel for TlsTunnel {
 
     fn shutdown(&self) {
         let _ = self.tcp.shutdown(Shutdown::Both);
-    }
-}
-
-/// The verifier of `insecure-skip-tls-verify: true`: any certificate is
-/// accepted (the handshake signatures are still checked).
-#[derive(Debug)]
-struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
     }
 }

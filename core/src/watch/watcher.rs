@@ -18,6 +18,7 @@ use crate::response;
 use crate::watch::backoff::Backoff;
 use crate::watch::decoder::WatchDecoder;
 use crate::watch::event::{WatchEvent, WatchEventType};
+use crate::watch::resource_version::compare_resource_versions;
 
 /// Where a watch starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -580,10 +581,19 @@ impl Watcher {
             && self.known.get(&key(&event.item)).is_some_and(|had| {
                 had.meta().version() == version && had.meta().uid() == event.item.meta().uid()
             });
-        if repeated {
+        // A watch sends changes in resourceVersion order: a change older
+        // than the resume point (a stale cache or proxy replaying it) is
+        // not delivered, and the resume point never moves back. Only
+        // versions the server writes as numbers are ordered.
+        let older = |than: &str| {
+            compare_resource_versions(&version, than) == Some(std::cmp::Ordering::Less)
+        };
+        let stale = event.evtype != WatchEventType::Bookmark
+            && self.last_version.as_deref().is_some_and(older);
+        if repeated || stale {
             return true;
         }
-        if !version.is_empty() {
+        if !version.is_empty() && !self.last_version.as_deref().is_some_and(older) {
             self.last_version = Some(version);
         }
         match event.evtype {

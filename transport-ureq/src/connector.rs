@@ -1,0 +1,136 @@
+//! ureq's connection chain with this transport's own TLS step: TCP (or an
+//! HTTP proxy's `CONNECT` tunnel), then rustls with [`crate::tls`]'s
+//! configuration. ureq's built-in TLS names the server by the URL's host;
+//! this step names it by kubeconfig's `tls-server-name` when there is one,
+//! as kubectl does (the connection still goes to the URL's host).
+
+use std::fmt;
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
+use ureq::unversioned::transport::{
+    Buffers, ConnectProxyConnector, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout,
+    TcpConnector, Transport, TransportAdapter,
+};
+
+/// The connector chain: proxy `CONNECT` when configured, TCP, then TLS for
+/// `https`.
+/// `server` is the API server's authority: `server_name` names it and no
+/// other host (not an `https` proxy on the way).
+pub(crate) fn chain(
+    tls: Arc<ClientConfig>,
+    server: Option<http::uri::Authority>,
+    server_name: Option<ServerName<'static>>,
+) -> impl Connector<()> {
+    ().chain(ConnectProxyConnector::default())
+        .chain(TcpConnector::default())
+        .chain(TlsConnector {
+            tls,
+            server,
+            server_name,
+        })
+}
+
+/// Wraps the chained transport in rustls when the URL is `https`.
+struct TlsConnector {
+    tls: Arc<ClientConfig>,
+    server: Option<http::uri::Authority>,
+    server_name: Option<ServerName<'static>>,
+}
+
+impl fmt::Debug for TlsConnector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsConnector")
+            .field("server", &self.server)
+            .field("server_name", &self.server_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<In: Transport> Connector<In> for TlsConnector {
+    type Out = Either<In, TlsTransport>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails<'_>,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        let Some(transport) = chained else {
+            // Nothing before us connected: nothing to wrap.
+            return Ok(None);
+        };
+        if !details.needs_tls() || transport.is_tls() {
+            return Ok(Some(Either::A(transport)));
+        }
+        let host = details.uri.host().unwrap_or_default();
+        let to_server = details.uri.authority() == self.server.as_ref();
+        let name_override = self.server_name.as_ref().filter(|_| to_server);
+        let name = crate::tls::server_name(name_override, host)
+            .map_err(|_| ureq::Error::Tls("the server's name is not a DNS name or IP"))?;
+        let mut conn = ClientConnection::new(self.tls.clone(), name)?;
+        let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
+        sock.set_timeout(details.timeout);
+        while conn.is_handshaking() {
+            conn.complete_io(&mut sock).map_err(|e| {
+                // rustls's refusal as itself, so it reads as a TLS error.
+                match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                    Some(tls) => ureq::Error::Rustls(tls.clone()),
+                    None => ureq::Error::Io(e),
+                }
+            })?;
+        }
+        let buffers = LazyBuffers::new(
+            details.config.input_buffer_size(),
+            details.config.output_buffer_size(),
+        );
+        Ok(Some(Either::B(TlsTransport {
+            buffers,
+            stream: StreamOwned { conn, sock },
+        })))
+    }
+}
+
+/// A TLS connection as ureq's transport.
+pub(crate) struct TlsTransport {
+    buffers: LazyBuffers,
+    stream: StreamOwned<ClientConnection, TransportAdapter>,
+}
+
+impl fmt::Debug for TlsTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsTransport")
+            .field("chained", &self.stream.sock.inner())
+            .finish()
+    }
+}
+
+impl Transport for TlsTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        self.stream.get_mut().set_timeout(timeout);
+        let output = &self.buffers.output()[..amount];
+        self.stream.write_all(output)?;
+        Ok(())
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.stream.get_mut().set_timeout(timeout);
+        let input = self.buffers.input_append_buf();
+        let amount = self.stream.read(input)?;
+        self.buffers.input_appended(amount);
+        Ok(amount > 0)
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.stream.get_mut().get_mut().is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        true
+    }
+}
