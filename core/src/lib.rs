@@ -24,6 +24,7 @@
 //! # Ok::<(), kubewire::Error>(())
 //! ```
 
+pub mod cache;
 pub mod client;
 pub mod config;
 pub mod discovery;

@@ -33,6 +33,10 @@ pub enum WatchStart {
     /// A streaming list (`sendInitialEvents=true`): every existing object
     /// arrives as `ADDED`, then changes.
     InitialEvents,
+    /// A reflector's start: a (paged) list whose objects are delivered as
+    /// `ADDED`, then [`WatcherEvent::Synced`], then a watch from the list's
+    /// version. Works on every server (no streaming list needed).
+    List,
 }
 
 /// What a watcher watches and how.
@@ -267,7 +271,7 @@ impl Watcher {
     /// A watcher over `endpoint`'s collection.
     pub fn new(endpoint: Endpoint, options: WatcherOptions) -> Watcher {
         let (phase, last_version) = match &options.start {
-            WatchStart::Now => (
+            WatchStart::Now | WatchStart::List => (
                 Phase::Listing {
                     pager: Box::new(Pager::new(endpoint.clone(), Self::list_params(&options))),
                     items: Vec::new(),
@@ -798,7 +802,7 @@ impl Watcher {
             .map(|i| (key(&i), i))
             .collect();
         self.last_version = Some(version.clone());
-        if relist {
+        if relist || self.options.start == WatchStart::List {
             self.install(snapshot, version);
         } else {
             self.known = snapshot;
