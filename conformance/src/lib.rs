@@ -45,6 +45,7 @@ pub mod driver;
 pub mod facade;
 pub mod fixture;
 pub mod http1;
+pub mod lease_scenarios;
 mod listener;
 pub mod matching;
 pub mod recorder;

@@ -189,6 +189,7 @@ pub fn all() -> Vec<Scenario> {
     ]
     .into_iter()
     .chain(crate::stream_scenarios::all())
+    .chain(crate::lease_scenarios::all())
     .collect()
 }
 

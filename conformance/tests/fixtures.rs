@@ -23,7 +23,7 @@ fn the_whole_corpus_loads_and_round_trips() {
             n += 1;
         }
     }
-    assert_eq!(n, 41 + 26 + 5);
+    assert_eq!(n, 47 + 26 + 5);
 }
 
 fn parse(text: &str) -> Result<Fixture, String> {

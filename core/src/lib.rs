@@ -30,6 +30,7 @@ pub mod config;
 pub mod discovery;
 pub mod error;
 pub mod exchange;
+pub mod leader;
 pub mod pager;
 pub mod stream;
 pub mod watch;

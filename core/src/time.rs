@@ -36,6 +36,47 @@ impl Timestamp {
         self.nanos
     }
 
+    /// The instant `t` (to the nanosecond; times before 1970 included).
+    pub fn from_system_time(t: SystemTime) -> Timestamp {
+        match t.duration_since(UNIX_EPOCH) {
+            Ok(d) => Timestamp {
+                secs: d.as_secs() as i64,
+                nanos: d.subsec_nanos(),
+            },
+            Err(e) => {
+                let d = e.duration();
+                let (secs, nanos) = (d.as_secs() as i64, d.subsec_nanos());
+                if nanos == 0 {
+                    Timestamp { secs: -secs, nanos }
+                } else {
+                    Timestamp {
+                        secs: -secs - 1,
+                        nanos: 1_000_000_000 - nanos,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Kubernetes' `MicroTime` form: UTC with exactly six fractional
+    /// digits (the apiserver refuses any other count in a Lease or an
+    /// Event), the nanoseconds beyond truncated.
+    ///
+    /// ```
+    /// let t: kubewire::model::Timestamp = "2026-12-01T04:21:06.3180259Z".parse().unwrap();
+    /// assert_eq!(t.micro_time(), "2026-12-01T04:21:06.318025Z");
+    /// let whole: kubewire::model::Timestamp = "2026-12-01T04:00:00Z".parse().unwrap();
+    /// assert_eq!(whole.micro_time(), "2026-12-01T04:00:00.000000Z");
+    /// ```
+    pub fn micro_time(&self) -> String {
+        let whole = Timestamp {
+            secs: self.secs,
+            nanos: 0,
+        }
+        .to_string();
+        format!("{}.{:06}Z", whole.trim_end_matches('Z'), self.nanos / 1_000)
+    }
+
     /// The same instant as a `SystemTime`.
     pub fn to_system_time(&self) -> SystemTime {
         let frac = Duration::from_nanos(u64::from(self.nanos));

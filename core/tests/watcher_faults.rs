@@ -639,5 +639,8 @@ fn stores_of_ten_thousand_objects_equal_the_server_after_every_event() {
         };
         relists += run_session(1_000_000 + seed, 10_000, Some(start)).1;
     }
-    assert!(relists >= 2, "the faults really happened: {relists} relists");
+    assert!(
+        relists >= 2,
+        "the faults really happened: {relists} relists"
+    );
 }

@@ -150,18 +150,18 @@ impl Store {
             _ => return None,
         };
         for (label, index) in &mut self.labels {
-            if let Some(v) = old.as_ref().and_then(|o| o.meta().labels().get(label)) {
-                if let Some(keys) = index.get_mut(v) {
-                    keys.remove(&key);
-                    if keys.is_empty() {
-                        index.remove(v);
-                    }
+            if let Some(v) = old.as_ref().and_then(|o| o.meta().labels().get(label))
+                && let Some(keys) = index.get_mut(v)
+            {
+                keys.remove(&key);
+                if keys.is_empty() {
+                    index.remove(v);
                 }
             }
-            if kind != ChangeKind::Deleted {
-                if let Some(v) = event.item.meta().labels().get(label) {
-                    index.entry(v.to_string()).or_default().insert(key.clone());
-                }
+            if kind != ChangeKind::Deleted
+                && let Some(v) = event.item.meta().labels().get(label)
+            {
+                index.entry(v.to_string()).or_default().insert(key.clone());
             }
         }
         Some(Change {
@@ -210,7 +210,10 @@ mod tests {
         store.apply(event(WatchEventType::Modified, pod("b", "5", "db")));
         assert_eq!(store.len(), 2, "the relist is not visible half applied");
         let changes = store.apply(synced("5"));
-        let kinds: Vec<_> = changes.iter().map(|c| (c.kind, c.key.name.as_str())).collect();
+        let kinds: Vec<_> = changes
+            .iter()
+            .map(|c| (c.kind, c.key.name.as_str()))
+            .collect();
         assert_eq!(
             kinds,
             [(ChangeKind::Deleted, "a"), (ChangeKind::Modified, "b")]
