@@ -108,6 +108,61 @@ fn demo_pods_after_7800<D: Driver>(
         .expect("watch")
 }
 
+/// A cache of the pods in demo: listed, then kept current by the watch;
+/// reads from memory, a label index, and a work queue of changes.
+fn cache<D: Driver>(cluster: &Cluster<D>) {
+    let pods = cluster
+        .pods()
+        .namespace("demo")
+        .expect("ns")
+        .cache()
+        .expect("cache");
+    let mut changes = pods.changes();
+    D::wait(pods.wait_until_ready()).expect("ready");
+    // The list's nine pods, then tour-0 and its two changes: the queue
+    // holds one entry per object, tour-0's at its last version.
+    let mut queued = Vec::new();
+    while queued.len() < 10 {
+        let change = D::wait(changes.next())
+            .expect("a change")
+            .expect("a pod");
+        queued.push(format!(
+            "{:?} {} {}",
+            change.kind,
+            change.key,
+            change.item.meta().version()
+        ));
+        if change.key.name == "tour-0" && change.item.meta().version() != "7773" {
+            // Taken before its later changes arrived: they come next.
+            queued.pop();
+        }
+    }
+    assert_eq!(queued[0], "Added demo/api-0 7728");
+    // Added, or Modified when its addition was taken at 7771 already.
+    assert!(queued[9].ends_with("demo/tour-0 7773"), "{queued:?}");
+    let tour = pods.get("tour-0").expect("a pod").expect("tour-0 is cached");
+    assert_eq!(tour.meta().version(), "7773");
+    assert_eq!(tour.meta().labels().get("stage"), Some("two"));
+    let names = |items: Vec<kubewire::Bound<D, kubewire::Pod>>| {
+        items
+            .iter()
+            .map(|p| p.meta().name().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(pods.list_by_label("app", "web").expect("pods")), ["web-0", "web-1"]);
+    assert_eq!(names(pods.list_by_label("stage", "two").expect("pods")), ["tour-0"]);
+    assert_eq!(pods.len(), 10);
+    let snapshot = pods.snapshot();
+    assert_eq!(snapshot.in_namespace("demo").count(), 10);
+    assert!(pods.get("nope").expect("no error").is_none());
+    pods.close();
+    assert!(
+        D::wait(changes.next()).is_none(),
+        "the changes end when the cache is closed"
+    );
+    assert_eq!(pods.len(), 10, "a closed cache keeps what it had");
+}
+
 fn next_timeout<D: Driver>(cluster: &Cluster<D>) {
     let mut w = demo_pods_after_7800(cluster);
     let started = Instant::now();
@@ -871,6 +926,7 @@ fn checks<D: Driver>() -> Vec<Check<D>> {
     let mut checks: Vec<Check<D>> = vec![
         ("quickstart", &["seed-quickstart"], quickstart::<D>),
         ("next-timeout", &["pods-watch"], next_timeout::<D>),
+        ("cache", &["pods-cache"], cache::<D>),
         ("close", &["pods-watch"], close::<D>),
         ("api-version-fallback", &["api-fallback"], fallback::<D>),
         (

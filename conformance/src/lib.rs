@@ -46,6 +46,7 @@ pub mod facade;
 pub mod fixture;
 pub mod http1;
 pub mod lease_scenarios;
+pub mod lease_server;
 mod listener;
 pub mod matching;
 pub mod recorder;

@@ -9,9 +9,11 @@
 pub(crate) mod api_paths;
 pub(crate) mod blocking;
 pub(crate) mod bound;
+pub(crate) mod cache;
 pub(crate) mod cluster;
 pub(crate) mod driver;
 pub(crate) mod exec;
+pub(crate) mod lead;
 pub(crate) mod lifecycle;
 pub(crate) mod link;
 pub(crate) mod local_forward;
@@ -31,9 +33,11 @@ pub(crate) mod writes;
 
 pub use blocking::{BlockingBody, PipeReader};
 pub use bound::Bound;
+pub use cache::{Cache, CacheChange, CacheChanges, CacheTask};
 pub use cluster::{AsyncCluster, Cluster};
 pub use driver::{BoxFuture, Driver};
 pub use exec::{Attached, ExecOutput};
+pub use lead::{LeadTask, Leadership};
 pub use lifecycle::Lifecycle;
 pub use local_forward::LocalForward;
 pub use nonblocking::Async;

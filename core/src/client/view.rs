@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::client::bound::Bound;
+use crate::client::cache::{Cache, CacheTask};
 use crate::client::cluster::Cluster;
 use crate::client::driver::Driver;
 use crate::client::pages::Pages;
@@ -13,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::params::{DeleteParams, LogParams, WriteParams};
 use crate::selector::Selector;
 use crate::view::{View, ViewItem};
-use crate::watch::watcher::WatcherOptions;
+use crate::watch::watcher::{WatchStart, WatcherOptions};
 
 /// A [`View`] bound to a [`Cluster`]: the seed's view methods. With a
 /// blocking transport each call returns its result; with
@@ -156,6 +157,34 @@ impl<D: Driver, I: ViewItem> ClusterView<D, I> {
         let view = self.resolved()?;
         let watcher = view.watcher(options)?;
         Ok(WatchIter::new(self.cluster.clone(), view, watcher))
+    }
+
+    /// A cache of this view (a reflector): listed, then kept current by a
+    /// watch on a helper thread that the cluster's `close` joins. Reads
+    /// are from memory; see [`Cache`].
+    pub fn cache(&self) -> Result<Cache<D, I>> {
+        let (cache, task) = self.cache_task()?;
+        self.cluster
+            .life()
+            .spawn("kubewire-cache", move || D::wait(D::call(task)))
+            .map_err(|e| Error::Transport {
+                kind: crate::error::TransportErrorKind::Io,
+                message: format!("cannot start the cache's watch: {e}"),
+            })?;
+        Ok(cache)
+    }
+
+    /// A cache of this view and the task that keeps it current, for the
+    /// caller to run on its executor (`spawn(task)`): no helper thread.
+    pub fn cache_task(&self) -> Result<(Cache<D, I>, CacheTask)> {
+        let options = WatcherOptions {
+            start: WatchStart::List,
+            ..WatcherOptions::default()
+        };
+        let view = self.resolved()?;
+        let watcher = view.watcher(options)?;
+        let watch = WatchIter::new(self.cluster.clone(), view.clone(), watcher);
+        Ok(Cache::start(self.cluster.clone(), view, watch))
     }
 
     /// Waits for the object `name` (see [`Bound::wait`]): fetches it, then

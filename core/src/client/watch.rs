@@ -215,12 +215,29 @@ impl<D: Driver, I: ViewItem> WatchIter<D, I> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<ViewEvent<D, I>>>> {
+        self.poll_with(cx, |watch| {
+            watch.collect();
+            watch.ready.pop_front()
+        })
+    }
+
+    /// Runs the watcher until it has an event, handed over as it is (lists,
+    /// relists and syncs included): what a cache is fed.
+    pub(crate) fn poll_change(&mut self, cx: &mut Context<'_>) -> Poll<Option<WatcherEvent>> {
+        self.poll_with(cx, |watch| watch.watcher.poll_event())
+    }
+
+    /// The watch loop: `take` hands over what is ready.
+    fn poll_with<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut take: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Poll<Option<T>> {
         loop {
             if self.stop.is_stopped() {
                 self.close();
             }
-            self.collect();
-            if let Some(ready) = self.ready.pop_front() {
+            if let Some(ready) = take(self) {
                 return Poll::Ready(Some(ready));
             }
             if self.watcher.is_closed() {

@@ -32,6 +32,9 @@ pub struct LeaseParams {
     /// holder writes an empty holder and a 1 s duration, so the next
     /// contender need not wait out the lease). True.
     pub release_on_cancel: bool,
+    /// The Lease's namespace for `Cluster::lead`; the configuration's
+    /// default namespace when `None`.
+    pub namespace: Option<String>,
 }
 
 impl Default for LeaseParams {
@@ -42,6 +45,7 @@ impl Default for LeaseParams {
             retry_period: Duration::from_secs(2),
             jitter: 1.2,
             release_on_cancel: true,
+            namespace: None,
         }
     }
 }

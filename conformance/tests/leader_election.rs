@@ -1,7 +1,7 @@
 #![allow(clippy::disallowed_methods)] // virtual time starts from one real instant
 //! Leader election under generated schedules: two or three contenders,
-//! virtual time, a simulated apiserver holding one Lease (writes checked
-//! against the resourceVersion, as the real one does), latencies, lost
+//! virtual time, the in-memory Lease server (writes checked against the
+//! resourceVersion, as the apiserver does), latencies, lost
 //! requests and lost answers (timeouts), injected `409` on updates, and
 //! paused contenders. In every schedule no two contenders may lead at the
 //! same instant, by their own account (`is_leader`), and leadership must
@@ -12,78 +12,19 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use kubewire::http::{Request, Response};
 use kubewire::leader::{LeaderElector, LeaderEvent, LeaseParams, lease_endpoint};
-use serde_json::Value;
+use kubewire_conformance::chunking::SplitMix64;
+use kubewire_conformance::lease_server::LeaseServer;
 
-#[allow(dead_code)] // the watch simulators' endpoint is not used here
-mod common;
-use common::Rng;
+/// Seeded choices.
+struct Rng(SplitMix64);
 
-/// The apiserver's one Lease.
-struct Server {
-    lease: Option<Value>,
-    rv: u64,
-    /// Answer the next N updates with 409 whatever their version.
-    conflicts: u32,
-}
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0.next_u64() % n.max(1)
+    }
 
-fn status(code: u16, reason: &str) -> Response<Bytes> {
-    Response::builder()
-        .status(code)
-        .body(Bytes::from(format!(
-            r#"{{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Failure","reason":"{reason}","code":{code}}}"#
-        )))
-        .unwrap()
-}
-
-fn ok(code: u16, lease: &Value) -> Response<Bytes> {
-    Response::builder()
-        .status(code)
-        .body(Bytes::from(serde_json::to_vec(lease).unwrap()))
-        .unwrap()
-}
-
-impl Server {
-    fn handle(&mut self, request: &Request<Bytes>) -> Response<Bytes> {
-        let version = |l: &Value| {
-            l.pointer("/metadata/resourceVersion")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
-        match request.method().as_str() {
-            "GET" => match &self.lease {
-                Some(l) => ok(200, l),
-                None => status(404, "NotFound"),
-            },
-            "POST" => {
-                if self.lease.is_some() {
-                    return status(409, "AlreadyExists");
-                }
-                let mut lease: Value = serde_json::from_slice(request.body()).unwrap();
-                self.rv += 1;
-                lease["metadata"]["resourceVersion"] = Value::String(self.rv.to_string());
-                self.lease = Some(lease.clone());
-                ok(201, &lease)
-            }
-            "PUT" => {
-                let mut lease: Value = serde_json::from_slice(request.body()).unwrap();
-                let current = self.lease.as_ref().and_then(version);
-                if self.conflicts > 0 {
-                    self.conflicts -= 1;
-                    return status(409, "Conflict");
-                }
-                if current.is_none() {
-                    return status(404, "NotFound");
-                }
-                if version(&lease) != current {
-                    return status(409, "Conflict");
-                }
-                self.rv += 1;
-                lease["metadata"]["resourceVersion"] = Value::String(self.rv.to_string());
-                self.lease = Some(lease.clone());
-                ok(200, &lease)
-            }
-            other => panic!("unexpected {other}"),
-        }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
     }
 }
 
@@ -118,7 +59,7 @@ fn wall(start: Instant, now: Instant) -> SystemTime {
 
 /// One schedule; returns how many times leadership was taken.
 fn run_schedule(seed: u64) -> u32 {
-    let mut rng = Rng(seed);
+    let mut rng = Rng(SplitMix64(seed));
     let start = Instant::now();
     let contenders = 2 + rng.below(2) as usize;
     let mut params = LeaseParams::default();
@@ -132,11 +73,7 @@ fn run_schedule(seed: u64) -> u32 {
             .mul_f64(0.1 + rng.below(30) as f64 / 100.0);
     }
     params.validate().expect("generated parameters are valid");
-    let mut server = Server {
-        lease: None,
-        rv: 100,
-        conflicts: 0,
-    };
+    let server = LeaseServer::new();
     let endpoint =
         lease_endpoint(std::sync::Arc::new(kubewire::Config::default()), "demo").unwrap();
     let mut cs: Vec<Contender> = (0..contenders)
@@ -168,7 +105,7 @@ fn run_schedule(seed: u64) -> u32 {
         );
         // Faults, drawn now and then.
         if rng.chance(2) {
-            server.conflicts += 1 + rng.below(3) as u32;
+            server.refuse_next_writes(1 + rng.below(3) as u32);
         }
         for i in 0..cs.len() {
             let c = &mut cs[i];
