@@ -123,9 +123,7 @@ fn cache<D: Driver>(cluster: &Cluster<D>) {
     // holds one entry per object, tour-0's at its last version.
     let mut queued = Vec::new();
     while queued.len() < 10 {
-        let change = D::wait(changes.next())
-            .expect("a change")
-            .expect("a pod");
+        let change = D::wait(changes.next()).expect("a change").expect("a pod");
         queued.push(format!(
             "{:?} {} {}",
             change.kind,
@@ -140,7 +138,10 @@ fn cache<D: Driver>(cluster: &Cluster<D>) {
     assert_eq!(queued[0], "Added demo/api-0 7728");
     // Added, or Modified when its addition was taken at 7771 already.
     assert!(queued[9].ends_with("demo/tour-0 7773"), "{queued:?}");
-    let tour = pods.get("tour-0").expect("a pod").expect("tour-0 is cached");
+    let tour = pods
+        .get("tour-0")
+        .expect("a pod")
+        .expect("tour-0 is cached");
     assert_eq!(tour.meta().version(), "7773");
     assert_eq!(tour.meta().labels().get("stage"), Some("two"));
     let names = |items: Vec<kubewire::Bound<D, kubewire::Pod>>| {
@@ -149,8 +150,14 @@ fn cache<D: Driver>(cluster: &Cluster<D>) {
             .map(|p| p.meta().name().to_string())
             .collect::<Vec<_>>()
     };
-    assert_eq!(names(pods.list_by_label("app", "web").expect("pods")), ["web-0", "web-1"]);
-    assert_eq!(names(pods.list_by_label("stage", "two").expect("pods")), ["tour-0"]);
+    assert_eq!(
+        names(pods.list_by_label("app", "web").expect("pods")),
+        ["web-0", "web-1"]
+    );
+    assert_eq!(
+        names(pods.list_by_label("stage", "two").expect("pods")),
+        ["tour-0"]
+    );
     assert_eq!(pods.len(), 10);
     let snapshot = pods.snapshot();
     assert_eq!(snapshot.in_namespace("demo").count(), 10);
@@ -764,6 +771,30 @@ fn typed_interop<D: Driver>(cluster: &Cluster<D>) {
     );
 }
 
+/// `cluster.typed::<K>()`: the views of any k8s-openapi type, here a
+/// cache of k8s-openapi Pods whose items convert on access.
+#[cfg(feature = "typed")]
+fn typed_cache<D: Driver>(cluster: &Cluster<D>) {
+    use k8s_openapi::api::core::v1::Pod as OpenApiPod;
+    let pods = cluster
+        .typed::<OpenApiPod>()
+        .expect("a typed view")
+        .namespace("demo")
+        .expect("ns")
+        .cache()
+        .expect("cache");
+    D::wait(pods.wait_until_ready()).expect("ready");
+    let web = pods.get("web-0").expect("a pod").expect("web-0");
+    assert_eq!(web.meta().labels().get("app"), Some("web"), "raw accessors");
+    let typed: OpenApiPod = web.typed().expect("a k8s-openapi Pod");
+    assert_eq!(typed.metadata.name.as_deref(), Some("web-0"));
+    assert_eq!(
+        pods.list_by_label("tier", "frontend").expect("pods").len(),
+        2
+    );
+    pods.close();
+}
+
 fn exec<D: Driver>(cluster: &Cluster<D>) {
     let pods = cluster.pods();
     let out =
@@ -1008,6 +1039,8 @@ fn checks<D: Driver>() -> Vec<Check<D>> {
     ];
     #[cfg(feature = "typed")]
     checks.push(("typed-interop", &["pod-fetch-running"], typed_interop::<D>));
+    #[cfg(feature = "typed")]
+    checks.push(("typed-cache", &["pods-cache"], typed_cache::<D>));
     checks
 }
 

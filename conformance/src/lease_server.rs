@@ -75,10 +75,23 @@ impl LeaseServer {
     pub fn handle(&self, request: &Request<Bytes>) -> Response<Bytes> {
         let path: Vec<&str> = request.uri().path().trim_matches('/').split('/').collect();
         let (namespace, name) = match path.as_slice() {
-            ["apis", "coordination.k8s.io", "v1", "namespaces", ns, "leases"] => (*ns, None),
-            ["apis", "coordination.k8s.io", "v1", "namespaces", ns, "leases", name] => {
-                (*ns, Some(*name))
-            }
+            [
+                "apis",
+                "coordination.k8s.io",
+                "v1",
+                "namespaces",
+                ns,
+                "leases",
+            ] => (*ns, None),
+            [
+                "apis",
+                "coordination.k8s.io",
+                "v1",
+                "namespaces",
+                ns,
+                "leases",
+                name,
+            ] => (*ns, Some(*name)),
             _ => {
                 return status(
                     404,
@@ -91,8 +104,14 @@ impl LeaseServer {
         let body: Option<Value> = serde_json::from_slice(request.body()).ok();
         let mut state = self.lock();
         let key = |name: &str| (namespace.to_string(), name.to_string());
-        let not_found =
-            |name: &str| status(404, "NotFound", format!("leases.coordination.k8s.io {name:?} not found"), name);
+        let not_found = |name: &str| {
+            status(
+                404,
+                "NotFound",
+                format!("leases.coordination.k8s.io {name:?} not found"),
+                name,
+            )
+        };
         let conflict = |name: &str| {
             status(
                 409,

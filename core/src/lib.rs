@@ -66,6 +66,8 @@ mod status;
 mod stream_params;
 mod time;
 mod token;
+#[cfg(feature = "k8s-openapi")]
+mod typed_view;
 mod view;
 mod view_writes;
 mod yaml;
@@ -91,6 +93,8 @@ pub mod model {
     pub use crate::scale::Scale;
     pub use crate::status::{Status, StatusCause, StatusDetails, StatusListMeta};
     pub use crate::time::Timestamp;
+    #[cfg(feature = "k8s-openapi")]
+    pub use crate::typed_view::Typed;
 }
 
 /// Requests and answers, sans IO: views and endpoints that build every

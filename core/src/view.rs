@@ -125,6 +125,14 @@ impl<T: TypedItem> View<T> {
 impl View<Item> {
     /// The global view of any resource (custom resources included).
     pub fn dynamic(config: Arc<Config>, resource: ApiResource) -> View<Item> {
+        View::of_resource(config, resource)
+    }
+}
+
+impl<T> View<T> {
+    /// The global view of `resource` at its one API path, whatever the
+    /// item type.
+    pub(crate) fn of_resource(config: Arc<Config>, resource: ApiResource) -> View<T> {
         View {
             config,
             api_paths: vec![resource.api_path()],

@@ -206,7 +206,10 @@ impl<D: Driver, I: ViewItem> Cache<D, I> {
 
     /// Every object, by namespace and name.
     pub fn list(&self) -> Result<Vec<Bound<D, I>>> {
-        self.snapshot().iter().map(|i| self.bind(i.clone())).collect()
+        self.snapshot()
+            .iter()
+            .map(|i| self.bind(i.clone()))
+            .collect()
     }
 
     /// The objects whose label `key` is `value` (indexed on first use).
