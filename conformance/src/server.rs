@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::chunking::Chunking;
 use crate::fixture::{Chunk, End, Exchange, Fixture, ResponseBody, UpgradeEnd};
 use crate::http1::{self, Framing, ReadError, Wire};
+use crate::lease_server::LeaseServer;
 use crate::listener::{Listener, lock};
 use crate::matching::ActualRequest;
 use crate::script::{Report, Script};
@@ -63,6 +64,8 @@ struct Shared {
     options: ServeOptions,
     stop: Arc<AtomicBool>,
     script: Mutex<Script>,
+    /// Leases served from memory instead of the fixtures.
+    leases: Option<LeaseServer>,
 }
 
 impl ReplayServer {
@@ -74,11 +77,30 @@ impl ReplayServer {
 
     /// Serves `fixtures` with `options`.
     pub fn start_with(fixtures: Vec<Fixture>, options: ServeOptions) -> io::Result<ReplayServer> {
+        ReplayServer::serve(fixtures, options, None)
+    }
+
+    /// Serves `fixtures`, and `coordination.k8s.io` Leases from `leases`
+    /// (stateful, as the apiserver keeps them): for leader election, whose
+    /// writes carry the time they are made and so cannot be replayed.
+    pub fn start_with_leases(
+        fixtures: Vec<Fixture>,
+        leases: LeaseServer,
+    ) -> io::Result<ReplayServer> {
+        ReplayServer::serve(fixtures, ServeOptions::default(), Some(leases))
+    }
+
+    fn serve(
+        fixtures: Vec<Fixture>,
+        options: ServeOptions,
+        leases: Option<LeaseServer>,
+    ) -> io::Result<ReplayServer> {
         let stop = Arc::new(AtomicBool::new(false));
         let shared = Arc::new(Shared {
             options,
             stop: stop.clone(),
             script: Mutex::new(Script::new(fixtures)),
+            leases,
         });
         let conn_shared = shared.clone();
         let listener = Listener::start(options.addr, "replay", stop, move |stream| {
@@ -186,6 +208,15 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
         let key = http1::header(&head.headers, "sec-websocket-key").map(str::to_string);
         let wants_upgrade = http1::header(&head.headers, "upgrade")
             .is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
+        if let Some(leases) = &shared.leases
+            && head.target.starts_with("/apis/coordination.k8s.io/")
+        {
+            if !send_lease_answer(&mut wire, leases, &head.method, &head.target, body) || close {
+                let _ = wire.stream().shutdown(Shutdown::Both);
+                return;
+            }
+            continue;
+        }
         let actual = ActualRequest::from_target(&head.method, &head.target, head.headers, body);
         let taken = lock(&shared.script).take_with_id(&actual);
         let keep_open = match taken {
@@ -245,6 +276,35 @@ fn serve_upgrade(
         wire.wait_closed(&shared.stop);
     }
     let _ = wire.stream().shutdown(Shutdown::Both);
+}
+
+/// Answers a Lease request from memory; false when the connection broke.
+fn send_lease_answer(
+    wire: &mut Wire,
+    leases: &LeaseServer,
+    method: &str,
+    target: &str,
+    body: Vec<u8>,
+) -> bool {
+    let request = http::Request::builder()
+        .method(method)
+        .uri(target)
+        .body(bytes::Bytes::from(body));
+    let answer = match request {
+        Ok(request) => leases.handle(&request),
+        Err(_) => return false,
+    };
+    let headers = vec![
+        ("content-type".to_string(), "application/json".to_string()),
+        (
+            "content-length".to_string(),
+            answer.body().len().to_string(),
+        ),
+    ];
+    let s = wire.stream();
+    http1::write_head(s, answer.status().as_u16(), &headers)
+        .and_then(|_| s.write_all(answer.body()))
+        .is_ok()
 }
 
 fn bad_request(wire: &mut Wire, message: &str) {
