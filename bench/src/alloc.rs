@@ -58,3 +58,9 @@ pub fn peak_of<R>(f: impl FnOnce() -> R) -> (R, usize) {
     ON.store(false, Ordering::Relaxed);
     (r, PEAK.load(Ordering::Relaxed))
 }
+
+/// Heap bytes allocated since the last [`peak_of`] began and still live
+/// (call it inside the measured closure, before what it built is dropped).
+pub fn live() -> usize {
+    LIVE.load(Ordering::Relaxed)
+}

@@ -94,3 +94,25 @@ pub fn one_pod() -> Vec<u8> {
     let (pods, upstream) = (recorded_pods(), upstream_pod());
     serde_json::to_vec(&pod(0, &pods, &upstream, false)).expect("serialize")
 }
+
+/// What a reflector cache is fed: `pods` realistic pods `ADDED` (the
+/// initial list), then `changes` of them `MODIFIED` (a new
+/// resourceVersion each), as watch-stream lines. Recorded pods only, so
+/// every object also decodes as a k8s-openapi Pod.
+pub fn cache_stream(pods: usize, changes: usize) -> Vec<u8> {
+    let (recorded, upstream) = (recorded_pods(), upstream_pod());
+    let mut out = Vec::new();
+    for n in 0..pods + changes {
+        let (evtype, index) = if n < pods {
+            ("ADDED", n)
+        } else {
+            ("MODIFIED", (n - pods) * 7919 % pods)
+        };
+        let mut object = pod(index, &recorded, &upstream, false);
+        object["metadata"]["resourceVersion"] = (100_000 + n).to_string().into();
+        out.extend_from_slice(format!("{{\"type\":\"{evtype}\",\"object\":").as_bytes());
+        serde_json::to_writer(&mut out, &object).expect("serialize");
+        out.extend_from_slice(b"}\n");
+    }
+    out
+}

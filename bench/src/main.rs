@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 mod alloc;
 mod build_cost;
+mod cache;
 mod child;
 mod data;
 mod decoding;
@@ -64,6 +65,10 @@ fn main() {
         let (table, summary) = loopback::run(&dir, 2_000, 10_000, 10_000);
         table.print("End to end over loopback (replay server in a child process)");
         transports = summary;
+    }
+    if wants("cache") {
+        cache::run(&[10_000, 100_000], 5)
+            .print("Reflector cache (no IO): kubewire Store against kube-runtime's Store<Pod>");
     }
     if wants("streams") {
         streams::run(5).print("Exec and port-forward");

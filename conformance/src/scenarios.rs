@@ -500,14 +500,7 @@ fn patches(cx: &mut Ctx<'_>) {
             &none,
         ))
         .expect("json patch");
-    assert_eq!(
-        annotated
-            .meta()
-            .annotations()
-            .get("note")
-            .map(String::as_str),
-        Some("hi")
-    );
+    assert_eq!(annotated.meta().annotations().get("note"), Some("hi"));
     let err = cx
         .item(pods.patch(
             "web-1",

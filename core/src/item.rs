@@ -21,9 +21,11 @@ use crate::meta::ObjectMeta;
 #[derive(Clone)]
 pub struct Item {
     raw: Bytes,
-    api_version: String,
-    kind: String,
-    meta: Box<ObjectMeta>,
+    // Shared, so that a clone (a cache and its change queue, a watcher's
+    // picture and the caller's event) costs reference counts, not copies.
+    api_version: std::sync::Arc<str>,
+    kind: std::sync::Arc<str>,
+    meta: std::sync::Arc<ObjectMeta>,
     /// The whole object, parsed the first time a field beyond the
     /// metadata is read (`spec()`, `conditions()`, a typed status
     /// accessor), then kept: an item is immutable, so it is parsed at most
@@ -38,7 +40,7 @@ impl std::fmt::Debug for Item {
         let mut d = f.debug_struct("Item");
         d.field("api_version", &self.api_version)
             .field("kind", &self.kind);
-        if self.kind == "Secret" {
+        if &*self.kind == "Secret" {
             return d
                 .field("namespace", &self.meta.namespace())
                 .field("name", &self.meta.name())
@@ -95,16 +97,16 @@ impl Item {
         Ok(Item {
             raw,
             api_version: if head.api_version.is_empty() {
-                api_version.to_string()
+                api_version.into()
             } else {
-                head.api_version
+                head.api_version.into()
             },
             kind: if head.kind.is_empty() {
-                kind.to_string()
+                kind.into()
             } else {
-                head.kind
+                head.kind.into()
             },
-            meta: Box::new(meta),
+            meta: std::sync::Arc::new(meta),
             parsed: std::sync::OnceLock::new(),
         })
     }
@@ -126,13 +128,13 @@ impl Item {
             serde_json::from_str(text).map_err(|e| Error::decode("a Status object", e))?;
         Ok(Item {
             raw,
-            api_version: head.api_version,
+            api_version: head.api_version.into(),
             kind: if head.kind.is_empty() {
-                "Status".to_string()
+                "Status".into()
             } else {
-                head.kind
+                head.kind.into()
             },
-            meta: Box::default(),
+            meta: std::sync::Arc::default(),
             parsed: std::sync::OnceLock::new(),
         })
     }

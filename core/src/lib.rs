@@ -88,7 +88,7 @@ pub mod model {
     pub use crate::list::{ItemList, SkippedItem};
     pub use crate::logs::LogLine;
     pub use crate::manifest::Manifest;
-    pub use crate::meta::{Labels, ObjectMeta, OwnerReference};
+    pub use crate::meta::{Labels, ObjectMeta, OwnerReference, StringMap};
     pub use crate::quantity::{Quantity, QuantityFormat};
     pub use crate::scale::Scale;
     pub use crate::status::{Status, StatusCause, StatusDetails, StatusListMeta};

@@ -37,9 +37,9 @@ pub struct ObjectMeta {
     #[serde(default)]
     deletion_timestamp: Option<Timestamp>,
     #[serde(default, deserialize_with = "null_as_default")]
-    labels: Labels,
+    labels: StringMap,
     #[serde(default, deserialize_with = "null_as_default")]
-    annotations: BTreeMap<String, String>,
+    annotations: StringMap,
     #[serde(default, deserialize_with = "null_as_default")]
     owner_references: Vec<OwnerReference>,
     #[serde(default, deserialize_with = "null_as_default")]
@@ -95,7 +95,7 @@ impl ObjectMeta {
     }
 
     /// `metadata.annotations`.
-    pub fn annotations(&self) -> &BTreeMap<String, String> {
+    pub fn annotations(&self) -> &StringMap {
         &self.annotations
     }
 
@@ -110,24 +110,41 @@ impl ObjectMeta {
     }
 }
 
-/// An immutable map of labels. Changing labels is a request to the server
-/// (see [`crate::request::View::label_request`] and [`crate::client::BoundMap`]); its answer is the new revision.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Labels(BTreeMap<String, String>);
+/// An immutable map of strings: an object's labels or annotations. Kept
+/// as one sorted array (a tree map's nodes would cost several hundred
+/// bytes per object in a cache). Changing labels is a request to the
+/// server (see [`crate::request::View::label_request`] and
+/// [`crate::client::BoundMap`]); its answer is the new revision.
+///
+/// ```
+/// let meta: kubewire::model::ObjectMeta =
+///     serde_json::from_str(r#"{"labels":{"tier":"web","app":"shop"}}"#).unwrap();
+/// let labels = meta.labels();
+/// assert_eq!(labels.get("app"), Some("shop"));
+/// assert_eq!(labels.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["app", "tier"]);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StringMap(Box<[(String, String)]>);
 
-impl Labels {
+/// An object's labels.
+pub type Labels = StringMap;
+
+impl StringMap {
+    fn find(&self, key: &str) -> Option<usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()
+    }
+
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str)
+        self.find(key).map(|i| self.0[i].1.as_str())
     }
 
     /// True when `key` is set.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.0.contains_key(key)
+        self.find(key).is_some()
     }
 
-    /// Number of labels.
+    /// Number of entries.
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -137,23 +154,45 @@ impl Labels {
         self.0.is_empty()
     }
 
-    /// The labels in key order.
+    /// The entries in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
-    /// The labels as a plain map.
-    pub fn as_map(&self) -> &BTreeMap<String, String> {
-        &self.0
+    /// The entries as a plain map (a copy).
+    pub fn to_map(&self) -> BTreeMap<String, String> {
+        self.0.iter().cloned().collect()
     }
 }
 
-impl<'a> IntoIterator for &'a Labels {
-    type Item = (&'a String, &'a String);
-    type IntoIter = std::collections::btree_map::Iter<'a, String, String>;
+impl<'de> Deserialize<'de> for StringMap {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<StringMap, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = StringMap;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of strings")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StringMap, A::Error> {
+                let mut entries: Vec<(String, String)> =
+                    Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(entry) = map.next_entry::<String, String>()? {
+                    entries.push(entry);
+                }
+                // Sorted by key; of a key given twice, the last value wins
+                // (as a map would keep it).
+                entries.reverse();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                entries.dedup_by(|later, kept| later.0 == kept.0);
+                Ok(StringMap(entries.into_boxed_slice()))
+            }
+        }
+        d.deserialize_map(Entries)
     }
 }
 

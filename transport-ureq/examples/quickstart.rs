@@ -99,7 +99,7 @@ fn run() -> Result<(), Failure> {
         "   version {} -> {}, labels now {:?}",
         rs.meta().version(),
         rs2.meta().version(),
-        rs2.meta().labels().as_map()
+        rs2.meta().labels().to_map()
     );
 
     println!("\n4. Pods with app=web:");

@@ -91,6 +91,7 @@ impl Drop for Owner {
 /// }
 /// let mut changes = pods.changes();
 /// while let Some(change) = changes.next() {  // a work queue: one entry per object
+///     let change = change?;
 ///     println!("{:?} {}", change.kind, change.key);
 /// }
 /// # Ok(()) }

@@ -311,7 +311,7 @@ impl<'a, D: Driver, I: ViewItem> BoundMap<'a, D, I> {
         let meta = self.bound.as_item().meta();
         match self.map {
             MetadataMap::Labels => meta.labels().get(key),
-            MetadataMap::Annotations => meta.annotations().get(key).map(String::as_str),
+            MetadataMap::Annotations => meta.annotations().get(key),
         }
     }
 
