@@ -11,6 +11,7 @@
 use std::time::Duration;
 
 use kubewire::exchange::RateLimit;
+use kubewire::leader::{LeaderEvent, LeaseParams};
 use kubewire::request::ApiResource;
 use kubewire::{Config, DeleteParams, ExecParams, LogParams, Patch, WriteParams};
 use kubewire_ureq::Cluster;
@@ -173,6 +174,25 @@ fn exec(cluster: &Cluster) -> Result<(), Failure> {
     Ok(())
 }
 
+#[rustfmt::skip] // the README's lines, as they stand there
+fn controller(cluster: &Cluster) -> Result<(), Failure> {
+    let pods = cluster.pods().namespace("demo")?.cache()?;   // listed, then kept current by a watch
+    pods.wait_until_ready()?;                                  // the first list is complete
+    let web = pods.list_by_label("app", "web")?;               // from memory; the label is indexed on first use
+    let mut changes = pods.changes();                          // a work queue: one entry per changed object
+    let mut params = LeaseParams::default();                   // client-go's 15 s / 10 s / 2 s
+    params.namespace = Some("demo".into());
+    let mut leadership = cluster.lead("my-controller", "pod-a", &params)?;   // on a Lease
+    for event in &mut leadership { if let LeaderEvent::BecameLeader = event { break } }
+    while let Some(change) = changes.next() {
+        if !leadership.is_leader() { break }                   // exact at any moment
+        let change = change?;                                  // kind, key, item (bound: writes work)
+        println!("{:?} {} ({} web pods at the start)", change.kind, change.key, web.len());
+    }
+    leadership.release();                                      // dropping it releases too
+    Ok(())
+}
+
 fn run_my_code(cluster: &Cluster) {
     let _ = cluster.nodes().list();
 }
@@ -190,7 +210,7 @@ fn replaying() -> Result<(), Failure> {
 fn main() -> Result<(), Failure> {
     // Compiled by every `cargo test`; the calls below only need a cluster.
     let cluster = Cluster::new("http://127.0.0.1:9")?;
-    let tours: [(&str, Tour); 10] = [
+    let tours: [(&str, Tour); 11] = [
         ("writes", writes),
         ("patch", patch),
         ("delete", delete),
@@ -201,6 +221,7 @@ fn main() -> Result<(), Failure> {
         ("yaml", yaml),
         ("typed", typed),
         ("exec", exec),
+        ("controller", controller),
     ];
     if std::env::args().nth(1).as_deref() != Some("--run") {
         println!("the README's snippets compile; `-- --run` tries them against 127.0.0.1:9");
