@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use kubewire::{
     Cluster, ClusterView, Config, Driver, Error, Item, WatchEventType,
+    cache::ChangeKind,
     client::ConnectDriver,
     error::TransportErrorKind,
     request::{ApiResource, View},
@@ -168,6 +169,39 @@ fn cache<D: Driver>(cluster: &Cluster<D>) {
         "the changes end when the cache is closed"
     );
     assert_eq!(pods.len(), 10, "a closed cache keeps what it had");
+}
+
+/// A cache of Deployments follows an object it first meets in a
+/// `MODIFIED` event through its foreground deletion, to `DELETED` (the
+/// queue may fold brief's changes into that last one).
+fn cache_deletion<D: Driver>(cluster: &Cluster<D>) {
+    let deployments = cluster
+        .deployments()
+        .namespace("demo")
+        .expect("ns")
+        .cache()
+        .expect("cache");
+    let mut changes = deployments.changes();
+    let mut seen = Vec::new();
+    while let Some(change) = D::wait(changes.next()) {
+        let change = change.expect("a deployment");
+        let cached = deployments.get("brief").expect("no error").is_some();
+        seen.push((change.kind, change.key.name.clone(), cached));
+        if change.kind == ChangeKind::Deleted {
+            break;
+        }
+    }
+    assert_eq!(
+        seen.first(),
+        Some(&(ChangeKind::Added, "shop".to_string(), seen[0].2))
+    );
+    assert_eq!(
+        seen.last(),
+        Some(&(ChangeKind::Deleted, "brief".to_string(), false)),
+        "{seen:?}"
+    );
+    assert_eq!(deployments.len(), 1, "only shop is left");
+    deployments.close();
 }
 
 fn next_timeout<D: Driver>(cluster: &Cluster<D>) {
@@ -958,6 +992,11 @@ fn checks<D: Driver>() -> Vec<Check<D>> {
         ("quickstart", &["seed-quickstart"], quickstart::<D>),
         ("next-timeout", &["pods-watch"], next_timeout::<D>),
         ("cache", &["pods-cache"], cache::<D>),
+        (
+            "cache-deletion",
+            &["deployments-cache"],
+            cache_deletion::<D>,
+        ),
         ("close", &["pods-watch"], close::<D>),
         ("api-version-fallback", &["api-fallback"], fallback::<D>),
         (

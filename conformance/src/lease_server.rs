@@ -82,16 +82,8 @@ impl LeaseServer {
                 "namespaces",
                 ns,
                 "leases",
-            ] => (*ns, None),
-            [
-                "apis",
-                "coordination.k8s.io",
-                "v1",
-                "namespaces",
-                ns,
-                "leases",
-                name,
-            ] => (*ns, Some(*name)),
+                rest @ ..,
+            ] if rest.len() <= 1 => (*ns, rest.first().copied()),
             _ => {
                 return status(
                     404,

@@ -256,20 +256,14 @@ impl LeaderElector {
                 self.done = true;
                 return None;
             }
-            let observed = self.observed.as_ref()?;
             let record = LeaseRecord {
                 holder: String::new(),
                 duration_seconds: 1,
                 acquire_time: Some(micro.clone()),
                 renew_time: Some(micro),
-                transitions: observed.record.transitions,
+                transitions: self.observed.as_ref()?.record.transitions,
             };
-            let mut lease = observed.lease.clone();
-            record.write_into(&mut lease);
-            let request = self
-                .endpoint
-                .replace(&self.name, &lease, &WriteParams::default());
-            return self.sent(request, Flight::Release);
+            return self.write_over(record, Flight::Release);
         }
         if self.next == Next::Wait {
             if self.next_attempt.is_some_and(|at| now < at) {
@@ -280,15 +274,9 @@ impl LeaderElector {
                 now < o.at + Duration::from_secs(o.record.duration_seconds.max(0) as u64)
             });
             if self.leading.is_some() && valid {
-                let observed = self.observed.as_ref()?;
-                let record = self.record_for(&observed.record, &micro);
-                let mut lease = observed.lease.clone();
-                record.write_into(&mut lease);
-                let request = self
-                    .endpoint
-                    .replace(&self.name, &lease, &WriteParams::default());
-                return self.sent(
-                    request,
+                let record = self.record_for(&self.observed.as_ref()?.record, &micro);
+                return self.write_over(
+                    record,
                     Flight::Update {
                         sent: now,
                         optimistic: true,
@@ -319,15 +307,9 @@ impl LeaderElector {
                 self.sent(request, Flight::Create { sent: now })
             }
             Next::Update => {
-                let observed = self.observed.as_ref()?;
-                let record = self.record_for(&observed.record, &micro);
-                let mut lease = observed.lease.clone();
-                record.write_into(&mut lease);
-                let request = self
-                    .endpoint
-                    .replace(&self.name, &lease, &WriteParams::default());
-                self.sent(
-                    request,
+                let record = self.record_for(&self.observed.as_ref()?.record, &micro);
+                self.write_over(
+                    record,
                     Flight::Update {
                         sent: now,
                         optimistic: false,
@@ -397,6 +379,17 @@ impl LeaderElector {
         if self.releasing && !self.release_due {
             self.done = true;
         }
+    }
+
+    /// A `PUT` of the Lease last seen (its version the precondition) with
+    /// `record` written into it.
+    fn write_over(&mut self, record: LeaseRecord, flight: Flight) -> Option<Request<Bytes>> {
+        let mut lease = self.observed.as_ref()?.lease.clone();
+        record.write_into(&mut lease);
+        let request = self
+            .endpoint
+            .replace(&self.name, &lease, &WriteParams::default());
+        self.sent(request, flight)
     }
 
     fn sent(&mut self, request: Result<Request<Bytes>>, flight: Flight) -> Option<Request<Bytes>> {
