@@ -1268,13 +1268,31 @@ pub fn run_tls<D: ConnectDriver>(name: &str) -> Vec<String> {
             )),
         }
     }
-    // The server refuses the handshake. (Under TLS 1.3 the refusal comes
-    // after the handshake; libcurl reports it as a receive error whose
-    // words isahc does not pass on, so not every transport can call it one.)
-    match attempt(anonymous) {
-        Err(Error::Transport { .. }) => {}
+    // The server refuses a client certificate its CA did not sign.
+    let mut untrusted = config.clone();
+    if let Some(cert) = &mut untrusted.credentials.client_certificate {
+        cert.certificate_pem = pki.untrusted_cert.clone();
+        cert.key_pem = kubewire::config::Sensitive::new(pki.untrusted_key.clone());
+    }
+    match attempt(untrusted) {
+        Err(Error::Transport {
+            kind: TransportErrorKind::Tls,
+            ..
+        }) => {}
         other => failures.push(format!(
-            "tls [{name}] no client certificate: expected a transport error, got {other:?}"
+            "tls [{name}] a client certificate the server refuses: expected a TLS error, got {other:?}"
+        )),
+    }
+    // The server refuses the session for want of a client certificate
+    // (under TLS 1.3, with an alert after the handshake): a TLS error on
+    // every transport.
+    match attempt(anonymous) {
+        Err(Error::Transport {
+            kind: TransportErrorKind::Tls,
+            ..
+        }) => {}
+        other => failures.push(format!(
+            "tls [{name}] no client certificate: expected a TLS error, got {other:?}"
         )),
     }
     match attempt(config.clone()) {

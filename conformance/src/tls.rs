@@ -33,6 +33,10 @@ pub struct TestPki {
     pub client_key: Vec<u8>,
     /// A key that belongs to no certificate here.
     pub stray_key: Vec<u8>,
+    /// A client certificate signed by `other_ca` (the server refuses it).
+    pub untrusted_cert: Vec<u8>,
+    /// Its key.
+    pub untrusted_key: Vec<u8>,
 }
 
 fn openssl(dir: &Path, args: &[&str]) -> io::Result<()> {
@@ -87,7 +91,12 @@ impl TestPki {
             "subjectAltName=IP:127.0.0.1,DNS:kubewire-api.internal\nextendedKeyUsage=serverAuth\n",
         )?;
         std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n")?;
-        for (name, cn) in [("server", "127.0.0.1"), ("client", "kubewire-client")] {
+        std::fs::write(dir.join("untrusted.ext"), "extendedKeyUsage=clientAuth\n")?;
+        for (name, cn, signer) in [
+            ("server", "127.0.0.1", "ca"),
+            ("client", "kubewire-client", "ca"),
+            ("untrusted", "kubewire-client", "other"),
+        ] {
             let subj = format!("/CN={cn}");
             let (key, csr, crt, ext) = (
                 format!("{name}.key"),
@@ -95,6 +104,7 @@ impl TestPki {
                 format!("{name}.crt"),
                 format!("{name}.ext"),
             );
+            let (signer_crt, signer_key) = (format!("{signer}.crt"), format!("{signer}.key"));
             let mut args = vec!["req", "-new", "-subj", &subj];
             args.extend(ec);
             args.extend(["-keyout", &key, "-out", &csr]);
@@ -107,9 +117,9 @@ impl TestPki {
                     "-in",
                     &csr,
                     "-CA",
-                    "ca.crt",
+                    &signer_crt,
                     "-CAkey",
-                    "ca.key",
+                    &signer_key,
                     "-CAcreateserial",
                     "-days",
                     "2",
@@ -141,6 +151,8 @@ impl TestPki {
             client_cert: read("client.crt")?,
             client_key: read("client.key")?,
             stray_key: read("stray.key")?,
+            untrusted_cert: read("untrusted.crt")?,
+            untrusted_key: read("untrusted.key")?,
             dir,
         })
     }

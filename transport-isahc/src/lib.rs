@@ -14,6 +14,7 @@
 //! # Ok::<(), kubewire::Error>(())
 //! ```
 
+mod refusal;
 mod server_name;
 #[cfg(unix)]
 mod tunnel;
@@ -190,11 +191,17 @@ impl kubewire::Transport for IsahcTransport {
         kind: RequestKind,
     ) -> Result<http::Response<isahc::Body>> {
         let request = self.prepare(request);
+        let uri = request.uri().clone();
         let client = match kind {
             RequestKind::Stream => &self.streams,
             _ => &self.requests,
         };
-        client.send(request).map_err(transport_error)
+        client.send(request).map_err(|e| {
+            let alert = refusal::is_receive_failure(&e)
+                .then(|| self.tunnel.handshake_refusal(&uri))
+                .flatten();
+            refusal::refused(transport_error(e), alert)
+        })
     }
 
     fn open_tunnel(&self, uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>> {
@@ -217,11 +224,24 @@ impl kubewire::AsyncTransport for IsahcTransport {
         kind: RequestKind,
     ) -> kubewire::BoxFuture<'_, Result<http::Response<isahc::AsyncBody>>> {
         let request = self.prepare(request);
+        let uri = request.uri().clone();
         let client = match kind {
             RequestKind::Stream => &self.streams,
             _ => &self.requests,
         };
-        Box::pin(async move { client.send_async(request).await.map_err(transport_error) })
+        Box::pin(async move {
+            match client.send_async(request).await {
+                Ok(response) => Ok(response),
+                Err(e) if refusal::is_receive_failure(&e) => {
+                    let tunnel = self.tunnel.clone();
+                    let alert = refusal::off_thread(move || tunnel.handshake_refusal(&uri))
+                        .await
+                        .flatten();
+                    Err(refusal::refused(transport_error(e), alert))
+                }
+                Err(e) => Err(transport_error(e)),
+            }
+        })
     }
 
     fn open_tunnel(&self, uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>> {

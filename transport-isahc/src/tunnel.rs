@@ -94,6 +94,41 @@ impl TunnelConfig {
 
     /// Connects to the server `uri` names.
     pub(crate) fn open(&self, uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>> {
+        Ok(Box::new(self.connect(uri)?))
+    }
+
+    /// What the server said when it broke a connection off right after
+    /// the TLS handshake: under TLS 1.3 a server refuses a client
+    /// certificate (or its absence) with an alert after the handshake,
+    /// which libcurl reports to isahc as a bare receive failure. A fresh
+    /// connect-only connection reads that alert, with OpenSSL's words, in
+    /// at most a second; `None` when the server says nothing of the kind.
+    pub(crate) fn handshake_refusal(&self, uri: &http::Uri) -> Option<String> {
+        if uri.scheme_str() != Some("https") {
+            return None;
+        }
+        let tunnel = self.connect(uri).ok()?;
+        let mut byte = [0u8; 1];
+        for _ in 0..10 {
+            let mut easy = tunnel.easy();
+            let outcome = easy.recv(&mut byte).map_err(|e| io_error(&easy, e));
+            drop(easy);
+            match outcome {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    tunnel.poll(libc::POLLIN, 100);
+                }
+                Err(e) => {
+                    let words = e.to_string();
+                    return words.to_lowercase().contains("alert").then_some(words);
+                }
+                Ok(_) => return None,
+            }
+        }
+        None
+    }
+
+    /// A connected, connect-only libcurl handle.
+    fn connect(&self, uri: &http::Uri) -> Result<CurlTunnel> {
         let setup = |e: curl::Error| curl_error("set up the connection", &e);
         let mut easy = Easy::new();
         match &self.route {
@@ -154,11 +189,11 @@ impl TunnelConfig {
                 message: "libcurl did not hand over the connected socket".into(),
             });
         }
-        Ok(Box::new(CurlTunnel {
+        Ok(CurlTunnel {
             easy: Mutex::new(easy),
             socket,
             shut: AtomicBool::new(false),
-        }))
+        })
     }
 }
 
@@ -185,34 +220,48 @@ impl CurlTunnel {
                     "the connection was shut down",
                 ));
             }
-            let mut fd = libc::pollfd {
-                fd: self.socket,
-                events,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd, for the duration of the call.
-            #[allow(unsafe_code)]
-            let n = unsafe { libc::poll(&mut fd, 1, WAIT) };
-            if n > 0 {
-                return Ok(());
-            }
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() != io::ErrorKind::Interrupted {
-                    return Err(e);
+            match self.poll(events, WAIT) {
+                n if n > 0 => return Ok(()),
+                n if n < 0 => {
+                    let e = io::Error::last_os_error();
+                    if e.kind() != io::ErrorKind::Interrupted {
+                        return Err(e);
+                    }
                 }
+                _ => {}
             }
+        }
+    }
+
+    /// One wait of at most `ms` for `events`: `poll`'s answer.
+    fn poll(&self, events: libc::c_short, ms: c_int) -> c_int {
+        let mut fd = libc::pollfd {
+            fd: self.socket,
+            events,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, for the duration of the call.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::poll(&mut fd, 1, ms)
         }
     }
 }
 
-fn io_error(e: curl::Error) -> io::Error {
+/// A failed send or receive, with libcurl's own words (its error buffer,
+/// which `curl_easy_recv` and `curl_easy_send` fill but do not return).
+fn io_error(easy: &Easy, e: curl::Error) -> io::Error {
+    if e.is_again() {
+        return io::Error::new(io::ErrorKind::WouldBlock, e.description());
+    }
+    let words = e
+        .extra_description()
+        .map(str::to_string)
+        .or_else(|| easy.take_error_buf());
     io::Error::other(format!(
         "{}{}",
         e.description(),
-        e.extra_description()
-            .map(|d| format!(": {d}"))
-            .unwrap_or_default()
+        words.map(|d| format!(": {d}")).unwrap_or_default()
     ))
 }
 
@@ -233,7 +282,7 @@ impl kubewire::Tunnel for CurlTunnel {
                     Err(e) if e.is_recv_error() && self.shut.load(Ordering::Acquire) => {
                         ended = true;
                     }
-                    Err(e) => return Err(io_error(e)),
+                    Err(e) => return Err(io_error(&easy, e)),
                 }
             }
             if filled > 0 || ended {
@@ -246,10 +295,14 @@ impl kubewire::Tunnel for CurlTunnel {
 
     fn write_all(&self, mut data: &[u8]) -> io::Result<()> {
         while !data.is_empty() {
-            match self.easy().send(data) {
+            let mut easy = self.easy();
+            match easy.send(data) {
                 Ok(n) => data = &data[n..],
-                Err(e) if e.is_again() => self.wait(libc::POLLOUT)?,
-                Err(e) => return Err(io_error(e)),
+                Err(e) if e.is_again() => {
+                    drop(easy);
+                    self.wait(libc::POLLOUT)?;
+                }
+                Err(e) => return Err(io_error(&easy, e)),
             }
         }
         Ok(())

@@ -20,6 +20,11 @@ impl TunnelConfig {
         TunnelConfig
     }
 
+    /// Reading a TLS alert needs the connect-only connection: none here.
+    pub(crate) fn handshake_refusal(&self, _uri: &http::Uri) -> Option<String> {
+        None
+    }
+
     pub(crate) fn open(&self, _uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>> {
         Err(Error::Transport {
             kind: TransportErrorKind::Config,
