@@ -162,6 +162,8 @@ fn cache<D: Driver>(cluster: &Cluster<D>) {
     assert_eq!(pods.len(), 10);
     let snapshot = pods.snapshot();
     assert_eq!(snapshot.in_namespace("demo").count(), 10);
+    assert_eq!(pods.list_in("demo").expect("pods").len(), 10);
+    assert!(pods.list_in("other").expect("pods").is_empty());
     assert!(pods.get("nope").expect("no error").is_none());
     pods.close();
     assert!(

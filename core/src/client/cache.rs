@@ -213,6 +213,15 @@ impl<D: Driver, I: ViewItem> Cache<D, I> {
             .collect()
     }
 
+    /// The objects of one namespace (for a cache over every namespace).
+    pub fn list_in(&self, namespace: &str) -> Result<Vec<Bound<D, I>>> {
+        let snapshot = self.snapshot();
+        snapshot
+            .in_namespace(namespace)
+            .map(|i| self.bind(i.clone()))
+            .collect()
+    }
+
     /// The objects whose label `key` is `value` (indexed on first use).
     pub fn list_by_label(&self, key: &str, value: &str) -> Result<Vec<Bound<D, I>>> {
         let items = lock(&self.shared.store).list_by_label(key, value);
