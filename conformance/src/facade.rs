@@ -819,7 +819,14 @@ fn typed_cache<D: Driver>(cluster: &Cluster<D>) {
         .expect("ns")
         .cache()
         .expect("cache");
+    let mut changes = pods.changes();
     D::wait(pods.wait_until_ready()).expect("ready");
+    // The watch's first event: every recorded request was made.
+    while let Some(change) = D::wait(changes.next()) {
+        if change.expect("a pod").key.name == "tour-0" {
+            break;
+        }
+    }
     let web = pods.get("web-0").expect("a pod").expect("web-0");
     assert_eq!(web.meta().labels().get("app"), Some("web"), "raw accessors");
     let typed: OpenApiPod = web.typed().expect("a k8s-openapi Pod");

@@ -42,6 +42,7 @@ mod items;
 mod kind;
 mod kubeconfig;
 mod list;
+mod list_scan;
 mod logs;
 mod manifest;
 mod meta;

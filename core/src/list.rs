@@ -26,9 +26,16 @@ pub struct SkippedItem {
     pub index: usize,
     /// Why it did not decode.
     pub message: String,
+    /// Where it is in the body.
+    span: std::ops::Range<usize>,
 }
 
 impl SkippedItem {
+    /// Its text in `body`.
+    fn text<'a>(&self, body: &'a [u8]) -> &'a [u8] {
+        &body[self.span.clone()]
+    }
+
     /// The error to report for it.
     pub fn to_error(&self) -> Error {
         Error::Decode {
@@ -36,6 +43,29 @@ impl SkippedItem {
             message: format!("item {} of the page: {}", self.index, self.message),
         }
     }
+}
+
+const EXPECTED: &str = "a list (an object with \"items\")";
+
+/// Refuses a Status or a non-list; the kind of the list's items.
+fn check_envelope(raw: &RawList<'_>) -> Result<String> {
+    if raw.kind == "Status" {
+        return Err(Error::Decode {
+            expected: EXPECTED,
+            message: "got a Status".to_string(),
+        });
+    }
+    if !raw.kind.is_empty() && !raw.kind.ends_with("List") {
+        return Err(Error::Decode {
+            expected: EXPECTED,
+            message: format!("got a {}", raw.kind),
+        });
+    }
+    Ok(raw
+        .kind
+        .strip_suffix("List")
+        .unwrap_or_default()
+        .to_string())
 }
 
 #[derive(Deserialize)]
@@ -64,49 +94,99 @@ impl ItemList {
 
     /// Decodes a list body, leaving out the items that do not decode (see
     /// [`ItemList::skipped`]): one bad object does not hide the others.
+    ///
+    /// One pass: a structural scan finds the items, then the envelope and
+    /// each item are parsed (and validated) once. A body laid out
+    /// otherwise, or with an item that is not even JSON, goes the general
+    /// way, so both accept and refuse exactly the same bodies.
     pub(crate) fn decode_lenient(body: Bytes) -> Result<ItemList> {
-        const EXPECTED: &str = "a list (an object with \"items\")";
+        let Some(spans) = crate::list_scan::scan(&body) else {
+            return ItemList::decode_general(body);
+        };
+        let mut envelope = Vec::with_capacity(body.len() - spans.array.len() + 2);
+        envelope.extend_from_slice(&body[..spans.array.start]);
+        envelope.extend_from_slice(b"[]");
+        envelope.extend_from_slice(&body[spans.array.end..]);
+        let raw: RawList<'_> =
+            serde_json::from_slice(&envelope).map_err(|e| Error::decode(EXPECTED, e))?;
+        let item_kind = check_envelope(&raw)?;
+        let list = ItemList::collect(
+            &body,
+            spans.items.into_iter(),
+            raw.kind,
+            raw.api_version,
+            raw.metadata,
+            item_kind,
+        );
+        // An item that is not JSON (or not UTF-8) makes the body not
+        // JSON: refused whole, as the general decoder refuses it.
+        let not_json = list.skipped.iter().any(|s| {
+            std::str::from_utf8(s.text(&body)).map_or(true, |text| {
+                serde_json::from_str::<serde::de::IgnoredAny>(text).is_err()
+            })
+        });
+        if not_json {
+            return ItemList::decode_general(body);
+        }
+        Ok(list)
+    }
+
+    /// Decodes a list body in two passes: the list with each item's raw
+    /// text, then each item.
+    pub(crate) fn decode_general(body: Bytes) -> Result<ItemList> {
         let raw: RawList<'_> =
             serde_json::from_slice(&body).map_err(|e| Error::decode(EXPECTED, e))?;
-        if raw.kind == "Status" {
-            return Err(Error::Decode {
-                expected: EXPECTED,
-                message: "got a Status".to_string(),
-            });
-        }
-        if !raw.kind.is_empty() && !raw.kind.ends_with("List") {
-            return Err(Error::Decode {
-                expected: EXPECTED,
-                message: format!("got a {}", raw.kind),
-            });
-        }
-        let item_kind = raw.kind.strip_suffix("List").unwrap_or_default();
+        let item_kind = check_envelope(&raw)?;
         let base = body.as_ptr() as usize;
-        let raw_items = raw.items.unwrap_or_default();
-        let mut items = Vec::with_capacity(raw_items.len());
+        let spans: Vec<std::ops::Range<usize>> = raw
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|value| {
+                let text = value.get().as_bytes();
+                let start = text.as_ptr() as usize - base;
+                start..start + text.len()
+            })
+            .collect();
+        Ok(ItemList::collect(
+            &body,
+            spans.into_iter(),
+            raw.kind,
+            raw.api_version,
+            raw.metadata,
+            item_kind,
+        ))
+    }
+
+    /// Decodes the items at `spans` of `body`, leaving out those that do
+    /// not decode.
+    fn collect(
+        body: &Bytes,
+        spans: impl Iterator<Item = std::ops::Range<usize>>,
+        kind: String,
+        api_version: String,
+        meta: ListMeta,
+        item_kind: String,
+    ) -> ItemList {
+        let mut items = Vec::with_capacity(spans.size_hint().0);
         let mut skipped = Vec::new();
-        for (index, value) in raw_items.into_iter().enumerate() {
-            let text = value.get().as_bytes();
-            let start = text.as_ptr() as usize - base;
-            match Item::decode(
-                body.slice(start..start + text.len()),
-                &raw.api_version,
-                item_kind,
-            ) {
+        for (index, span) in spans.enumerate() {
+            match Item::decode(body.slice(span.clone()), &api_version, &item_kind) {
                 Ok(item) => items.push(item),
                 Err(e) => skipped.push(SkippedItem {
                     index,
                     message: e.to_string(),
+                    span,
                 }),
             }
         }
-        Ok(ItemList {
-            kind: raw.kind,
-            api_version: raw.api_version,
+        ItemList {
+            kind,
+            api_version,
             items,
-            meta: raw.metadata,
+            meta,
             skipped,
-        })
+        }
     }
 
     /// The items of a leniently decoded page that did not decode (a
@@ -148,5 +228,95 @@ impl ItemList {
     /// `metadata.remainingItemCount`: an estimate of the items still to come.
     pub fn remaining_item_count(&self) -> Option<i64> {
         self.meta.remaining_item_count
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The two decoders' outcome, comparable: the items' texts, the
+    /// skipped indices, the envelope, or that the body was refused.
+    fn outcome(list: Result<ItemList>) -> Option<(Vec<Bytes>, Vec<usize>, String, String)> {
+        list.ok().map(|l| {
+            (
+                l.items.iter().map(|i| i.raw().clone()).collect(),
+                l.skipped.iter().map(|s| s.index).collect(),
+                l.kind.clone(),
+                l.meta.resource_version.clone(),
+            )
+        })
+    }
+
+    fn item() -> impl Strategy<Value = String> {
+        (
+            "[a-z0-9-]{1,8}",
+            "[0-9]{1,4}",
+            prop::sample::select(vec![
+                r#""spec":{"containers":[{"name":"c","image":"i:1"}]}"#,
+                r#""status":{"phase":"Running","x":[1,2.5e3,true,null,"}]\"\\"]}"#,
+                r#""data":{"k":"v\u00e9"}"#,
+                "",
+            ]),
+            prop::sample::select(vec!["", " ", "\n  "]),
+        )
+            .prop_map(|(name, rv, rest, ws)| {
+                let comma = if rest.is_empty() { "" } else { "," };
+                format!(
+                    r#"{ws}{{"metadata":{{"name":"{name}","resourceVersion":"{rv}"}}{comma}{rest}}}{ws}"#
+                )
+            })
+    }
+
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        (
+            prop::collection::vec(item(), 0..6),
+            prop::sample::select(vec![
+                r#""kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"9"},"#,
+                r#""metadata":{"continue":"c\"x","resourceVersion":"3"},"kind":"ConfigMapList","#,
+                "",
+            ]),
+            prop::sample::select(vec!["", r#","trailer":{"a":[1]}"#]),
+        )
+            .prop_map(|(items, head, tail)| {
+                format!("{{{head}\"items\":[{}]{tail}}}", items.join(",")).into_bytes()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// Valid lists: the one-pass decoder gives what the general one does.
+        #[test]
+        fn one_pass_equals_two_passes_on_lists(body in body()) {
+            let body = Bytes::from(body);
+            let one = outcome(ItemList::decode_lenient(body.clone()));
+            prop_assert!(one.is_some());
+            prop_assert_eq!(one, outcome(ItemList::decode_general(body)));
+        }
+
+        /// Damaged lists (a byte changed, removed or inserted anywhere):
+        /// both accept and refuse the same bodies, with the same items.
+        #[test]
+        fn one_pass_equals_two_passes_on_damaged_lists(
+            body in body(),
+            at in any::<prop::sample::Index>(),
+            byte in prop::sample::select(b"{}[]\",:\\ x0\xff".to_vec()),
+            how in 0..3u8,
+        ) {
+            let mut body = body;
+            let i = at.index(body.len());
+            match how {
+                0 => body[i] = byte,
+                1 => { body.remove(i); }
+                _ => body.insert(i, byte),
+            }
+            let body = Bytes::from(body);
+            prop_assert_eq!(
+                outcome(ItemList::decode_lenient(body.clone())),
+                outcome(ItemList::decode_general(body))
+            );
+        }
     }
 }

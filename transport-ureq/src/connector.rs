@@ -73,13 +73,7 @@ impl<In: Transport> Connector<In> for TlsConnector {
         let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
         sock.set_timeout(details.timeout);
         while conn.is_handshaking() {
-            conn.complete_io(&mut sock).map_err(|e| {
-                // rustls's refusal as itself, so it reads as a TLS error.
-                match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                    Some(tls) => ureq::Error::Rustls(tls.clone()),
-                    None => ureq::Error::Io(e),
-                }
-            })?;
+            conn.complete_io(&mut sock).map_err(tls_error)?;
         }
         let buffers = LazyBuffers::new(
             details.config.input_buffer_size(),
@@ -89,6 +83,16 @@ impl<In: Transport> Connector<In> for TlsConnector {
             buffers,
             stream: StreamOwned { conn, sock },
         })))
+    }
+}
+
+/// rustls's refusal as itself, so that it reads as a TLS error: in the
+/// handshake, and after it (under TLS 1.3 a server refuses a client
+/// certificate with an alert on the first read).
+fn tls_error(e: std::io::Error) -> ureq::Error {
+    match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        Some(tls) => ureq::Error::Rustls(tls.clone()),
+        None => ureq::Error::Io(e),
     }
 }
 
@@ -114,14 +118,14 @@ impl Transport for TlsTransport {
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         self.stream.get_mut().set_timeout(timeout);
         let output = &self.buffers.output()[..amount];
-        self.stream.write_all(output)?;
+        self.stream.write_all(output).map_err(tls_error)?;
         Ok(())
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
         self.stream.get_mut().set_timeout(timeout);
         let input = self.buffers.input_append_buf();
-        let amount = self.stream.read(input)?;
+        let amount = self.stream.read(input).map_err(tls_error)?;
         self.buffers.input_appended(amount);
         Ok(amount > 0)
     }
