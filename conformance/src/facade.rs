@@ -203,6 +203,23 @@ fn cache_deletion<D: Driver>(cluster: &Cluster<D>) {
     deployments.close();
 }
 
+/// A cache whose list the server refuses for good: waiting for it says
+/// why, and its changes end.
+fn cache_forbidden<D: Driver>(cluster: &Cluster<D>) {
+    let pods = cluster
+        .pods()
+        .namespace("demo")
+        .expect("ns")
+        .cache()
+        .expect("cache");
+    let mut changes = pods.changes();
+    let err = D::wait(pods.wait_until_ready()).expect_err("refused");
+    assert_eq!(err.api().map(|a| a.http_status), Some(403), "{err}");
+    assert!(err.to_string().contains("forbidden"), "{err}");
+    assert!(D::wait(changes.next()).is_none(), "the changes end");
+    assert!(!pods.is_ready() && pods.is_empty());
+}
+
 fn next_timeout<D: Driver>(cluster: &Cluster<D>) {
     let mut w = demo_pods_after_7800(cluster);
     let started = Instant::now();
@@ -998,6 +1015,11 @@ fn checks<D: Driver>() -> Vec<Check<D>> {
         ("quickstart", &["seed-quickstart"], quickstart::<D>),
         ("next-timeout", &["pods-watch"], next_timeout::<D>),
         ("cache", &["pods-cache"], cache::<D>),
+        (
+            "cache-forbidden",
+            &["pods-cache-forbidden"],
+            cache_forbidden::<D>,
+        ),
         (
             "cache-deletion",
             &["deployments-cache"],
