@@ -51,7 +51,9 @@ fn kube_cache(stream: &[u8], pods: usize) -> Writer<Pod> {
         let event: kube::core::WatchEvent<Pod> =
             serde_json::from_slice(line).expect("a valid event");
         match event {
-            kube::core::WatchEvent::Added(pod) => writer.apply_watcher_event(&Event::InitApply(pod)),
+            kube::core::WatchEvent::Added(pod) => {
+                writer.apply_watcher_event(&Event::InitApply(pod))
+            }
             kube::core::WatchEvent::Modified(pod) => writer.apply_watcher_event(&Event::Apply(pod)),
             other => panic!("unexpected {other:?}"),
         }

@@ -59,8 +59,11 @@ pub fn watch_stream(events: usize, with_upstream: bool) -> Vec<u8> {
     for n in 0..events {
         let evtype = ["ADDED", "MODIFIED", "MODIFIED", "DELETED"][n % 4];
         out.extend_from_slice(format!("{{\"type\":\"{evtype}\",\"object\":").as_bytes());
-        serde_json::to_writer(&mut out, &pod(n, &pods, &upstream, with_upstream))
-            .expect("serialize");
+        // After the list's version (20000), rising: what a watch from the
+        // list receives (an older change would be a stale replay).
+        let mut object = pod(n, &pods, &upstream, with_upstream);
+        object["metadata"]["resourceVersion"] = (20_001 + n).to_string().into();
+        serde_json::to_writer(&mut out, &object).expect("serialize");
         out.extend_from_slice(b"}\n");
     }
     out

@@ -455,3 +455,116 @@ pub fn run(
     }
     (t, summary)
 }
+
+/// Client CPU per fetch of one pod over loopback: each HTTP client's plain
+/// GET (the floor of a transport on it: no decoding, no Kubernetes) beside
+/// kubewire's fetch on it and kube-rs's. `runs` interleaved runs of
+/// `f.fetches` requests each; medians with min–max.
+pub fn floor(dir: &Path, fetches: usize, runs: usize) -> Table {
+    let f = Fixtures::write(dir, fetches, 1, 1);
+    let per_fetch = |m: Measure| m.cpu.as_secs_f64() * 1e6 / fetches as f64;
+    let path = format!("{PODS}/pod-0");
+    let mut raw_ureq = || {
+        per_fetch(measure(
+            &f.fetch,
+            |url| {
+                let agent = ureq::Agent::new_with_defaults();
+                let target = format!("{}{}", url.trim_end_matches('/'), path);
+                (0..fetches)
+                    .map(|_| {
+                        let body = agent
+                            .get(&target)
+                            .call()
+                            .and_then(|mut r| r.body_mut().read_to_vec());
+                        usize::from(body.is_ok())
+                    })
+                    .sum()
+            },
+            fetches,
+            "plain ureq",
+        ))
+    };
+    let mut raw_isahc = || {
+        per_fetch(measure(
+            &f.fetch,
+            |url| {
+                use isahc::ReadResponseExt;
+                let client = isahc::HttpClient::new().expect("client");
+                let target = format!("{}{}", url.trim_end_matches('/'), path);
+                (0..fetches)
+                    .map(|_| {
+                        let body = client.get(&target).map(|mut r| r.bytes());
+                        usize::from(body.is_ok_and(|b| b.is_ok()))
+                    })
+                    .sum()
+            },
+            fetches,
+            "plain isahc",
+        ))
+    };
+    let mut raw_hyper = || {
+        per_fetch(measure(
+            &f.fetch,
+            |url| {
+                use http_body_util::{BodyExt, Empty};
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                let target: hyper::Uri = format!("{}{}", url.trim_end_matches('/'), path)
+                    .parse()
+                    .expect("URI");
+                runtime.block_on(async {
+                    let client = hyper_util::client::legacy::Client::builder(
+                        hyper_util::rt::TokioExecutor::new(),
+                    )
+                    .build_http::<Empty<bytes::Bytes>>();
+                    let mut n = 0;
+                    for _ in 0..fetches {
+                        if let Ok(response) = client.get(target.clone()).await {
+                            n += usize::from(response.into_body().collect().await.is_ok());
+                        }
+                    }
+                    n
+                })
+            },
+            fetches,
+            "plain hyper",
+        ))
+    };
+    let mut ours_ureq =
+        || per_fetch(kubewire_blocking::<kubewire_ureq::UreqTransport>("kubewire-ureq", &f).fetch);
+    let mut ours_isahc = || {
+        per_fetch(kubewire_blocking::<kubewire_isahc::IsahcTransport>("kubewire-isahc", &f).fetch)
+    };
+    let mut theirs = || per_fetch(kube_rs(&f).fetch);
+    let samples = crate::table::interleaved(
+        runs,
+        &mut [
+            &mut raw_ureq,
+            &mut ours_ureq,
+            &mut raw_isahc,
+            &mut ours_isahc,
+            &mut raw_hyper,
+            &mut theirs,
+        ],
+    );
+    let mut t = Table::default();
+    for (client, ours, floor) in [("ureq", 1, 0), ("isahc", 3, 2)] {
+        let figure = format!("fetch CPU per request, kubewire-{client}");
+        t.lower_spread(
+            &figure,
+            "µs",
+            &samples[ours],
+            &format!("plain {client} GET (the floor)"),
+            &samples[floor],
+        );
+        t.lower_spread(&figure, "µs", &samples[ours], "kube-rs", &samples[5]);
+    }
+    t.note(
+        "fetch CPU per request, plain hyper GET (kube-rs's floor)",
+        "",
+        &format!("{} µs", crate::table::spread(&samples[4])),
+    );
+    t
+}

@@ -70,6 +70,12 @@ fn main() {
         cache::run(&[10_000, 100_000], 5)
             .print("Reflector cache (no IO): kubewire Store against kube-runtime's Store<Pod>");
     }
+    if wants("floor") {
+        let dir = root().join("bench/target/fixtures");
+        loopback::floor(&dir, 2_000, 5).print(
+            "Each client's floor: client CPU per fetch of a plain GET, beside the fetch on it (5 interleaved runs)",
+        );
+    }
     if wants("streams") {
         streams::run(5).print("Exec and port-forward");
     }
