@@ -542,3 +542,25 @@ fn a_repeated_change_is_delivered_once() {
     );
     assert_eq!(names(&got), ["DELETED a 4"]);
 }
+
+#[test]
+fn a_change_older_than_the_resume_point_is_dropped_unless_versions_are_unordered() {
+    let now = Instant::now();
+    let stream = event("MODIFIED", "a", 7772)
+        + &event("MODIFIED", "b", 7771)
+        + &event("MODIFIED", "c", 7773);
+    let mut o = WatcherOptions::default();
+    o.start = WatchStart::Version("7770".into());
+    let mut w = Watcher::new(pods(), o.clone());
+    query(&mut w, now);
+    let got = answer(&mut w, now, 200, &stream, false);
+    assert_eq!(names(&got), ["MODIFIED a 7772", "MODIFIED c 7773"]);
+    assert_eq!(w.resource_version(), Some("7773"));
+    // A server whose numeric versions mean no order: everything passes.
+    o.ordered_versions = false;
+    let mut w = Watcher::new(pods(), o);
+    query(&mut w, now);
+    let got = answer(&mut w, now, 200, &stream, false);
+    assert_eq!(names(&got).len(), 3);
+    assert_eq!(w.resource_version(), Some("7773"));
+}

@@ -75,6 +75,11 @@ pub struct WatcherOptions {
     pub backoff: Backoff,
     /// What a recoverable failure does (retry quietly, by default).
     pub on_error: OnError,
+    /// Drop a streamed change older than the resume point, when both
+    /// resourceVersions are decimal numbers (as the built-in apiserver's
+    /// are): a stale cache or proxy replaying it. True by default; turn it
+    /// off for a server whose numeric versions are not ordered.
+    pub ordered_versions: bool,
 }
 
 /// What a watcher does when something fails that it can recover from: a
@@ -132,6 +137,7 @@ impl Default for WatcherOptions {
             idle_timeout: Some(WatcherOptions::DEFAULT_IDLE_TIMEOUT),
             backoff: Backoff::default(),
             on_error: OnError::default(),
+            ordered_versions: true,
         }
     }
 }
@@ -592,12 +598,15 @@ impl Watcher {
         let older = |than: &str| {
             compare_resource_versions(&version, than) == Some(std::cmp::Ordering::Less)
         };
-        let stale = event.evtype != WatchEventType::Bookmark
+        let stale = self.options.ordered_versions
+            && event.evtype != WatchEventType::Bookmark
             && self.last_version.as_deref().is_some_and(older);
         if repeated || stale {
             return true;
         }
-        if !version.is_empty() && !self.last_version.as_deref().is_some_and(older) {
+        let behind =
+            self.options.ordered_versions && self.last_version.as_deref().is_some_and(older);
+        if !version.is_empty() && !behind {
             self.last_version = Some(version);
         }
         match event.evtype {
