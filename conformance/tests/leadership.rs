@@ -12,8 +12,10 @@ use kubewire_conformance::lease_server::LeaseServer;
 
 fn params() -> LeaseParams {
     let mut p = LeaseParams::default();
-    p.lease_duration = Duration::from_secs(3);
-    p.renew_deadline = Duration::from_secs(2);
+    // Short enough for a test, long enough that a loaded machine does not
+    // starve a renewal past its deadline.
+    p.lease_duration = Duration::from_secs(5);
+    p.renew_deadline = Duration::from_secs(4);
     p.retry_period = Duration::from_millis(100);
     p.namespace = Some("demo".into());
     p
@@ -49,7 +51,7 @@ fn hand_over<D: Driver>(make: impl Fn() -> Cluster<D>, server: &LeaseServer) {
     eventually("b sees a", || lb.holder().as_deref() == Some("a"));
     assert_eq!(names(&mut lb, 1), ["new leader a"]);
     // a renews: b stays a follower well past the lease duration.
-    std::thread::sleep(Duration::from_millis(3500));
+    std::thread::sleep(Duration::from_millis(5500));
     assert!(la.is_leader() && !lb.is_leader());
     // a releases: b need not wait out the lease.
     D::wait(la.release());
