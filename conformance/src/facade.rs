@@ -54,10 +54,7 @@ fn quickstart<D: Driver>(cluster: &Cluster<D>) {
     let rs2 = D::wait(rs.labels().set("mylabel", "value")).expect("labelled");
     assert_ne!(rs.meta().version(), rs2.meta().version());
     assert_eq!(rs2.labels().get("mylabel"), Some("value"));
-    let web = cluster
-        .pods()
-        .namespace("demo")
-        .expect("ns")
+    let web = demo_pods(cluster)
         .filter(Some("app=web"), None)
         .expect("filter");
     let names: Vec<String> = D::wait(web.list())
@@ -66,12 +63,7 @@ fn quickstart<D: Driver>(cluster: &Cluster<D>) {
         .map(|p| p.meta().name().to_string())
         .collect();
     assert_eq!(names, ["web-0", "web-1"]);
-    let mut watcher = cluster
-        .pods()
-        .namespace("demo")
-        .expect("ns")
-        .watch()
-        .expect("watch");
+    let mut watcher = demo_pods(cluster).watch().expect("watch");
     let mut seen = Vec::new();
     while let Some(event) = D::wait(watcher.next()) {
         let event = event.expect("event");
@@ -94,6 +86,11 @@ fn quickstart<D: Driver>(cluster: &Cluster<D>) {
     );
 }
 
+/// The pods of namespace demo.
+fn demo_pods<D: Driver>(cluster: &Cluster<D>) -> ClusterView<D, kubewire::Pod> {
+    cluster.pods().namespace("demo").expect("ns")
+}
+
 /// A watch of the pods in demo after resourceVersion 7800 (the
 /// `pods-watch` recording: three events, then silence).
 fn demo_pods_after_7800<D: Driver>(
@@ -101,23 +98,13 @@ fn demo_pods_after_7800<D: Driver>(
 ) -> kubewire::client::WatchIter<D, kubewire::Pod> {
     let mut options = WatcherOptions::default();
     options.start = WatchStart::Version("7800".into());
-    cluster
-        .pods()
-        .namespace("demo")
-        .expect("ns")
-        .watch_with(options)
-        .expect("watch")
+    demo_pods(cluster).watch_with(options).expect("watch")
 }
 
 /// A cache of the pods in demo: listed, then kept current by the watch;
 /// reads from memory, a label index, and a work queue of changes.
 fn cache<D: Driver>(cluster: &Cluster<D>) {
-    let pods = cluster
-        .pods()
-        .namespace("demo")
-        .expect("ns")
-        .cache()
-        .expect("cache");
+    let pods = demo_pods(cluster).cache().expect("cache");
     let mut changes = pods.changes();
     D::wait(pods.wait_until_ready()).expect("ready");
     // The list's nine pods, then tour-0 and its two changes: the queue
@@ -206,12 +193,7 @@ fn cache_deletion<D: Driver>(cluster: &Cluster<D>) {
 /// A cache whose list the server refuses for good: waiting for it says
 /// why, and its changes end.
 fn cache_forbidden<D: Driver>(cluster: &Cluster<D>) {
-    let pods = cluster
-        .pods()
-        .namespace("demo")
-        .expect("ns")
-        .cache()
-        .expect("cache");
+    let pods = demo_pods(cluster).cache().expect("cache");
     let mut changes = pods.changes();
     let err = D::wait(pods.wait_until_ready()).expect_err("refused");
     assert_eq!(err.api().map(|a| a.http_status), Some(403), "{err}");
@@ -647,7 +629,7 @@ fn annotations<D: Driver>(cluster: &Cluster<D>) {
 }
 
 fn deletes<D: Driver>(cluster: &Cluster<D>) {
-    let pods = cluster.pods().namespace("demo").expect("ns");
+    let pods = demo_pods(cluster);
     let mut now = kubewire::DeleteParams::default();
     now.grace_period_seconds = Some(0);
     D::wait(pods.delete_with("gone-0", None, &now)).expect("deleted");

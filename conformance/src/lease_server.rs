@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -67,7 +67,7 @@ impl LeaseServer {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::listener::lock(&self.state)
     }
 
     /// Answers one request for

@@ -109,13 +109,6 @@ fn transport_error(e: ureq::Error) -> Error {
             TransportErrorKind::Connect
         }
         ureq::Error::Io(io) if io.kind() == io::ErrorKind::TimedOut => TransportErrorKind::Timeout,
-        ureq::Error::Io(io)
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.to_string().contains("certificate")) =>
-        {
-            TransportErrorKind::Tls
-        }
         ureq::Error::BadUri(_) | ureq::Error::InvalidProxyUrl => TransportErrorKind::Config,
         _ => TransportErrorKind::Io,
     };

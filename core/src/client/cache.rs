@@ -4,23 +4,20 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::poll_fn;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use crate::cache::{Change, ChangeKind, ObjectKey, Snapshot, Store};
 use crate::client::bound::Bound;
 use crate::client::cluster::Cluster;
 use crate::client::driver::{BoxFuture, Driver};
+use crate::client::lock::lock;
 use crate::client::polled::{Polled, polled};
 use crate::client::watch::{StopHandle, WatchIter};
 use crate::error::{Error, Result};
 use crate::item::Item;
 use crate::view::{View, ViewItem};
 use crate::watch::WatcherEvent;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// What the cache's readers and its task share.
 #[derive(Default)]
@@ -43,14 +40,16 @@ struct State {
 
 impl Shared {
     fn apply(&self, event: WatcherEvent) {
-        let changes = match event {
+        let (changes, ready) = match event {
             WatcherEvent::Error(e) => {
                 lock(&self.state).last_error = Some(e);
                 return;
             }
-            other => lock(&self.store).apply(other),
+            other => {
+                let mut store = lock(&self.store);
+                (store.apply(other), store.is_ready())
+            }
         };
-        let ready = lock(&self.store).is_ready();
         let mut state = lock(&self.state);
         state.queues.retain(|q| q.strong_count() > 0);
         for queue in state.queues.iter().filter_map(std::sync::Weak::upgrade) {

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
@@ -12,13 +12,10 @@ use crate::client::cluster::Cluster;
 use crate::client::driver::{BoxFuture, Driver, now};
 use crate::client::lifecycle::Stop;
 use crate::client::link::random_u64;
+use crate::client::lock::lock;
 use crate::client::polled::{Polled, polled};
 use crate::error::{Error, Result};
 use crate::leader::{LeaderElector, LeaderEvent, LeaseParams, lease_endpoint};
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// What the handle and the task share.
 #[derive(Default)]
@@ -166,7 +163,7 @@ async fn drive<D: Driver>(
         if stop.is_stopped() {
             elector.release(instant);
         }
-        elector.handle_timeout(instant);
+        // Ends leadership whose deadline passed, then hands out what is due.
         let request = elector.poll_transmit(instant, wall);
         shared.publish(&mut elector);
         if elector.is_done() {

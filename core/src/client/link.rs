@@ -9,13 +9,14 @@ use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 
 use crate::client::driver::{Driver, read_error};
 use crate::client::lifecycle::Lifecycle;
+use crate::client::lock::lock;
 use crate::client::pipe::{Head, Piece, Pipe, PipeReader, pump_reads};
 use crate::client::transport::Tunnel;
 use crate::error::{Error, Result, TransportErrorKind};
@@ -31,10 +32,6 @@ pub(crate) fn random_u64() -> u64 {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
     hasher.finish()
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[derive(Default)]

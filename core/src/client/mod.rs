@@ -17,6 +17,7 @@ pub(crate) mod lead;
 pub(crate) mod lifecycle;
 pub(crate) mod link;
 pub(crate) mod local_forward;
+pub(crate) mod lock;
 pub(crate) mod nonblocking;
 pub(crate) mod pages;
 pub(crate) mod pipe;

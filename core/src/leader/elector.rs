@@ -45,6 +45,14 @@ struct Observed {
     at: Instant,
 }
 
+impl Observed {
+    /// When the lease expires by this contender's clock: its duration after
+    /// the contender saw it change.
+    fn expires(&self) -> Instant {
+        self.at + Duration::from_secs(self.record.duration_seconds.max(0) as u64)
+    }
+}
+
 /// Since when this contender leads, and when its last successful write
 /// was sent.
 #[derive(Debug, Clone, Copy)]
@@ -270,9 +278,7 @@ impl LeaderElector {
                 return None;
             }
             // A leader whose lease is still valid renews optimistically.
-            let valid = self.observed.as_ref().is_some_and(|o| {
-                now < o.at + Duration::from_secs(o.record.duration_seconds.max(0) as u64)
-            });
+            let valid = self.observed.as_ref().is_some_and(|o| now < o.expires());
             if self.leading.is_some() && valid {
                 let record = self.record_for(&self.observed.as_ref()?.record, &micro);
                 return self.write_over(
@@ -459,9 +465,7 @@ impl LeaderElector {
         self.see(now, record, lease);
         let observed = self.observed.as_ref().expect("just seen");
         let holder = observed.record.holder.clone();
-        let expires =
-            observed.at + Duration::from_secs(observed.record.duration_seconds.max(0) as u64);
-        if !holder.is_empty() && holder != self.identity && now < expires {
+        if !holder.is_empty() && holder != self.identity && now < observed.expires() {
             // Held by another: a leader that sees this has lost.
             if self.leading.take().is_some() {
                 self.events.push_back(LeaderEvent::LostLeadership);

@@ -595,17 +595,13 @@ impl Watcher {
         // than the resume point (a stale cache or proxy replaying it) is
         // not delivered, and the resume point never moves back. Only
         // versions the server writes as numbers are ordered.
-        let older = |than: &str| {
-            compare_resource_versions(&version, than) == Some(std::cmp::Ordering::Less)
-        };
-        let stale = self.options.ordered_versions
-            && event.evtype != WatchEventType::Bookmark
-            && self.last_version.as_deref().is_some_and(older);
-        if repeated || stale {
+        let behind = self.options.ordered_versions
+            && self.last_version.as_deref().is_some_and(|last| {
+                compare_resource_versions(&version, last) == Some(std::cmp::Ordering::Less)
+            });
+        if repeated || (behind && event.evtype != WatchEventType::Bookmark) {
             return true;
         }
-        let behind =
-            self.options.ordered_versions && self.last_version.as_deref().is_some_and(older);
         if !version.is_empty() && !behind {
             self.last_version = Some(version);
         }
