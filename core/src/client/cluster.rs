@@ -548,6 +548,22 @@ impl<D: Driver> Cluster<D> {
             .map_err(|e| self.name_server(e))
     }
 
+    /// Runs `task` to its end on a helper thread named `thread`, which
+    /// `close` joins; `what` names the work if the thread cannot start.
+    pub(crate) fn run_on_helper(
+        &self,
+        thread: &str,
+        what: &str,
+        task: crate::client::driver::BoxFuture<'static, ()>,
+    ) -> Result<()> {
+        self.life()
+            .spawn(thread, move || D::wait(D::call(task)))
+            .map_err(|e| Error::Transport {
+                kind: crate::error::TransportErrorKind::Io,
+                message: format!("cannot start {what}: {e}"),
+            })
+    }
+
     /// The cluster's lifecycle (stop switches for streams).
     pub(crate) fn life(&self) -> &Arc<Lifecycle> {
         &self.inner.life

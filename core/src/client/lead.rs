@@ -14,7 +14,7 @@ use crate::client::lifecycle::Stop;
 use crate::client::link::random_u64;
 use crate::client::lock::lock;
 use crate::client::polled::{Polled, polled};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::leader::{LeaderElector, LeaderEvent, LeaseParams, lease_endpoint};
 
 /// What the handle and the task share.
@@ -115,12 +115,7 @@ impl<D: Driver> Cluster<D> {
     /// thread that the cluster's `close` joins.
     pub fn lead(&self, name: &str, identity: &str, params: &LeaseParams) -> Result<Leadership<D>> {
         let (leadership, task) = self.lead_task(name, identity, params)?;
-        self.life()
-            .spawn("kubewire-lead", move || D::wait(D::call(task)))
-            .map_err(|e| Error::Transport {
-                kind: crate::error::TransportErrorKind::Io,
-                message: format!("cannot start the leader election: {e}"),
-            })?;
+        self.run_on_helper("kubewire-lead", "the leader election", task)?;
         Ok(leadership)
     }
 

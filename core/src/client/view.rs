@@ -165,12 +165,7 @@ impl<D: Driver, I: ViewItem> ClusterView<D, I> {
     pub fn cache(&self) -> Result<Cache<D, I>> {
         let (cache, task) = self.cache_task()?;
         self.cluster
-            .life()
-            .spawn("kubewire-cache", move || D::wait(D::call(task)))
-            .map_err(|e| Error::Transport {
-                kind: crate::error::TransportErrorKind::Io,
-                message: format!("cannot start the cache's watch: {e}"),
-            })?;
+            .run_on_helper("kubewire-cache", "the cache's watch", task)?;
         Ok(cache)
     }
 
