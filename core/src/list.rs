@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
-use crate::item::Item;
+use crate::item::{Item, Names};
 use crate::meta::ListMeta;
 
 /// One list response (one page, when paginated).
@@ -110,20 +110,40 @@ impl ItemList {
         let raw: RawList<'_> =
             serde_json::from_slice(&envelope).map_err(|e| Error::decode(EXPECTED, e))?;
         let item_kind = check_envelope(&raw)?;
-        let list = ItemList::collect(
-            &body,
-            spans.items.into_iter(),
-            raw.kind,
-            raw.api_version,
-            raw.metadata,
-            item_kind,
-        );
+        let mut names = Names::new(&raw.api_version, &item_kind);
+        let mut items = Vec::with_capacity(spans.items.len());
+        let mut skipped = Vec::new();
+        for (index, (span, found)) in spans.items.into_iter().enumerate() {
+            let item = match found
+                .and_then(|found| Item::from_scan(&body, span.clone(), found, &mut names).ok())
+            {
+                Some(item) => Ok(item),
+                None => Item::decode_with(body.slice(span.clone()), &mut names),
+            };
+            match item {
+                Ok(item) => items.push(item),
+                Err(e) => skipped.push(SkippedItem {
+                    index,
+                    message: e.to_string(),
+                    span,
+                }),
+            }
+        }
+        let list = ItemList {
+            kind: raw.kind,
+            api_version: raw.api_version,
+            items,
+            meta: raw.metadata,
+            skipped,
+        };
         // An item that is not JSON (or not UTF-8) makes the body not
         // JSON: refused whole, as the general decoder refuses it.
         let not_json = list.skipped.iter().any(|s| {
-            std::str::from_utf8(s.text(&body)).map_or(true, |text| {
-                serde_json::from_str::<serde::de::IgnoredAny>(text).is_err()
-            })
+            let text = s.text(&body);
+            crate::json_scan::validate(text).is_err()
+                && std::str::from_utf8(text).map_or(true, |text| {
+                    serde_json::from_str::<serde::de::IgnoredAny>(text).is_err()
+                })
         });
         if not_json {
             return ItemList::decode_general(body);
@@ -170,8 +190,9 @@ impl ItemList {
     ) -> ItemList {
         let mut items = Vec::with_capacity(spans.size_hint().0);
         let mut skipped = Vec::new();
+        let mut names = Names::new(&api_version, &item_kind);
         for (index, span) in spans.enumerate() {
-            match Item::decode(body.slice(span.clone()), &api_version, &item_kind) {
+            match Item::decode_with(body.slice(span.clone()), &mut names) {
                 Ok(item) => items.push(item),
                 Err(e) => skipped.push(SkippedItem {
                     index,

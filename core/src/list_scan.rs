@@ -1,18 +1,22 @@
-//! One structural pass over a list body: where the `items` array and its
-//! objects are, found without parsing them. The parser then reads the
-//! envelope and each item once (and validates them); a body laid out any
+//! One pass over a list body: where the `items` array and its objects
+//! are, each item scanned (validated, its metadata found) as it is passed
+//! over. The parser then reads the small envelope; a body laid out any
 //! other way than `{..., "items": [{...}, ...], ...}` is left to the general
 //! decoder.
 
 use std::ops::Range;
 
+use crate::item_scan::ItemScan;
+use crate::json_scan::Scanner;
+
 /// Where a list's items are.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct ListSpans {
     /// The `items` array, brackets included.
     pub(crate) array: Range<usize>,
-    /// Each item object, braces included.
-    pub(crate) items: Vec<Range<usize>>,
+    /// Each item object, braces included, with what its scan found (`None`
+    /// when the item is left to the general item decoder).
+    pub(crate) items: Vec<(Range<usize>, Option<ItemScan>)>,
 }
 
 fn is_ws(b: u8) -> bool {
@@ -128,8 +132,12 @@ fn items(body: &[u8], start: usize) -> Option<ListSpans> {
         if body.get(i) != Some(&b'{') {
             return None;
         }
-        let end = value_end(body, i)?;
-        spans.push(i..end);
+        let mut scanner = Scanner::new(body, i);
+        let (end, found) = match crate::item_scan::scan_object(&mut scanner) {
+            Ok(found) => (scanner.at, Some(found)),
+            Err(_) => (value_end(body, i)?, None),
+        };
+        spans.push((i..end, found));
         i = skip_ws(body, end);
         match body.get(i)? {
             b',' => i = skip_ws(body, i + 1),
@@ -152,7 +160,7 @@ mod tests {
     fn finds_the_items_whatever_comes_around_them() {
         let body = br#" {"kind":"PodList","metadata":{"resourceVersion":"5","x":[1,{"y":"}"}]},"items":[ {"a":"b\"}"} ,{"c":[{}]}],"z":null} "#;
         let spans = scan(body).unwrap();
-        let texts: Vec<&[u8]> = spans.items.iter().map(|r| &body[r.clone()]).collect();
+        let texts: Vec<&[u8]> = spans.items.iter().map(|r| &body[r.0.clone()]).collect();
         assert_eq!(texts, [&br#"{"a":"b\"}"}"#[..], br#"{"c":[{}]}"#]);
         assert_eq!(&body[spans.array.clone()][..2], b"[ ");
     }
@@ -169,7 +177,7 @@ mod tests {
             br#"["items"]"#,
             br#"{"items":[{"a":"#,
         ] {
-            assert_eq!(scan(body), None, "{}", String::from_utf8_lossy(body));
+            assert!(scan(body).is_none(), "{}", String::from_utf8_lossy(body));
         }
     }
 }

@@ -1,12 +1,18 @@
 //! Object metadata, decoded eagerly from every item.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
 
 use serde::Deserialize;
 
 use crate::time::Timestamp;
 
 /// `metadata` of an object: identity, version, labels and ownership.
+///
+/// Labels and annotations are decoded on first use (an item's scan only
+/// checks them), then kept.
 ///
 /// ```
 /// let item = kubewire::request::decode_item(bytes::Bytes::from_static(br#"{"kind":"Pod","apiVersion":"v1",
@@ -17,9 +23,46 @@ use crate::time::Timestamp;
 /// assert_eq!(meta.labels().get("app"), Some("web"));
 /// assert_eq!(meta.created().unwrap().to_string(), "2026-11-21T05:42:50Z");
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Default)]
 pub struct ObjectMeta {
+    /// name, generateName, namespace, uid and resourceVersion, one after
+    /// another (one allocation), ending at `ends`.
+    text: Box<str>,
+    ends: [u32; 5],
+    generation: Option<i64>,
+    creation_timestamp: Option<Timestamp>,
+    deletion_timestamp: Option<Timestamp>,
+    labels: LazyMap,
+    annotations: LazyMap,
+    owner_references: Vec<OwnerReference>,
+    finalizers: Vec<String>,
+}
+
+/// A string map kept as its JSON until first read.
+#[derive(Clone, Default)]
+struct LazyMap {
+    source: Bytes,
+    map: OnceLock<StringMap>,
+}
+
+impl LazyMap {
+    fn decoded(map: StringMap) -> LazyMap {
+        LazyMap {
+            source: Bytes::new(),
+            map: OnceLock::from(map),
+        }
+    }
+
+    fn get(&self) -> &StringMap {
+        self.map
+            .get_or_init(|| crate::item_scan::decode_map(&self.source))
+    }
+}
+
+/// The metadata fields as serde reads them (the general decoding path).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MetaFields {
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -46,32 +89,103 @@ pub struct ObjectMeta {
     finalizers: Vec<String>,
 }
 
+impl<'de> Deserialize<'de> for ObjectMeta {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
+        let f = MetaFields::deserialize(d)?;
+        let strings = [
+            f.name.as_str(),
+            &f.generate_name,
+            &f.namespace,
+            &f.uid,
+            &f.resource_version,
+        ];
+        let (text, ends) = join(strings).map_err(serde::de::Error::custom)?;
+        Ok(ObjectMeta {
+            text,
+            ends,
+            generation: f.generation,
+            creation_timestamp: f.creation_timestamp,
+            deletion_timestamp: f.deletion_timestamp,
+            labels: LazyMap::decoded(f.labels),
+            annotations: LazyMap::decoded(f.annotations),
+            owner_references: f.owner_references,
+            finalizers: f.finalizers,
+        })
+    }
+}
+
+/// The five strings in one allocation, and where each ends.
+fn join<S: AsRef<str>>(strings: [S; 5]) -> Result<(Box<str>, [u32; 5]), &'static str> {
+    let mut text = String::with_capacity(strings.iter().map(|s| s.as_ref().len()).sum());
+    let mut ends = [0u32; 5];
+    for (end, s) in ends.iter_mut().zip(&strings) {
+        text.push_str(s.as_ref());
+        *end = u32::try_from(text.len()).map_err(|_| "metadata strings over 4 GiB")?;
+    }
+    Ok((text.into_boxed_str(), ends))
+}
+
 impl ObjectMeta {
+    /// Builds the metadata an item's scan found in `raw` (the object's
+    /// JSON, which the spans index).
+    pub(crate) fn from_scan(
+        raw: &Bytes,
+        scan: crate::item_scan::MetaScan,
+    ) -> crate::json_scan::Scan<ObjectMeta> {
+        let mut strings: [std::borrow::Cow<'_, str>; 5] = Default::default();
+        for (slot, found) in strings.iter_mut().zip(&scan.strings) {
+            if let Some(found) = found {
+                *slot = crate::item_scan::text_of(raw, found)?;
+            }
+        }
+        let (text, ends) = join(strings).map_err(|_| crate::json_scan::Stop)?;
+        let lazy = |span: Option<std::ops::Range<usize>>| LazyMap {
+            source: span.map_or_else(Bytes::new, |span| raw.slice(span)),
+            map: OnceLock::new(),
+        };
+        Ok(ObjectMeta {
+            text,
+            ends,
+            generation: scan.generation,
+            creation_timestamp: scan.created,
+            deletion_timestamp: scan.deleted,
+            labels: lazy(scan.labels),
+            annotations: lazy(scan.annotations),
+            owner_references: scan.owner_references,
+            finalizers: scan.finalizers,
+        })
+    }
+
+    fn string(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+
     /// `metadata.name` (empty for an object created with only `generateName`
     /// and not yet answered by the server).
     pub fn name(&self) -> &str {
-        &self.name
+        self.string(0)
     }
 
     /// `metadata.generateName`: the prefix the server completes.
     pub fn generate_name(&self) -> &str {
-        &self.generate_name
+        self.string(1)
     }
 
     /// `metadata.namespace`; `None` for cluster-scoped objects.
     pub fn namespace(&self) -> Option<&str> {
-        Some(self.namespace.as_str()).filter(|n| !n.is_empty())
+        Some(self.string(2)).filter(|n| !n.is_empty())
     }
 
     /// `metadata.uid`.
     pub fn uid(&self) -> &str {
-        &self.uid
+        self.string(3)
     }
 
     /// `metadata.resourceVersion`: an opaque version; compare items, not
     /// versions.
     pub fn version(&self) -> &str {
-        &self.resource_version
+        self.string(4)
     }
 
     /// `metadata.generation`: incremented on every spec change.
@@ -91,12 +205,12 @@ impl ObjectMeta {
 
     /// `metadata.labels`, as an immutable map.
     pub fn labels(&self) -> &Labels {
-        &self.labels
+        self.labels.get()
     }
 
     /// `metadata.annotations`.
     pub fn annotations(&self) -> &StringMap {
-        &self.annotations
+        self.annotations.get()
     }
 
     /// `metadata.ownerReferences`.
@@ -107,6 +221,41 @@ impl ObjectMeta {
     /// `metadata.finalizers`.
     pub fn finalizers(&self) -> &[String] {
         &self.finalizers
+    }
+}
+
+impl PartialEq for ObjectMeta {
+    fn eq(&self, other: &ObjectMeta) -> bool {
+        self.text == other.text
+            && self.ends == other.ends
+            && self.generation == other.generation
+            && self.creation_timestamp == other.creation_timestamp
+            && self.deletion_timestamp == other.deletion_timestamp
+            && self.labels() == other.labels()
+            && self.annotations() == other.annotations()
+            && self.owner_references == other.owner_references
+            && self.finalizers == other.finalizers
+    }
+}
+
+impl Eq for ObjectMeta {}
+
+impl std::fmt::Debug for ObjectMeta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectMeta")
+            .field("name", &self.name())
+            .field("generate_name", &self.generate_name())
+            .field("namespace", &self.string(2))
+            .field("uid", &self.uid())
+            .field("resource_version", &self.version())
+            .field("generation", &self.generation)
+            .field("creation_timestamp", &self.creation_timestamp)
+            .field("deletion_timestamp", &self.deletion_timestamp)
+            .field("labels", self.labels())
+            .field("annotations", self.annotations())
+            .field("owner_references", &self.owner_references)
+            .field("finalizers", &self.finalizers)
+            .finish()
     }
 }
 

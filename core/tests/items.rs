@@ -287,7 +287,7 @@ fn secrets() {
         SecretType::Other("typeValue".into())
     );
     assert_eq!(s.data().unwrap()["dataKey"], [2u8]);
-    assert_eq!(s.spec(), serde_json::json!({}), "a Secret has no spec");
+    assert_eq!(*s.spec(), serde_json::json!({}), "a Secret has no spec");
     let s: Secret = recorded("kinds-status", 2);
     assert_eq!(s.secret_type().unwrap(), SecretType::Opaque);
     let data = s.data().unwrap();

@@ -6,25 +6,50 @@ use std::net::IpAddr;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::item::Item;
 use crate::time::Timestamp;
 
 /// A JSON value and the dotted path it sits at (for error messages).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Fields<'a> {
-    value: &'a Value,
+    root: Root<'a>,
     at: &'a str,
+}
+
+/// What paths start from: a JSON value, or a whole item (whose members
+/// are parsed on demand).
+#[derive(Clone, Copy, Debug)]
+enum Root<'a> {
+    Value(&'a Value),
+    Item(&'a Item),
 }
 
 impl<'a> Fields<'a> {
     pub(crate) fn new(value: &'a Value, at: &'a str) -> Fields<'a> {
-        Fields { value, at }
+        Fields {
+            root: Root::Value(value),
+            at,
+        }
+    }
+
+    /// The fields of a whole item.
+    pub(crate) fn of(item: &'a Item) -> Fields<'a> {
+        Fields {
+            root: Root::Item(item),
+            at: "",
+        }
     }
 
     /// The raw value under `path` (dotted, relative), `None` when absent or
     /// null.
     pub(crate) fn get(&self, path: &str) -> Option<&'a Value> {
-        let mut v = self.value;
-        for part in path.split('.') {
+        let mut parts = path.split('.');
+        let first = parts.next()?;
+        let mut v = match self.root {
+            Root::Value(value) => value.get(first)?,
+            Root::Item(item) => item.member(first)?,
+        };
+        for part in parts {
             v = v.get(part)?;
         }
         (!v.is_null()).then_some(v)

@@ -82,8 +82,8 @@ macro_rules! typed_item {
                 self.item.raw()
             }
 
-            /// A copy of `spec` (an empty object when there is none).
-            pub fn spec(&self) -> serde_json::Value {
+            /// `spec`, parsed on first use (an empty object when there is none).
+            pub fn spec(&self) -> &serde_json::Value {
                 self.item.spec()
             }
 
@@ -98,7 +98,7 @@ macro_rules! typed_item {
             }
 
             fn fields(&self) -> $crate::items::fields::Fields<'_> {
-                $crate::items::fields::Fields::new(self.item.parsed(), "")
+                $crate::items::fields::Fields::of(&self.item)
             }
         }
 

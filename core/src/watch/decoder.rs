@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
-use crate::item::Item;
+use crate::item::{Item, Names};
 use crate::watch::event::{WatchEvent, WatchEventType};
 
 /// Decodes a watch stream fed in chunks of any size.
@@ -45,6 +45,8 @@ pub struct WatchDecoder {
     /// Length of the last event that spanned chunks: the next one starts
     /// with that much room, so it is not regrown piece by piece.
     typical: usize,
+    /// The stream's items share their apiVersion and kind strings.
+    names: Names,
 }
 
 #[derive(Debug)]
@@ -78,6 +80,7 @@ impl WatchDecoder {
             max_event_size: max.max(1),
             skipping: false,
             typical: 0,
+            names: Names::default(),
         }
     }
 
@@ -153,7 +156,7 @@ impl WatchDecoder {
                     if bytes.iter().all(u8::is_ascii_whitespace) {
                         continue;
                     }
-                    return Some(decode_line(bytes, offset));
+                    return Some(decode_line(bytes, offset, &mut self.names));
                 }
             }
         }
@@ -171,7 +174,7 @@ impl WatchDecoder {
         if rest.iter().all(u8::is_ascii_whitespace) {
             return None;
         }
-        match decode_line(rest, self.partial_offset) {
+        match decode_line(rest, self.partial_offset, &mut self.names) {
             Ok(event) => Some(Ok(event)),
             Err(Error::WatchLine { offset, message }) => Some(Err(Error::WatchLine {
                 offset,
@@ -192,7 +195,7 @@ struct RawEvent<'a> {
 }
 
 /// Decodes one line (without its newline; a trailing `\r` is allowed).
-pub(crate) fn decode_line(line: Bytes, offset: u64) -> Result<WatchEvent> {
+fn decode_line(line: Bytes, offset: u64, names: &mut Names) -> Result<WatchEvent> {
     let err = |message: String| Error::WatchLine { offset, message };
     let end = line
         .iter()
@@ -207,7 +210,8 @@ pub(crate) fn decode_line(line: Bytes, offset: u64) -> Result<WatchEvent> {
     // other layout (or a fast-path object that does not decode) goes the
     // generic way, so both accept exactly the same lines.
     if let Some((evtype, from, to)) = fast_split(text)
-        && let Ok(event) = decode_object(evtype, line.slice(start + from..start + to), offset)
+        && let Ok(event) =
+            decode_object(evtype, line.slice(start + from..start + to), offset, names)
     {
         return Ok(event);
     }
@@ -217,17 +221,22 @@ pub(crate) fn decode_line(line: Bytes, offset: u64) -> Result<WatchEvent> {
         .ok_or_else(|| err(format!("unknown event type {:?}", raw.evtype)))?;
     let inner = raw.object.get().as_bytes();
     let from = inner.as_ptr() as usize - line.as_ptr() as usize;
-    decode_object(evtype, line.slice(from..from + inner.len()), offset)
+    decode_object(evtype, line.slice(from..from + inner.len()), offset, names)
 }
 
-fn decode_object(evtype: WatchEventType, object: Bytes, offset: u64) -> Result<WatchEvent> {
+fn decode_object(
+    evtype: WatchEventType,
+    object: Bytes,
+    offset: u64,
+    names: &mut Names,
+) -> Result<WatchEvent> {
     let err = |message: String| Error::WatchLine { offset, message };
-    // Item::decode checks UTF-8 of the whole object: no unvalidated byte is
-    // handed out.
+    // Item decoding validates the whole object (JSON and UTF-8): no
+    // unvalidated byte is handed out.
     let item = if evtype == WatchEventType::Error {
         Item::decode_status_object(object)
     } else {
-        Item::decode(object, "", "")
+        Item::decode_with(object, names)
     };
     let item = item.map_err(|e| err(format!("{evtype} event: {e}")))?;
     Ok(WatchEvent { evtype, item })

@@ -1,0 +1,250 @@
+//! The fast path of item decoding: one validating pass over an object that
+//! finds its `apiVersion`, `kind` and `spec` and reads its metadata, with
+//! no allocation beyond the metadata's own strings.
+//!
+//! It handles the layout the apiserver writes. Anything else — a duplicate
+//! field, a `null` where a string belongs, a Status, a list, text that is
+//! not JSON — stops it, and `serde_json` decodes the object instead (and
+//! words the error): both paths give the same item.
+
+use std::ops::Range;
+
+use bytes::Bytes;
+
+use crate::json_scan::{Scan, Scanner, Stop, Str};
+use crate::meta::{OwnerReference, StringMap};
+use crate::time::Timestamp;
+
+/// What the scan found, as spans of the scanned text.
+#[derive(Debug, Default)]
+pub(crate) struct ItemScan {
+    pub(crate) api_version: Option<Str>,
+    pub(crate) kind: Option<Str>,
+    pub(crate) meta: MetaScan,
+    /// The `spec` member's value.
+    pub(crate) spec: Option<Range<usize>>,
+}
+
+/// The metadata's fields.
+#[derive(Debug, Default)]
+pub(crate) struct MetaScan {
+    /// name, generateName, namespace, uid, resourceVersion.
+    pub(crate) strings: [Option<Str>; 5],
+    pub(crate) generation: Option<i64>,
+    pub(crate) created: Option<Timestamp>,
+    pub(crate) deleted: Option<Timestamp>,
+    /// The `labels` and `annotations` objects (absent when null).
+    pub(crate) labels: Option<Range<usize>>,
+    pub(crate) annotations: Option<Range<usize>>,
+    pub(crate) owner_references: Vec<OwnerReference>,
+    pub(crate) finalizers: Vec<String>,
+}
+
+/// The metadata fields the scan reads, in [`MetaScan::strings`] order.
+pub(crate) const META_STRINGS: [&[u8]; 5] = [
+    b"name",
+    b"generateName",
+    b"namespace",
+    b"uid",
+    b"resourceVersion",
+];
+
+/// Scans the object at the scanner's cursor (which must be on its `{`).
+pub(crate) fn scan_object(s: &mut Scanner<'_>) -> Scan<ItemScan> {
+    let text = s.text;
+    let mut found = ItemScan::default();
+    let mut seen_meta = false;
+    s.object(0, |s, key, depth| {
+        if key.escaped {
+            return Err(Stop);
+        }
+        match &text[key.span] {
+            b"apiVersion" => once_string(s, &mut found.api_version),
+            b"kind" => once_string(s, &mut found.kind),
+            b"metadata" => {
+                if std::mem::replace(&mut seen_meta, true) {
+                    return Err(Stop);
+                }
+                found.meta = scan_meta(s, depth)?;
+                Ok(())
+            }
+            b"spec" => {
+                if found.spec.is_some() {
+                    return Err(Stop);
+                }
+                found.spec = Some(s.span(depth)?);
+                Ok(())
+            }
+            _ => s.value(depth),
+        }
+    })?;
+    if !seen_meta {
+        return Err(Stop);
+    }
+    Ok(found)
+}
+
+/// A string member given once.
+fn once_string(s: &mut Scanner<'_>, slot: &mut Option<Str>) -> Scan<()> {
+    if slot.is_some() || s.peek() != Some(b'"') {
+        return Err(Stop);
+    }
+    *slot = Some(s.string()?);
+    Ok(())
+}
+
+fn scan_meta(s: &mut Scanner<'_>, depth: usize) -> Scan<MetaScan> {
+    if s.peek() != Some(b'{') {
+        return Err(Stop);
+    }
+    let text = s.text;
+    let mut meta = MetaScan::default();
+    // Fields met so far: serde refuses a duplicate, so the scan stops.
+    let mut seen = 0u16;
+    s.object(depth, |s, key, depth| {
+        if key.escaped {
+            return Err(Stop);
+        }
+        let key = &text[key.span];
+        let (bit, field) = match META_STRINGS.iter().position(|k| *k == key) {
+            Some(i) => (i, Field::String(i)),
+            None => match key {
+                b"generation" => (5, Field::Generation),
+                b"creationTimestamp" => (6, Field::Created),
+                b"deletionTimestamp" => (7, Field::Deleted),
+                b"labels" => (8, Field::Labels),
+                b"annotations" => (9, Field::Annotations),
+                b"ownerReferences" => (10, Field::Owners),
+                b"finalizers" => (11, Field::Finalizers),
+                _ => return s.value(depth),
+            },
+        };
+        if seen & (1 << bit) != 0 {
+            return Err(Stop);
+        }
+        seen |= 1 << bit;
+        match field {
+            Field::String(i) => once_string(s, &mut meta.strings[i]),
+            Field::Generation => {
+                if !s.null()? {
+                    meta.generation = Some(integer(s)?);
+                }
+                Ok(())
+            }
+            Field::Created => timestamp(s, &mut meta.created),
+            Field::Deleted => timestamp(s, &mut meta.deleted),
+            Field::Labels => string_map(s, depth, &mut meta.labels),
+            Field::Annotations => string_map(s, depth, &mut meta.annotations),
+            Field::Owners => decoded(s, depth, &mut meta.owner_references),
+            Field::Finalizers => decoded(s, depth, &mut meta.finalizers),
+        }
+    })?;
+    Ok(meta)
+}
+
+enum Field {
+    String(usize),
+    Generation,
+    Created,
+    Deleted,
+    Labels,
+    Annotations,
+    Owners,
+    Finalizers,
+}
+
+/// An `i64` as serde reads one: digits only, in range.
+fn integer(s: &mut Scanner<'_>) -> Scan<i64> {
+    let span = s.number()?;
+    let digits = &s.text[span];
+    if digits.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        return Err(Stop);
+    }
+    std::str::from_utf8(digits)
+        .map_err(|_| Stop)?
+        .parse()
+        .map_err(|_| Stop)
+}
+
+fn timestamp(s: &mut Scanner<'_>, slot: &mut Option<Timestamp>) -> Scan<()> {
+    if s.null()? {
+        return Ok(());
+    }
+    if s.peek() != Some(b'"') {
+        return Err(Stop);
+    }
+    let value = s.string()?;
+    if value.escaped {
+        return Err(Stop);
+    }
+    let text = std::str::from_utf8(&s.text[value.span]).map_err(|_| Stop)?;
+    *slot = Some(text.parse().map_err(|_| Stop)?);
+    Ok(())
+}
+
+/// An object of strings (or null), checked so that decoding it later
+/// cannot fail.
+fn string_map(s: &mut Scanner<'_>, depth: usize, slot: &mut Option<Range<usize>>) -> Scan<()> {
+    if s.null()? {
+        return Ok(());
+    }
+    if s.peek() != Some(b'{') {
+        return Err(Stop);
+    }
+    let start = s.at;
+    let text = s.text;
+    s.object(depth, |s, key, _| {
+        if s.peek() != Some(b'"') {
+            return Err(Stop);
+        }
+        let value = s.string()?;
+        for string in [key, value] {
+            if string.escaped {
+                unescape(text, &string)?;
+            }
+        }
+        Ok(())
+    })?;
+    *slot = Some(start..s.at);
+    Ok(())
+}
+
+/// A member decoded by serde now (ownerReferences, finalizers: short, and
+/// rare on most kinds); `null` leaves the default.
+fn decoded<T: serde::de::DeserializeOwned>(
+    s: &mut Scanner<'_>,
+    depth: usize,
+    slot: &mut T,
+) -> Scan<()> {
+    if s.null()? {
+        return Ok(());
+    }
+    let span = s.span(depth)?;
+    *slot = serde_json::from_slice(&s.text[span]).map_err(|_| Stop)?;
+    Ok(())
+}
+
+/// The text of a string the scanner passed over (which may hold escapes).
+pub(crate) fn unescape(text: &[u8], string: &Str) -> Scan<String> {
+    let quoted = &text[string.span.start - 1..string.span.end + 1];
+    serde_json::from_slice(quoted).map_err(|_| Stop)
+}
+
+/// A string's text, borrowed when it holds no escape.
+pub(crate) fn text_of<'t>(text: &'t [u8], string: &Str) -> Scan<std::borrow::Cow<'t, str>> {
+    if string.escaped {
+        return unescape(text, string).map(std::borrow::Cow::Owned);
+    }
+    std::str::from_utf8(&text[string.span.clone()])
+        .map(std::borrow::Cow::Borrowed)
+        .map_err(|_| Stop)
+}
+
+/// A label or annotation map the scan checked, decoded on first use.
+pub(crate) fn decode_map(source: &Bytes) -> StringMap {
+    if source.is_empty() {
+        return StringMap::default();
+    }
+    // The scan checked it is an object of strings whose escapes decode.
+    serde_json::from_slice(source).unwrap_or_default()
+}
