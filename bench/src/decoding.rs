@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use kube::core::{DynamicObject, ObjectList, PartialObjectMeta, WatchEvent};
 use serde::de::IgnoredAny;
 
@@ -68,6 +68,7 @@ fn per_line<T: serde::de::DeserializeOwned>(stream: &[u8]) -> usize {
         .sum()
 }
 
+/// kubewire's decoder fed borrowed chunks (`feed`: each event copied out).
 fn kubewire_watch(stream: &[u8], chunk: usize) -> usize {
     let mut decoder = kubewire::watch::WatchDecoder::new();
     let mut n = 0;
@@ -80,11 +81,25 @@ fn kubewire_watch(stream: &[u8], chunk: usize) -> usize {
     n
 }
 
+/// kubewire's decoder fed owned chunks, as a transport that reads into
+/// `Bytes` hands them over (`feed_bytes`: events are slices of them).
+fn kubewire_watch_bytes(stream: &Bytes, chunk: usize) -> usize {
+    let mut decoder = kubewire::watch::WatchDecoder::new();
+    let mut n = 0;
+    for at in (0..stream.len()).step_by(chunk) {
+        decoder.feed_bytes(stream.slice(at..(at + chunk).min(stream.len())));
+        while let Some(event) = decoder.next_event() {
+            n += usize::from(event.is_ok());
+        }
+    }
+    n
+}
+
 const MB: f64 = 1e6;
 
 /// Watch decoding at 1 KiB, 16 KiB and 1 MiB chunks.
 pub fn watch(events: usize, runs: usize) -> Table {
-    let stream = data::watch_stream(events, true);
+    let stream = Bytes::from(data::watch_stream(events, true));
     let mb = stream.len() as f64 / MB;
     println!(
         "watch stream: {events} events, {mb:.1} MB (recorded pods + one upstream Pod in ten); \
@@ -99,13 +114,14 @@ pub fn watch(events: usize, runs: usize) -> Table {
             &mut || per_line::<WatchEvent<PartialObjectMeta<Pod>>>(&stream),
             &mut || per_line::<WatchEvent<DynamicObject>>(&stream),
             &mut || per_line::<WatchEvent<Pod>>(&stream),
-            &mut || kubewire_watch(&stream, 1 << 10),
             &mut || kubewire_watch(&stream, 16 << 10),
-            &mut || kubewire_watch(&stream, 1 << 20),
+            &mut || kubewire_watch_bytes(&stream, 1 << 10),
+            &mut || kubewire_watch_bytes(&stream, 16 << 10),
+            &mut || kubewire_watch_bytes(&stream, 1 << 20),
         ],
     );
-    let [limit, value, partial, dynamic, typed, ours @ ..] = r.as_slice() else {
-        unreachable!("eight contenders")
+    let [limit, value, partial, dynamic, typed, copying, ours @ ..] = r.as_slice() else {
+        unreachable!("nine contenders")
     };
     assert_eq!(limit.count, events, "every line is JSON");
     let rate = |s: &Samples| s.secs.iter().map(|t| mb / t).collect::<Vec<_>>();
@@ -130,7 +146,7 @@ pub fn watch(events: usize, runs: usize) -> Table {
     ];
     for (ours, chunk) in ours.iter().zip([1usize << 10, 16 << 10, 1 << 20]) {
         assert_eq!(ours.count, events, "kubewire decoded every event");
-        let label = format!("watch decode, {} KiB chunks", chunk >> 10);
+        let label = format!("watch decode, {} KiB chunks (feed_bytes)", chunk >> 10);
         for (name, theirs) in baselines {
             t.higher_spread(
                 &format!("{label}: MB/s"),
@@ -155,6 +171,14 @@ pub fn watch(events: usize, runs: usize) -> Table {
             partial.peak as f64 / 1024.0,
         );
     }
+    assert_eq!(copying.count, events, "kubewire decoded every event");
+    t.higher_spread(
+        "watch decode, 16 KiB chunks, borrowed (feed: each event copied out)",
+        "MB/s",
+        &rate(copying),
+        "serde_json IgnoredAny (limit)",
+        &rate(limit),
+    );
     if typed.count != events {
         t.note(
             "WatchEvent<k8s-openapi Pod>: events decoded",
@@ -217,6 +241,18 @@ pub fn list(items: usize, runs: usize) -> Table {
                     })
                     .sum()
             },
+            // The same, reading the spec typed: `spec_as::<PodSpec>()`.
+            &mut || {
+                let list = kubewire::request::decode_list(Bytes::from(fresh())).expect("list");
+                list.items()
+                    .iter()
+                    .map(|item| {
+                        let spec: PodSpec = item.spec_as().expect("a PodSpec");
+                        let images = spec.containers.iter().filter(|c| c.image.is_some()).count();
+                        usize::from(images > 0)
+                    })
+                    .sum()
+            },
             &mut || {
                 serde_json::from_slice::<ObjectList<Pod>>(&fresh()).map_or(0, |l| {
                     l.items
@@ -240,15 +276,17 @@ pub fn list(items: usize, runs: usize) -> Table {
         dynamic,
         typed,
         ours_spec,
+        ours_typed_spec,
         typed_spec,
     ] = r.as_slice()
     else {
-        unreachable!("eight contenders")
+        unreachable!("nine contenders")
     };
     assert_eq!(
         ours_spec.count, typed_spec.count,
         "the same pods have images"
     );
+    assert_eq!(ours_typed_spec.count, typed_spec.count);
     assert_eq!(ours.count, items);
     assert_eq!(partial.count, items);
     let ms = |s: &Samples| s.secs.iter().map(|t| t * 1e3).collect::<Vec<_>>();
@@ -274,9 +312,16 @@ pub fn list(items: usize, runs: usize) -> Table {
         );
     }
     t.lower_spread(
-        "list: decode and read every pod's spec (containers' images)",
+        "list: decode and read every pod's spec as a Value (spec(): containers' images)",
         "ms",
         &ms(ours_spec),
+        "kube-core ObjectList<k8s-openapi Pod> (typed spec)",
+        &ms(typed_spec),
+    );
+    t.lower_spread(
+        "list: decode and read every pod's spec typed (spec_as::<k8s-openapi PodSpec>())",
+        "ms",
+        &ms(ours_typed_spec),
         "kube-core ObjectList<k8s-openapi Pod> (typed spec)",
         &ms(typed_spec),
     );

@@ -335,6 +335,36 @@ impl Item {
             .unwrap_or_else(|| EMPTY.get_or_init(|| serde_json::Value::Object(Default::default())))
     }
 
+    /// `spec` deserialized into `T` — k8s-openapi's `PodSpec`, or a struct
+    /// of only the fields you read — straight from its bytes, without a
+    /// `Value` in between (nothing is kept: each call decodes again).
+    /// [`Error::StatusUnavailable`] when the object has no spec.
+    ///
+    /// ```
+    /// #[derive(serde::Deserialize)]
+    /// struct Replicas { replicas: i32 }
+    /// let item = kubewire::request::decode_item(bytes::Bytes::from_static(
+    ///     br#"{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"web"},"spec":{"replicas":3,"paused":false}}"#)).unwrap();
+    /// assert_eq!(item.spec_as::<Replicas>().unwrap().replicas, 3);
+    /// ```
+    pub fn spec_as<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        let err = |e: serde_json::Error| Error::decode("the requested spec type", e);
+        match self.spec_at {
+            SpecAt::At(from, to) if &self.raw[from as usize..to as usize] != b"null" => {
+                serde_json::from_slice(&self.raw[from as usize..to as usize]).map_err(err)
+            }
+            SpecAt::At(..) | SpecAt::Absent => Err(Error::StatusUnavailable {
+                field: "spec".to_string(),
+            }),
+            SpecAt::Unknown => match self.member("spec") {
+                Some(spec) => T::deserialize(spec).map_err(err),
+                None => Err(Error::StatusUnavailable {
+                    field: "spec".to_string(),
+                }),
+            },
+        }
+    }
+
     /// The object's path on the server, computed from its `apiVersion`,
     /// `resource` (the plural, e.g. `pods`), namespace and name — what
     /// `selfLink` held before Kubernetes 1.20 stopped sending it.

@@ -12,7 +12,6 @@ use std::ops::Range;
 use bytes::Bytes;
 
 use crate::json_scan::{Scan, Scanner, Stop, Str};
-use crate::meta::{OwnerReference, StringMap};
 use crate::time::Timestamp;
 
 /// What the scan found, as spans of the scanned text.
@@ -36,7 +35,8 @@ pub(crate) struct MetaScan {
     /// The `labels` and `annotations` objects (absent when null).
     pub(crate) labels: Option<Range<usize>>,
     pub(crate) annotations: Option<Range<usize>>,
-    pub(crate) owner_references: Vec<OwnerReference>,
+    /// The `ownerReferences` array (absent when null).
+    pub(crate) owner_references: Option<Range<usize>>,
     pub(crate) finalizers: Vec<String>,
 }
 
@@ -135,7 +135,7 @@ fn scan_meta(s: &mut Scanner<'_>, depth: usize) -> Scan<MetaScan> {
             Field::Deleted => timestamp(s, &mut meta.deleted),
             Field::Labels => string_map(s, depth, &mut meta.labels),
             Field::Annotations => string_map(s, depth, &mut meta.annotations),
-            Field::Owners => decoded(s, depth, &mut meta.owner_references),
+            Field::Owners => owner_references(s, depth, &mut meta.owner_references),
             Field::Finalizers => decoded(s, depth, &mut meta.finalizers),
         }
     })?;
@@ -209,8 +209,65 @@ fn string_map(s: &mut Scanner<'_>, depth: usize, slot: &mut Option<Range<usize>>
     Ok(())
 }
 
-/// A member decoded by serde now (ownerReferences, finalizers: short, and
-/// rare on most kinds); `null` leaves the default.
+/// An array of owner references (or null), checked so that decoding it
+/// later cannot fail: objects whose `apiVersion`, `kind`, `name` and `uid`
+/// are strings and whose `controller` and `blockOwnerDeletion` are
+/// booleans or null, each given at most once.
+fn owner_references(
+    s: &mut Scanner<'_>,
+    depth: usize,
+    slot: &mut Option<Range<usize>>,
+) -> Scan<()> {
+    const STRINGS: [&[u8]; 4] = [b"apiVersion", b"kind", b"name", b"uid"];
+    const FLAGS: [&[u8]; 2] = [b"controller", b"blockOwnerDeletion"];
+    if s.null()? {
+        return Ok(());
+    }
+    if s.peek() != Some(b'[') {
+        return Err(Stop);
+    }
+    let start = s.at;
+    let text = s.text;
+    s.array(depth, |s, depth| {
+        if s.peek() != Some(b'{') {
+            return Err(Stop);
+        }
+        let mut seen = 0u8;
+        s.object(depth, |s, key, depth| {
+            if key.escaped {
+                return Err(Stop);
+            }
+            let key = &text[key.span];
+            if let Some(i) = STRINGS.iter().position(|k| *k == key) {
+                if seen & (1 << i) != 0 || s.peek() != Some(b'"') {
+                    return Err(Stop);
+                }
+                seen |= 1 << i;
+                let value = s.string()?;
+                if value.escaped {
+                    unescape(text, &value)?;
+                }
+                return Ok(());
+            }
+            if let Some(i) = FLAGS.iter().position(|k| *k == key) {
+                if seen & (1 << (4 + i)) != 0 {
+                    return Err(Stop);
+                }
+                seen |= 1 << (4 + i);
+                return match s.peek() {
+                    Some(b't' | b'f' | b'n') => s.value(depth),
+                    _ => Err(Stop),
+                };
+            }
+            s.value(depth)
+        })
+    })?;
+    *slot = Some(start..s.at);
+    Ok(())
+}
+
+/// A member decoded by serde now (finalizers: short, and rare); `null`
+/// leaves the default.
 fn decoded<T: serde::de::DeserializeOwned>(
     s: &mut Scanner<'_>,
     depth: usize,
@@ -240,11 +297,11 @@ pub(crate) fn text_of<'t>(text: &'t [u8], string: &Str) -> Scan<std::borrow::Cow
         .map_err(|_| Stop)
 }
 
-/// A label or annotation map the scan checked, decoded on first use.
-pub(crate) fn decode_map(source: &Bytes) -> StringMap {
+/// A label or annotation map, or the owner references, the scan checked
+/// (so that this cannot fail), decoded on first use; empty when absent.
+pub(crate) fn decode_checked<T: serde::de::DeserializeOwned + Default>(source: &Bytes) -> T {
     if source.is_empty() {
-        return StringMap::default();
+        return T::default();
     }
-    // The scan checked it is an object of strings whose escapes decode.
     serde_json::from_slice(source).unwrap_or_default()
 }

@@ -80,6 +80,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The string at the cursor (which must be its opening quote).
+    #[inline]
     pub(crate) fn string(&mut self) -> Scan<Str> {
         self.eat(b'"')?;
         let text = self.text;
@@ -122,18 +123,80 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Passes over the value at the cursor, checking it.
+    /// Passes over the value at the cursor, checking it: one loop with the
+    /// open containers on a bit stack (no call per nested value).
     pub(crate) fn value(&mut self, depth: usize) -> Scan<()> {
-        match self.peek().ok_or(Stop)? {
-            b'"' => self.string().map(drop),
-            b'{' => self.object(depth, |s, _, depth| s.value(depth)),
-            b'[' => self.array(depth, |s, depth| s.value(depth)),
-            b't' => self.literal(b"true"),
-            b'f' => self.literal(b"false"),
-            b'n' => self.literal(b"null"),
-            b'-' | b'0'..=b'9' => self.number().map(drop),
-            _ => Err(Stop),
+        // Bit n set: the n-th open container is an object.
+        let mut objects: u128 = 0;
+        let mut open = 0usize;
+        loop {
+            // At a value.
+            match self.peek().ok_or(Stop)? {
+                b'"' => {
+                    self.string()?;
+                }
+                open_byte @ (b'{' | b'[') => {
+                    if depth + open + 1 >= MAX_DEPTH {
+                        return Err(Stop);
+                    }
+                    self.at += 1;
+                    self.ws();
+                    let object = open_byte == b'{';
+                    let close = if object { b'}' } else { b']' };
+                    if self.peek() == Some(close) {
+                        self.at += 1;
+                    } else {
+                        objects = (objects << 1) | u128::from(object);
+                        open += 1;
+                        if object {
+                            self.key()?;
+                        }
+                        continue;
+                    }
+                }
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                b'-' | b'0'..=b'9' => {
+                    self.number()?;
+                }
+                _ => return Err(Stop),
+            }
+            // After a value: close containers until the next one starts.
+            loop {
+                if open == 0 {
+                    return Ok(());
+                }
+                self.ws();
+                let in_object = objects & 1 == 1;
+                match (self.peek(), in_object) {
+                    (Some(b','), _) => {
+                        self.at += 1;
+                        self.ws();
+                        if in_object {
+                            self.key()?;
+                        }
+                        break;
+                    }
+                    (Some(b'}'), true) | (Some(b']'), false) => {
+                        self.at += 1;
+                        objects >>= 1;
+                        open -= 1;
+                    }
+                    _ => return Err(Stop),
+                }
+            }
         }
+    }
+
+    /// A member's key and colon; the cursor ends on its value.
+    #[inline]
+    fn key(&mut self) -> Scan<()> {
+        self.string()?;
+        self.ws();
+        self.eat(b':')?;
+        self.ws();
+        Ok(())
     }
 
     /// The value at the cursor, passed over; its span.

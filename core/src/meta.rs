@@ -25,37 +25,52 @@ use crate::time::Timestamp;
 /// ```
 #[derive(Clone, Default)]
 pub struct ObjectMeta {
-    /// name, generateName, namespace, uid and resourceVersion, one after
-    /// another (one allocation), ending at `ends`.
-    text: Box<str>,
-    ends: [u32; 5],
+    /// The object's JSON, which the strings' spans index (empty for
+    /// metadata decoded on its own).
+    source: Bytes,
+    /// name, generateName, namespace, uid and resourceVersion.
+    strings: [Text; 5],
     generation: Option<i64>,
     creation_timestamp: Option<Timestamp>,
     deletion_timestamp: Option<Timestamp>,
-    labels: LazyMap,
-    annotations: LazyMap,
-    owner_references: Vec<OwnerReference>,
+    labels: Lazy<StringMap>,
+    annotations: Lazy<StringMap>,
+    owner_references: Lazy<Vec<OwnerReference>>,
     finalizers: Vec<String>,
 }
 
-/// A string map kept as its JSON until first read.
-#[derive(Clone, Default)]
-struct LazyMap {
-    source: Bytes,
-    map: OnceLock<StringMap>,
+/// A metadata string: where it is in the source (it holds no escape), or
+/// its decoded text.
+#[derive(Clone, Debug)]
+enum Text {
+    Span(u32, u32),
+    Owned(Box<str>),
 }
 
-impl LazyMap {
-    fn decoded(map: StringMap) -> LazyMap {
-        LazyMap {
+impl Default for Text {
+    fn default() -> Text {
+        Text::Span(0, 0)
+    }
+}
+
+/// A value kept as its JSON (checked already) until first read.
+#[derive(Clone, Default)]
+struct Lazy<T> {
+    source: Bytes,
+    value: OnceLock<T>,
+}
+
+impl<T: serde::de::DeserializeOwned + Default> Lazy<T> {
+    fn decoded(value: T) -> Lazy<T> {
+        Lazy {
             source: Bytes::new(),
-            map: OnceLock::from(map),
+            value: OnceLock::from(value),
         }
     }
 
-    fn get(&self) -> &StringMap {
-        self.map
-            .get_or_init(|| crate::item_scan::decode_map(&self.source))
+    fn get(&self) -> &T {
+        self.value
+            .get_or_init(|| crate::item_scan::decode_checked(&self.source))
     }
 }
 
@@ -92,73 +107,78 @@ struct MetaFields {
 impl<'de> Deserialize<'de> for ObjectMeta {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
         let f = MetaFields::deserialize(d)?;
-        let strings = [
-            f.name.as_str(),
-            &f.generate_name,
-            &f.namespace,
-            &f.uid,
-            &f.resource_version,
-        ];
-        let (text, ends) = join(strings).map_err(serde::de::Error::custom)?;
+        let owned = |s: String| {
+            if s.is_empty() {
+                Text::default()
+            } else {
+                Text::Owned(s.into_boxed_str())
+            }
+        };
         Ok(ObjectMeta {
-            text,
-            ends,
+            source: Bytes::new(),
+            strings: [
+                owned(f.name),
+                owned(f.generate_name),
+                owned(f.namespace),
+                owned(f.uid),
+                owned(f.resource_version),
+            ],
             generation: f.generation,
             creation_timestamp: f.creation_timestamp,
             deletion_timestamp: f.deletion_timestamp,
-            labels: LazyMap::decoded(f.labels),
-            annotations: LazyMap::decoded(f.annotations),
-            owner_references: f.owner_references,
+            labels: Lazy::decoded(f.labels),
+            annotations: Lazy::decoded(f.annotations),
+            owner_references: Lazy::decoded(f.owner_references),
             finalizers: f.finalizers,
         })
     }
 }
 
-/// The five strings in one allocation, and where each ends.
-fn join<S: AsRef<str>>(strings: [S; 5]) -> Result<(Box<str>, [u32; 5]), &'static str> {
-    let mut text = String::with_capacity(strings.iter().map(|s| s.as_ref().len()).sum());
-    let mut ends = [0u32; 5];
-    for (end, s) in ends.iter_mut().zip(&strings) {
-        text.push_str(s.as_ref());
-        *end = u32::try_from(text.len()).map_err(|_| "metadata strings over 4 GiB")?;
-    }
-    Ok((text.into_boxed_str(), ends))
-}
-
 impl ObjectMeta {
-    /// Builds the metadata an item's scan found in `raw` (the object's
-    /// JSON, which the spans index).
+    /// Builds the metadata an item's scan found in `source` (the text the
+    /// scan's spans index).
     pub(crate) fn from_scan(
-        raw: &Bytes,
+        source: &Bytes,
         scan: crate::item_scan::MetaScan,
     ) -> crate::json_scan::Scan<ObjectMeta> {
-        let mut strings: [std::borrow::Cow<'_, str>; 5] = Default::default();
+        let mut strings: [Text; 5] = Default::default();
         for (slot, found) in strings.iter_mut().zip(&scan.strings) {
             if let Some(found) = found {
-                *slot = crate::item_scan::text_of(raw, found)?;
+                *slot = if found.escaped {
+                    Text::Owned(crate::item_scan::unescape(source, found)?.into_boxed_str())
+                } else {
+                    let at = |i: usize| u32::try_from(i).map_err(|_| crate::json_scan::Stop);
+                    Text::Span(at(found.span.start)?, at(found.span.end)?)
+                };
             }
         }
-        let (text, ends) = join(strings).map_err(|_| crate::json_scan::Stop)?;
-        let lazy = |span: Option<std::ops::Range<usize>>| LazyMap {
-            source: span.map_or_else(Bytes::new, |span| raw.slice(span)),
-            map: OnceLock::new(),
-        };
+        fn lazy<T>(source: &Bytes, span: Option<std::ops::Range<usize>>) -> Lazy<T> {
+            Lazy {
+                source: span.map_or_else(Bytes::new, |span| source.slice(span)),
+                value: OnceLock::new(),
+            }
+        }
         Ok(ObjectMeta {
-            text,
-            ends,
+            source: source.clone(),
+            strings,
             generation: scan.generation,
             creation_timestamp: scan.created,
             deletion_timestamp: scan.deleted,
-            labels: lazy(scan.labels),
-            annotations: lazy(scan.annotations),
-            owner_references: scan.owner_references,
+            labels: lazy(source, scan.labels),
+            annotations: lazy(source, scan.annotations),
+            owner_references: lazy(source, scan.owner_references),
             finalizers: scan.finalizers,
         })
     }
 
     fn string(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.text[start..self.ends[i] as usize]
+        match &self.strings[i] {
+            // The scan checked the span is UTF-8 text without escapes.
+            Text::Span(from, to) => {
+                std::str::from_utf8(&self.source[*from as usize..*to as usize]).unwrap_or_default()
+            }
+            Text::Owned(text) => text,
+        }
     }
 
     /// `metadata.name` (empty for an object created with only `generateName`
@@ -215,7 +235,7 @@ impl ObjectMeta {
 
     /// `metadata.ownerReferences`.
     pub fn owner_references(&self) -> &[OwnerReference] {
-        &self.owner_references
+        self.owner_references.get()
     }
 
     /// `metadata.finalizers`.
@@ -226,14 +246,13 @@ impl ObjectMeta {
 
 impl PartialEq for ObjectMeta {
     fn eq(&self, other: &ObjectMeta) -> bool {
-        self.text == other.text
-            && self.ends == other.ends
+        (0..5).all(|i| self.string(i) == other.string(i))
             && self.generation == other.generation
             && self.creation_timestamp == other.creation_timestamp
             && self.deletion_timestamp == other.deletion_timestamp
             && self.labels() == other.labels()
             && self.annotations() == other.annotations()
-            && self.owner_references == other.owner_references
+            && self.owner_references() == other.owner_references()
             && self.finalizers == other.finalizers
     }
 }
@@ -253,7 +272,7 @@ impl std::fmt::Debug for ObjectMeta {
             .field("deletion_timestamp", &self.deletion_timestamp)
             .field("labels", self.labels())
             .field("annotations", self.annotations())
-            .field("owner_references", &self.owner_references)
+            .field("owner_references", &self.owner_references())
             .field("finalizers", &self.finalizers)
             .finish()
     }

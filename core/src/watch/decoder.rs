@@ -55,6 +55,9 @@ enum Line {
     Oversized { offset: u64 },
 }
 
+/// The size of the buffers `feed_bytes` assembles cut events in.
+const SHARED_BUFFER: usize = 64 << 10;
+
 impl Default for WatchDecoder {
     fn default() -> WatchDecoder {
         WatchDecoder::new()
@@ -90,15 +93,49 @@ impl WatchDecoder {
     }
 
     /// Feeds the next bytes of the stream. Decoding happens in
-    /// [`WatchDecoder::next_event`].
-    pub fn feed(&mut self, mut chunk: &[u8]) {
-        while !chunk.is_empty() {
-            let newline = memchr::memchr(b'\n', chunk);
-            let take = newline.map_or(chunk.len(), |i| i + 1);
-            let (piece, rest) = chunk.split_at(take);
-            chunk = rest;
+    /// [`WatchDecoder::next_event`]. Each event's bytes are copied out of
+    /// `chunk` into a buffer of their own, so a kept item holds exactly
+    /// its object.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        self.feed_with(chunk, false, |range| Bytes::copy_from_slice(&chunk[range]));
+    }
+
+    /// Feeds the next bytes of the stream without copying them: events
+    /// that lie whole in `chunk` are slices of it (an event cut by a chunk
+    /// boundary is still assembled in a buffer). An item keeps its chunk's
+    /// whole buffer alive; items kept for long (a cache) are better fed
+    /// with [`WatchDecoder::feed`].
+    ///
+    /// ```
+    /// use kubewire::watch::WatchDecoder;
+    /// let chunk = bytes::Bytes::from_static(
+    ///     b"{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\"}}}\n");
+    /// let mut decoder = WatchDecoder::new();
+    /// decoder.feed_bytes(chunk.clone());
+    /// let event = decoder.next_event().unwrap().unwrap();
+    /// // The object is a slice of the chunk, not a copy.
+    /// assert!(chunk.as_ptr_range().contains(&event.item.raw().as_ptr()));
+    /// ```
+    pub fn feed_bytes(&mut self, chunk: Bytes) {
+        self.feed_with(&chunk, true, |range| chunk.slice(range));
+    }
+
+    /// Splits `chunk` into lines; `line` makes the bytes of a line that
+    /// lies whole in it. `share`: assembled lines share their buffers.
+    fn feed_with(
+        &mut self,
+        chunk: &[u8],
+        share: bool,
+        line: impl Fn(std::ops::Range<usize>) -> Bytes,
+    ) {
+        let mut at = 0;
+        while at < chunk.len() {
+            let newline = memchr::memchr(b'\n', &chunk[at..]);
+            let take = newline.map_or(chunk.len() - at, |i| i + 1);
+            let piece = at..at + take;
+            at += take;
             if self.skipping {
-                self.offset += piece.len() as u64;
+                self.offset += take as u64;
                 self.skipping = newline.is_none();
                 continue;
             }
@@ -118,18 +155,27 @@ impl WatchDecoder {
             self.offset += take as u64;
             if newline.is_none() {
                 if self.partial.is_empty() {
-                    let room = self.typical.clamp(piece.len(), self.max_event_size);
-                    self.partial.reserve(room);
+                    let room = self.typical.clamp(take, self.max_event_size);
+                    // Shared buffers hold several events; a reserve within
+                    // the room left allocates nothing.
+                    let shared = SHARED_BUFFER.min(self.max_event_size);
+                    self.partial
+                        .reserve(if share { room.max(shared) } else { room });
                 }
-                self.partial.extend_from_slice(piece);
+                self.partial.extend_from_slice(&chunk[piece]);
                 continue;
             }
             let bytes = if self.partial.is_empty() {
-                Bytes::copy_from_slice(&piece[..content])
+                line(piece.start..piece.start + content)
             } else {
-                self.partial.extend_from_slice(&piece[..content]);
+                self.partial
+                    .extend_from_slice(&chunk[piece.start..piece.start + content]);
                 self.typical = self.partial.len() + self.partial.len() / 8;
-                std::mem::take(&mut self.partial).freeze()
+                if share {
+                    self.partial.split().freeze()
+                } else {
+                    std::mem::take(&mut self.partial).freeze()
+                }
             };
             self.lines.push_back(Line::Complete {
                 offset: self.partial_offset,
