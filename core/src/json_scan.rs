@@ -80,7 +80,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The string at the cursor (which must be its opening quote).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn string(&mut self) -> Scan<Str> {
         self.eat(b'"')?;
         let text = self.text;
@@ -190,7 +190,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A member's key and colon; the cursor ends on its value.
-    #[inline]
+    #[inline(always)]
     fn key(&mut self) -> Scan<()> {
         self.string()?;
         self.ws();
