@@ -165,12 +165,12 @@ pub fn run(root: &Path, work: &Path) -> (Table, Vec<(String, f64, f64)>) {
     let target = work.join("quickstart-target");
     let time = cargo_release(
         root,
-        &["-p", "kubewire-ureq", "--example", "quickstart"],
+        &["--bin", "quickstart"],
         &target,
     );
     let quickstart = Built {
         time,
-        size: stripped_size(&target.join("release/examples/quickstart")),
+        size: stripped_size(&target.join("release/quickstart")),
     };
     let (kube, ours) = built.split_last().expect("programs");
     let kube = &kube.1;

@@ -5,12 +5,9 @@
 
 use serde::de::DeserializeOwned;
 
-fn options() -> serde_saphyr::Options {
-    let mut options = serde_saphyr::Options::default();
-    options.with_snippet = false;
-    options.crop_radius = 0;
-    options
-}
+mod parser;
+
+use parser::Typing;
 
 /// The error's words with every double-quoted value elided: the line and
 /// column stay, what stood there does not.
@@ -44,14 +41,24 @@ pub(crate) fn elide_quoted(text: &str) -> String {
     out
 }
 
-/// One YAML document.
+/// One YAML document, read as configuration: plain scalars are strings
+/// unless null or a boolean (a kubeconfig's names, addresses and arguments
+/// stay text even when they look like numbers).
 pub(crate) fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, String> {
-    serde_saphyr::from_str_with_options(text, options()).map_err(|e| describe(&e))
+    let value = match parser::documents(text, Typing::Strings)?.into_iter().next() {
+        Some(value) => value,
+        None => serde_json::Value::Null,
+    };
+    serde_json::from_value(value).map_err(|e| describe(&e))
 }
 
-/// Every document of a multi-document YAML stream.
+/// Every document of a multi-document YAML stream (YAML 1.2's core schema:
+/// `3` is a number, `"3"` a string).
 pub(crate) fn from_multiple<T: DeserializeOwned>(text: &str) -> Result<Vec<T>, String> {
-    serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| describe(&e))
+    parser::documents(text, Typing::Core)?
+        .into_iter()
+        .map(|value| serde_json::from_value(value).map_err(|e| describe(&e)))
+        .collect()
 }
 
 #[cfg(test)]

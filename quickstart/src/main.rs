@@ -3,10 +3,10 @@
 //! filter pods by label, watch pods for a few events.
 //!
 //! ```text
-//! cargo run --example quickstart                                  # demo apiserver
-//! cargo run --example quickstart -- --url http://localhost:8001    # kubectl proxy
-//! cargo run --example quickstart -- --kubeconfig ~/.kube/config    # a real cluster
-//! cargo run --example quickstart -- --context NAME                # a context of KUBECONFIG
+//! cargo run --bin quickstart                                  # demo apiserver
+//! cargo run --bin quickstart -- --url http://localhost:8001    # kubectl proxy
+//! cargo run --bin quickstart -- --kubeconfig ~/.kube/config    # a real cluster
+//! cargo run --bin quickstart -- --context NAME                # a context of KUBECONFIG
 //! ```
 //!
 //! With no cluster configured (no flag, no `KUBEWIRE_URL`, no
