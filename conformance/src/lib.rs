@@ -19,6 +19,12 @@
 //! - [`Recorder`]: a forwarding proxy that writes what a client and a real
 //!   apiserver said as a fixture, redacting secrets.
 //!
+//! The fixture format, the replay server, the sans-IO transport and the
+//! recorder are always built; the suites (scenarios, facade checks and the
+//! drivers that run them) come with the `suites` feature, on by default.
+//! A program that only embeds a replay server (a demo, a test helper)
+//! turns it off: `default-features = false`.
+//!
 //! Using the replay server from your own tests (as a dev-dependency):
 //!
 //! ```
@@ -38,13 +44,16 @@
 //! server.finish().unwrap(); // Err describes any mismatch or unconsumed exchange
 //! ```
 
+#[cfg(feature = "suites")]
 pub mod async_support;
 pub mod chunking;
 pub mod connect_proxy;
 pub mod driver;
+#[cfg(feature = "suites")]
 pub mod facade;
 pub mod fixture;
 pub mod http1;
+#[cfg(feature = "suites")]
 pub mod lease_scenarios;
 pub mod lease_server;
 mod listener;
@@ -52,17 +61,24 @@ pub mod matching;
 pub mod recorder;
 pub mod redact;
 pub mod sans_io;
+#[cfg(feature = "suites")]
 pub mod scenario;
+#[cfg(feature = "suites")]
 pub mod scenarios;
 pub mod script;
 pub mod server;
+#[cfg(feature = "suites")]
 pub mod stream_client;
+#[cfg(feature = "suites")]
 pub mod stream_scenarios;
+#[cfg(feature = "suites")]
 pub mod suite;
 pub mod tls;
+#[cfg(feature = "suites")]
 pub mod transport_driver;
 pub mod tunnel;
 pub mod upgrade;
+#[cfg(feature = "suites")]
 pub mod wire_client;
 
 pub use chunking::Chunking;
@@ -73,9 +89,13 @@ pub use fixture::{
 };
 pub use recorder::{Recorder, RecorderOptions};
 pub use sans_io::{SansIoDriver, SansIoTransport};
+#[cfg(feature = "suites")]
 pub use scenario::{Ctx, Scenario};
 pub use script::{Report, Script};
 pub use server::{ReplayServer, ServeOptions};
+#[cfg(feature = "suites")]
 pub use suite::{assert_clean, run_over_http, run_sans_io};
+#[cfg(feature = "suites")]
 pub use transport_driver::TransportDriver;
+#[cfg(feature = "suites")]
 pub use wire_client::WireDriver;
