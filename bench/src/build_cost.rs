@@ -163,11 +163,7 @@ pub fn run(root: &Path, work: &Path) -> (Table, Vec<(String, f64, f64)>) {
     }
     println!("building the quickstart example from clean (release)...");
     let target = work.join("quickstart-target");
-    let time = cargo_release(
-        root,
-        &["--bin", "quickstart"],
-        &target,
-    );
+    let time = cargo_release(root, &["--bin", "quickstart"], &target);
     let quickstart = Built {
         time,
         size: stripped_size(&target.join("release/quickstart")),

@@ -377,6 +377,9 @@ fn kube_rs(f: &Fixtures) -> Client {
     }
 }
 
+/// A figure's name and how to read it off a client's measures.
+type Figure<'a> = (&'a str, &'a dyn Fn(&Client) -> f64);
+
 /// Runs every client and tabulates each kubewire transport against kube-rs.
 /// Returns the table and, per client, (name, fetches/s, watch MB/s).
 pub fn run(
@@ -384,73 +387,77 @@ pub fn run(
     fetches: usize,
     items: usize,
     events: usize,
+    runs: usize,
 ) -> (Table, Vec<(String, f64, f64)>) {
     let f = Fixtures::write(dir, fetches, items, events);
     let watch_mb = data::watch_stream(events, false).len() as f64 / 1e6;
     println!(
-        "loopback: {fetches} fetches of one pod, a {items}-pod list, a {events}-event watch ({watch_mb:.1} MB)"
+        "loopback: {fetches} fetches of one pod, a {items}-pod list, a {events}-event watch \
+         ({watch_mb:.1} MB); median of {runs} interleaved runs (min–max)"
     );
-    let peer = kube_rs(&f);
-    let ours = [
-        kubewire_blocking::<kubewire_ureq::UreqTransport>("kubewire-ureq", &f),
-        kubewire_blocking::<kubewire_isahc::IsahcTransport>("kubewire-isahc (blocking)", &f),
-        kubewire_async(&f),
-    ];
-    let mut t = Table::default();
-    let rate = |m: &Measure| fetches as f64 / m.wall.as_secs_f64();
+    // Every client once per run, the clients interleaved within each run.
+    let mut rounds: Vec<[Client; 4]> = Vec::new();
+    for _ in 0..runs {
+        rounds.push([
+            kube_rs(&f),
+            kubewire_blocking::<kubewire_ureq::UreqTransport>("kubewire-ureq", &f),
+            kubewire_blocking::<kubewire_isahc::IsahcTransport>("kubewire-isahc (blocking)", &f),
+            kubewire_async(&f),
+        ]);
+    }
+    let samples = |client: usize, figure: &dyn Fn(&Client) -> f64| -> Vec<f64> {
+        rounds.iter().map(|r| figure(&r[client])).collect()
+    };
+    let median = |v: Vec<f64>| crate::table::median(&v);
+    let per_fetch_us = move |c: &Client| c.fetch.cpu.as_secs_f64() * 1e6 / fetches as f64;
+    let rate = move |c: &Client| fetches as f64 / c.fetch.wall.as_secs_f64();
+    let mbs = move |c: &Client| watch_mb / c.watch.wall.as_secs_f64();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let peer = rounds[0][0].name;
+    let mut t = Table::default();
     let mut summary = vec![(
-        peer.name.to_string(),
-        rate(&peer.fetch),
-        watch_mb / peer.watch.wall.as_secs_f64(),
+        peer.to_string(),
+        median(samples(0, &rate)),
+        median(samples(0, &mbs)),
     )];
-    for c in &ours {
-        t.higher(
-            &format!("{}: fetches/s", c.name),
+    for (client, them) in rounds[0].iter().enumerate().skip(1) {
+        let name = them.name;
+        t.higher_spread(
+            &format!("{name}: fetches/s"),
             "req/s",
-            rate(&c.fetch),
-            peer.name,
-            rate(&peer.fetch),
+            &samples(client, &rate),
+            peer,
+            &samples(0, &rate),
         );
-        t.lower(
-            &format!("{}: fetch CPU per request", c.name),
+        t.lower_spread(
+            &format!("{name}: fetch CPU per request"),
             "µs",
-            ms(c.fetch.cpu) * 1e3 / fetches as f64,
-            peer.name,
-            ms(peer.fetch.cpu) * 1e3 / fetches as f64,
+            &samples(client, &per_fetch_us),
+            peer,
+            &samples(0, &per_fetch_us),
         );
-        t.lower(
-            &format!("{}: list {items} pods, wall", c.name),
-            "ms",
-            ms(c.list.wall),
-            peer.name,
-            ms(peer.list.wall),
-        );
-        t.lower(
-            &format!("{}: list, client CPU", c.name),
-            "ms",
-            ms(c.list.cpu),
-            peer.name,
-            ms(peer.list.cpu),
-        );
-        t.lower(
-            &format!("{}: watch {events} events, wall", c.name),
-            "ms",
-            ms(c.watch.wall),
-            peer.name,
-            ms(peer.watch.wall),
-        );
-        t.lower(
-            &format!("{}: watch, client CPU", c.name),
-            "ms",
-            ms(c.watch.cpu),
-            peer.name,
-            ms(peer.watch.cpu),
-        );
+        let figures: [Figure<'_>; 4] = [
+            ("list {items} pods, wall", &|c| ms(c.list.wall)),
+            ("list, client CPU", &|c| ms(c.list.cpu)),
+            ("watch {events} events, wall", &|c| ms(c.watch.wall)),
+            ("watch, client CPU", &|c| ms(c.watch.cpu)),
+        ];
+        for (figure, value) in figures {
+            let figure = figure
+                .replace("{items}", &items.to_string())
+                .replace("{events}", &events.to_string());
+            t.lower_spread(
+                &format!("{name}: {figure}"),
+                "ms",
+                &samples(client, value),
+                peer,
+                &samples(0, value),
+            );
+        }
         summary.push((
-            c.name.to_string(),
-            rate(&c.fetch),
-            watch_mb / c.watch.wall.as_secs_f64(),
+            name.to_string(),
+            median(samples(client, &rate)),
+            median(samples(client, &mbs)),
         ));
     }
     (t, summary)

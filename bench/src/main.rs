@@ -62,8 +62,10 @@ fn main() {
     }
     if wants("loopback") {
         let dir = root().join("bench/target/fixtures");
-        let (table, summary) = loopback::run(&dir, 2_000, 10_000, 10_000);
-        table.print("End to end over loopback (replay server in a child process)");
+        let (table, summary) = loopback::run(&dir, 2_000, 10_000, 10_000, 5);
+        table.print(
+            "End to end over loopback (replay server in a child process; 5 interleaved runs)",
+        );
         transports = summary;
     }
     if wants("cache") {

@@ -16,16 +16,6 @@ pub struct Table {
 }
 
 impl Table {
-    /// A higher-is-better figure (throughput): ratio = kubewire / baseline.
-    pub fn higher(&mut self, figure: &str, unit: &str, ours: f64, name: &str, theirs: f64) {
-        self.rows.push(Row {
-            figure: figure.to_string(),
-            kubewire: format!("{} {unit}", num(ours)),
-            baseline: format!("{name}: {} {unit}", num(theirs)),
-            ratio: format!("{:.2}x", ours / theirs),
-        });
-    }
-
     /// A lower-is-better figure (time, bytes): ratio = baseline / kubewire,
     /// so above 1 is kubewire ahead.
     pub fn lower(&mut self, figure: &str, unit: &str, ours: f64, name: &str, theirs: f64) {
