@@ -36,6 +36,8 @@ pub mod stream;
 pub mod watch;
 
 mod assemble;
+#[cfg(test)]
+mod damage;
 mod endpoint;
 mod item;
 mod item_scan;
