@@ -244,6 +244,17 @@ impl ObjectMeta {
     }
 }
 
+/// Annotations in `Debug` output: their keys, not their values.
+struct AnnotationKeys<'a>(&'a StringMap);
+
+impl std::fmt::Debug for AnnotationKeys<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, _)| (k, format_args!("…"))))
+            .finish()
+    }
+}
+
 impl PartialEq for ObjectMeta {
     fn eq(&self, other: &ObjectMeta) -> bool {
         (0..5).all(|i| self.string(i) == other.string(i))
@@ -271,7 +282,9 @@ impl std::fmt::Debug for ObjectMeta {
             .field("creation_timestamp", &self.creation_timestamp)
             .field("deletion_timestamp", &self.deletion_timestamp)
             .field("labels", self.labels())
-            .field("annotations", self.annotations())
+            // Keys only: an annotation may copy a Secret's data (kubectl's
+            // last-applied-configuration does).
+            .field("annotations", &AnnotationKeys(self.annotations()))
             .field("owner_references", &self.owner_references())
             .field("finalizers", &self.finalizers)
             .finish()

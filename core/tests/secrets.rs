@@ -271,6 +271,8 @@ fn secret_items_never_print_their_data_over_the_whole_corpus() {
         let mut printed = Vec::new();
         if let Ok(item) = kubewire::request::decode_item(bytes.clone()) {
             printed.push(format!("{item:?}"));
+            // Its metadata alone (annotations may repeat the data).
+            printed.push(format!("{:?}", item.meta()));
             if let Ok(secret) =
                 <kubewire::Secret as kubewire::model::TypedItem>::from_item(item.clone())
             {
