@@ -17,7 +17,9 @@
 //!   ([`run_sans_io`]) and over HTTP for any transport
 //!   ([`conformance_suite!`]);
 //! - [`Recorder`]: a forwarding proxy that writes what a client and a real
-//!   apiserver said as a fixture, redacting secrets.
+//!   apiserver said as a fixture, redacting secrets;
+//! - [`Cassette`]: a fixture file recorded when missing and replayed when
+//!   present, in one call.
 //!
 //! The fixture format, the replay server, the sans-IO transport and the
 //! recorder are always built; the suites (scenarios, facade checks and the
@@ -46,6 +48,7 @@
 
 #[cfg(feature = "suites")]
 pub mod async_support;
+pub mod cassette;
 pub mod chunking;
 pub mod connect_proxy;
 pub mod driver;
@@ -81,6 +84,7 @@ pub mod upgrade;
 #[cfg(feature = "suites")]
 pub mod wire_client;
 
+pub use cassette::{Cassette, CassetteError};
 pub use chunking::Chunking;
 pub use driver::{Body, BodyError, Connect, Driver, Response};
 pub use fixture::{
