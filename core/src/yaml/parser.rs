@@ -128,7 +128,7 @@ impl<'a> Parser<'a> {
         if is_sequence_entry(line.text) {
             return self.sequence(line.indent);
         }
-        if split_key(line.text, line.number)?.is_some() {
+        if split_key(line.text, line.number).is_some() {
             return self.mapping(line.indent);
         }
         self.pos += 1;
@@ -148,7 +148,7 @@ impl<'a> Parser<'a> {
             let spaces = rest.len() - rest.trim_start_matches(' ').len();
             if is_blank(rest) {
                 self.pos += 1;
-                items.push(self.child(indent, line.number)?);
+                items.push(self.child(indent)?);
             } else {
                 // The entry's content, as if it were a line of its own.
                 self.lines[self.pos] = Line {
@@ -164,13 +164,10 @@ impl<'a> Parser<'a> {
 
     /// The value of an entry whose line had nothing after its key or dash:
     /// the more indented lines after it, or null.
-    fn child(&mut self, indent: usize, number: usize) -> Result<Value, Error> {
+    fn child(&mut self, indent: usize) -> Result<Value, Error> {
         match self.next_line() {
             Some(next) if next.indent > indent => self.node(next.indent),
-            _ => {
-                let _ = number;
-                Ok(Value::Null)
-            }
+            _ => Ok(Value::Null),
         }
     }
 
@@ -183,7 +180,7 @@ impl<'a> Parser<'a> {
                 }
                 break;
             }
-            let Some((key, rest)) = split_key(line.text, line.number)? else {
+            let Some((key, rest)) = split_key(line.text, line.number) else {
                 if is_sequence_entry(line.text) {
                     break;
                 }
@@ -196,7 +193,7 @@ impl<'a> Parser<'a> {
                     Some(next) if next.indent == indent && is_sequence_entry(next.text) => {
                         self.sequence(indent)?
                     }
-                    _ => self.child(indent, line.number)?,
+                    _ => self.child(indent)?,
                 }
             } else {
                 self.inline(rest, line.number, indent)?
@@ -238,7 +235,7 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
                 continue;
             }
-            if !quoted && !flow && split_key(next.text, next.number)?.is_some() {
+            if !quoted && !flow && split_key(next.text, next.number).is_some() {
                 return Err(at(next.number, "a mapping entry inside a scalar"));
             }
             joined.push('\n');
@@ -339,16 +336,11 @@ fn is_sequence_entry(text: &str) -> bool {
 }
 
 /// `key: rest` when `text` is a mapping entry (the key decoded).
-fn split_key(text: &str, number: usize) -> Result<Option<(String, &str)>, Error> {
-    let bytes = text.as_bytes();
-    match bytes.first() {
-        None | Some(b'#' | b'-' | b'[' | b'{' | b'|' | b'>' | b'&' | b'*' | b'!') => {
-            if bytes.first() == Some(&b'-') && !is_sequence_entry(text) {
-                // A plain key that starts with a dash.
-            } else {
-                return Ok(None);
-            }
-        }
+fn split_key(text: &str, number: usize) -> Option<(String, &str)> {
+    match text.as_bytes().first() {
+        None | Some(b'#' | b'[' | b'{' | b'|' | b'>' | b'&' | b'*' | b'!') => return None,
+        // A dash starts an entry of a sequence, or a plain key.
+        Some(b'-') if is_sequence_entry(text) => return None,
         Some(b'"' | b'\'') => {
             let mut flow = Flow {
                 text,
@@ -357,13 +349,13 @@ fn split_key(text: &str, number: usize) -> Result<Option<(String, &str)>, Error>
                 typing: Typing::Strings,
             };
             let Ok(Value::String(key)) = flow.quoted() else {
-                return Ok(None);
+                return None;
             };
             let rest = text[flow.at..].trim_start_matches(' ');
-            return Ok(rest
+            return rest
                 .strip_prefix(':')
                 .filter(|r| r.is_empty() || r.starts_with(' '))
-                .map(|r| (key, r)));
+                .map(|r| (key, r));
         }
         _ => {}
     }
@@ -374,13 +366,13 @@ fn split_key(text: &str, number: usize) -> Result<Option<(String, &str)>, Error>
         if after.is_empty() || after.starts_with(' ') {
             let key = text[..colon].trim_end();
             if key.contains(" #") {
-                return Ok(None);
+                return None;
             }
-            return Ok(Some((key.to_string(), after)));
+            return Some((key.to_string(), after));
         }
         search = colon + 1;
     }
-    Ok(None)
+    None
 }
 
 /// A plain scalar's text without its trailing comment.
@@ -425,6 +417,20 @@ impl Flow<'_> {
         }
     }
 
+    /// After an entry of a flow collection: a `,` (consumed) or the
+    /// collection's `close` (left for the loop to end on).
+    fn after_entry(&mut self, close: char, expected: &str) -> Result<(), Error> {
+        self.skip_space();
+        match self.peek() {
+            Some(',') => {
+                self.at += 1;
+                Ok(())
+            }
+            Some(c) if c == close => Ok(()),
+            _ => Err(at(self.line, expected)),
+        }
+    }
+
     fn value(&mut self, depth: usize) -> Result<Value, Error> {
         if depth > 64 {
             return Err(at(self.line, "flow collections nested too deep"));
@@ -441,12 +447,7 @@ impl Flow<'_> {
                         return Ok(Value::Array(items));
                     }
                     items.push(self.value(depth + 1)?);
-                    self.skip_space();
-                    match self.peek() {
-                        Some(',') => self.at += 1,
-                        Some(']') => {}
-                        _ => return Err(at(self.line, "expected `,` or `]` in a flow sequence")),
-                    }
+                    self.after_entry(']', "expected `,` or `]` in a flow sequence")?;
                 }
             }
             Some('{') => {
@@ -473,12 +474,7 @@ impl Flow<'_> {
                     if map.insert(key, value).is_some() {
                         return Err(at(self.line, "a key given twice in one mapping"));
                     }
-                    self.skip_space();
-                    match self.peek() {
-                        Some(',') => self.at += 1,
-                        Some('}') => {}
-                        _ => return Err(at(self.line, "expected `,` or `}` in a flow mapping")),
-                    }
+                    self.after_entry('}', "expected `,` or `}` in a flow mapping")?;
                 }
             }
             Some('"' | '\'') => self.quoted(),
