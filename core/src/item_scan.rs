@@ -55,10 +55,7 @@ pub(crate) fn scan_object(s: &mut Scanner<'_>) -> Scan<ItemScan> {
     let mut found = ItemScan::default();
     let mut seen_meta = false;
     s.object(0, |s, key, depth| {
-        if key.escaped {
-            return Err(Stop);
-        }
-        match &text[key.span] {
+        match plain_key(text, key)? {
             b"apiVersion" => once_string(s, &mut found.api_version),
             b"kind" => once_string(s, &mut found.kind),
             b"metadata" => {
@@ -84,6 +81,57 @@ pub(crate) fn scan_object(s: &mut Scanner<'_>) -> Scan<ItemScan> {
     Ok(found)
 }
 
+/// A key's text; an escaped key stops the scan (serde matches field names
+/// after unescaping them).
+fn plain_key(text: &[u8], key: Str) -> Scan<&[u8]> {
+    if key.escaped {
+        return Err(Stop);
+    }
+    Ok(&text[key.span])
+}
+
+/// Marks a field seen; one given twice stops the scan (serde refuses a
+/// duplicate field).
+fn first_time(seen: &mut u16, bit: usize) -> Scan<()> {
+    if *seen & (1 << bit) != 0 {
+        return Err(Stop);
+    }
+    *seen |= 1 << bit;
+    Ok(())
+}
+
+/// A container that opens with `open`, passed over by `check`, its span
+/// into `slot`; `null` leaves `slot` empty.
+fn checked<'a>(
+    s: &mut Scanner<'a>,
+    open: u8,
+    slot: &mut Option<Range<usize>>,
+    check: impl FnOnce(&mut Scanner<'a>) -> Scan<()>,
+) -> Scan<()> {
+    if s.null()? {
+        return Ok(());
+    }
+    if s.peek() != Some(open) {
+        return Err(Stop);
+    }
+    let start = s.at;
+    check(s)?;
+    *slot = Some(start..s.at);
+    Ok(())
+}
+
+/// A string value whose escapes, if any, decode.
+fn checked_string(s: &mut Scanner<'_>) -> Scan<Str> {
+    if s.peek() != Some(b'"') {
+        return Err(Stop);
+    }
+    let value = s.string()?;
+    if value.escaped {
+        unescape(s.text, &value)?;
+    }
+    Ok(value)
+}
+
 /// A string member given once.
 fn once_string(s: &mut Scanner<'_>, slot: &mut Option<Str>) -> Scan<()> {
     if slot.is_some() || s.peek() != Some(b'"') {
@@ -102,10 +150,7 @@ fn scan_meta(s: &mut Scanner<'_>, depth: usize) -> Scan<MetaScan> {
     // Fields met so far: serde refuses a duplicate, so the scan stops.
     let mut seen = 0u16;
     s.object(depth, |s, key, depth| {
-        if key.escaped {
-            return Err(Stop);
-        }
-        let key = &text[key.span];
+        let key = plain_key(text, key)?;
         let (bit, field) = match META_STRINGS.iter().position(|k| *k == key) {
             Some(i) => (i, Field::String(i)),
             None => match key {
@@ -119,10 +164,7 @@ fn scan_meta(s: &mut Scanner<'_>, depth: usize) -> Scan<MetaScan> {
                 _ => return s.value(depth),
             },
         };
-        if seen & (1 << bit) != 0 {
-            return Err(Stop);
-        }
-        seen |= 1 << bit;
+        first_time(&mut seen, bit)?;
         match field {
             Field::String(i) => once_string(s, &mut meta.strings[i]),
             Field::Generation => {
@@ -185,28 +227,15 @@ fn timestamp(s: &mut Scanner<'_>, slot: &mut Option<Timestamp>) -> Scan<()> {
 /// An object of strings (or null), checked so that decoding it later
 /// cannot fail.
 fn string_map(s: &mut Scanner<'_>, depth: usize, slot: &mut Option<Range<usize>>) -> Scan<()> {
-    if s.null()? {
-        return Ok(());
-    }
-    if s.peek() != Some(b'{') {
-        return Err(Stop);
-    }
-    let start = s.at;
     let text = s.text;
-    s.object(depth, |s, key, _| {
-        if s.peek() != Some(b'"') {
-            return Err(Stop);
-        }
-        let value = s.string()?;
-        for string in [key, value] {
-            if string.escaped {
-                unescape(text, &string)?;
+    checked(s, b'{', slot, |s| {
+        s.object(depth, |s, key, _| {
+            if key.escaped {
+                unescape(text, &key)?;
             }
-        }
-        Ok(())
-    })?;
-    *slot = Some(start..s.at);
-    Ok(())
+            checked_string(s).map(drop)
+        })
+    })
 }
 
 /// An array of owner references (or null), checked so that decoding it
@@ -220,50 +249,30 @@ fn owner_references(
 ) -> Scan<()> {
     const STRINGS: [&[u8]; 4] = [b"apiVersion", b"kind", b"name", b"uid"];
     const FLAGS: [&[u8]; 2] = [b"controller", b"blockOwnerDeletion"];
-    if s.null()? {
-        return Ok(());
-    }
-    if s.peek() != Some(b'[') {
-        return Err(Stop);
-    }
-    let start = s.at;
     let text = s.text;
-    s.array(depth, |s, depth| {
-        if s.peek() != Some(b'{') {
-            return Err(Stop);
-        }
-        let mut seen = 0u8;
-        s.object(depth, |s, key, depth| {
-            if key.escaped {
+    checked(s, b'[', slot, |s| {
+        s.array(depth, |s, depth| {
+            if s.peek() != Some(b'{') {
                 return Err(Stop);
             }
-            let key = &text[key.span];
-            if let Some(i) = STRINGS.iter().position(|k| *k == key) {
-                if seen & (1 << i) != 0 || s.peek() != Some(b'"') {
-                    return Err(Stop);
+            let mut seen = 0u16;
+            s.object(depth, |s, key, depth| {
+                let key = plain_key(text, key)?;
+                if let Some(i) = STRINGS.iter().position(|k| *k == key) {
+                    first_time(&mut seen, i)?;
+                    return checked_string(s).map(drop);
                 }
-                seen |= 1 << i;
-                let value = s.string()?;
-                if value.escaped {
-                    unescape(text, &value)?;
+                if let Some(i) = FLAGS.iter().position(|k| *k == key) {
+                    first_time(&mut seen, STRINGS.len() + i)?;
+                    return match s.peek() {
+                        Some(b't' | b'f' | b'n') => s.value(depth),
+                        _ => Err(Stop),
+                    };
                 }
-                return Ok(());
-            }
-            if let Some(i) = FLAGS.iter().position(|k| *k == key) {
-                if seen & (1 << (4 + i)) != 0 {
-                    return Err(Stop);
-                }
-                seen |= 1 << (4 + i);
-                return match s.peek() {
-                    Some(b't' | b'f' | b'n') => s.value(depth),
-                    _ => Err(Stop),
-                };
-            }
-            s.value(depth)
+                s.value(depth)
+            })
         })
-    })?;
-    *slot = Some(start..s.at);
-    Ok(())
+    })
 }
 
 /// A member decoded by serde now (finalizers: short, and rare); `null`

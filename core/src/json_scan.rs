@@ -136,16 +136,8 @@ impl<'a> Scanner<'a> {
                     self.string()?;
                 }
                 open_byte @ (b'{' | b'[') => {
-                    if depth + open + 1 >= MAX_DEPTH {
-                        return Err(Stop);
-                    }
-                    self.at += 1;
-                    self.ws();
                     let object = open_byte == b'{';
-                    let close = if object { b'}' } else { b']' };
-                    if self.peek() == Some(close) {
-                        self.at += 1;
-                    } else {
+                    if self.open(depth + open + 1, open_byte, closing(object))? {
                         objects = (objects << 1) | u128::from(object);
                         open += 1;
                         if object {
@@ -167,36 +159,27 @@ impl<'a> Scanner<'a> {
                 if open == 0 {
                     return Ok(());
                 }
-                self.ws();
                 let in_object = objects & 1 == 1;
-                match (self.peek(), in_object) {
-                    (Some(b','), _) => {
-                        self.at += 1;
-                        self.ws();
-                        if in_object {
-                            self.key()?;
-                        }
-                        break;
+                if self.separator(closing(in_object))? {
+                    if in_object {
+                        self.key()?;
                     }
-                    (Some(b'}'), true) | (Some(b']'), false) => {
-                        self.at += 1;
-                        objects >>= 1;
-                        open -= 1;
-                    }
-                    _ => return Err(Stop),
+                    break;
                 }
+                objects >>= 1;
+                open -= 1;
             }
         }
     }
 
     /// A member's key and colon; the cursor ends on its value.
     #[inline(always)]
-    fn key(&mut self) -> Scan<()> {
-        self.string()?;
+    fn key(&mut self) -> Scan<Str> {
+        let key = self.string()?;
         self.ws();
         self.eat(b':')?;
         self.ws();
-        Ok(())
+        Ok(key)
     }
 
     /// The value at the cursor, passed over; its span.
@@ -268,10 +251,7 @@ impl<'a> Scanner<'a> {
             return Ok(());
         }
         loop {
-            let key = self.string()?;
-            self.ws();
-            self.eat(b':')?;
-            self.ws();
+            let key = self.key()?;
             member(self, key, depth + 1)?;
             if !self.separator(b'}')? {
                 return Ok(());
@@ -298,6 +278,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Opens a container at `depth`: false when it is empty (and closed).
+    #[inline(always)]
     fn open(&mut self, depth: usize, open: u8, close: u8) -> Scan<bool> {
         if depth >= MAX_DEPTH {
             return Err(Stop);
@@ -313,6 +294,7 @@ impl<'a> Scanner<'a> {
 
     /// After a member or element: `,` (true: another follows) or `close`
     /// (false: the container ends).
+    #[inline(always)]
     fn separator(&mut self, close: u8) -> Scan<bool> {
         self.ws();
         match self.peek() {
@@ -328,6 +310,11 @@ impl<'a> Scanner<'a> {
             _ => Err(Stop),
         }
     }
+}
+
+/// The byte that closes an object (`true`) or an array.
+fn closing(object: bool) -> u8 {
+    if object { b'}' } else { b']' }
 }
 
 /// The end of the escape whose backslash is at `at`.
