@@ -182,15 +182,32 @@ impl Item {
         let api_version = names.api_version(&api_version);
         let kind = names.kind(&kind);
         let meta = ObjectMeta::from_scan(text, found.meta)?;
-        Ok(Item {
-            raw: text.slice(span),
+        Ok(Item::new(
+            text.slice(span),
+            api_version,
+            kind,
+            meta,
+            spec_at,
+        ))
+    }
+
+    /// An item whose parts are not parsed yet.
+    fn new(
+        raw: Bytes,
+        api_version: Arc<str>,
+        kind: Arc<str>,
+        meta: ObjectMeta,
+        spec_at: SpecAt,
+    ) -> Item {
+        Item {
+            raw,
             api_version,
             kind,
             meta: Arc::new(meta),
             spec_at,
             spec: OnceLock::new(),
             rest: OnceLock::new(),
-        })
+        }
     }
 
     /// Decodes an object with serde (any layout; the errors' words).
@@ -222,15 +239,8 @@ impl Item {
                 format!("a {} has no metadata", head.kind)
             },
         })?;
-        Ok(Item {
-            raw,
-            api_version: names.api_version(&head.api_version),
-            kind: names.kind(&head.kind),
-            meta: Arc::new(meta),
-            spec_at: SpecAt::Unknown,
-            spec: OnceLock::new(),
-            rest: OnceLock::new(),
-        })
+        let (api_version, kind) = (names.api_version(&head.api_version), names.kind(&head.kind));
+        Ok(Item::new(raw, api_version, kind, meta, SpecAt::Unknown))
     }
 
     /// Wraps the `Status` object of a watch `ERROR` event (kind `Status`,
@@ -248,19 +258,18 @@ impl Item {
             .map_err(|e| Error::decode("a Status object", format!("not UTF-8: {e}")))?;
         let head: StatusHead =
             serde_json::from_str(text).map_err(|e| Error::decode("a Status object", e))?;
-        Ok(Item {
+        let kind = if head.kind.is_empty() {
+            "Status".into()
+        } else {
+            head.kind.into()
+        };
+        Ok(Item::new(
             raw,
-            api_version: head.api_version.into(),
-            kind: if head.kind.is_empty() {
-                "Status".into()
-            } else {
-                head.kind.into()
-            },
-            meta: Arc::default(),
-            spec_at: SpecAt::Absent,
-            spec: OnceLock::new(),
-            rest: OnceLock::new(),
-        })
+            head.api_version.into(),
+            kind,
+            ObjectMeta::default(),
+            SpecAt::Absent,
+        ))
     }
 
     /// The raw JSON of the whole object, as the server sent it.

@@ -54,26 +54,24 @@ pub(crate) fn scan_object(s: &mut Scanner<'_>) -> Scan<ItemScan> {
     let text = s.text;
     let mut found = ItemScan::default();
     let mut seen_meta = false;
-    s.object(0, |s, key, depth| {
-        match plain_key(text, key)? {
-            b"apiVersion" => once_string(s, &mut found.api_version),
-            b"kind" => once_string(s, &mut found.kind),
-            b"metadata" => {
-                if std::mem::replace(&mut seen_meta, true) {
-                    return Err(Stop);
-                }
-                found.meta = scan_meta(s, depth)?;
-                Ok(())
+    s.object(0, |s, key, depth| match plain_key(text, key)? {
+        b"apiVersion" => once_string(s, &mut found.api_version),
+        b"kind" => once_string(s, &mut found.kind),
+        b"metadata" => {
+            if std::mem::replace(&mut seen_meta, true) {
+                return Err(Stop);
             }
-            b"spec" => {
-                if found.spec.is_some() {
-                    return Err(Stop);
-                }
-                found.spec = Some(s.span(depth)?);
-                Ok(())
-            }
-            _ => s.value(depth),
+            found.meta = scan_meta(s, depth)?;
+            Ok(())
         }
+        b"spec" => {
+            if found.spec.is_some() {
+                return Err(Stop);
+            }
+            found.spec = Some(s.span(depth)?);
+            Ok(())
+        }
+        _ => s.value(depth),
     })?;
     if !seen_meta {
         return Err(Stop);

@@ -347,7 +347,8 @@ fn utf8_end(text: &[u8], at: usize) -> Scan<usize> {
 }
 
 /// Checks that `text` is one JSON value (whitespace around it allowed).
-pub(crate) fn validate(text: &[u8]) -> Scan<()> {
+#[cfg(test)]
+fn validate(text: &[u8]) -> Scan<()> {
     let mut s = Scanner::new(text, 0);
     s.ws();
     s.value(0)?;

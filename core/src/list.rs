@@ -6,6 +6,7 @@ use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
 use crate::item::{Item, Names};
+use crate::item_scan::ItemScan;
 use crate::meta::ListMeta;
 
 /// One list response (one page, when paginated).
@@ -95,10 +96,10 @@ impl ItemList {
     /// Decodes a list body, leaving out the items that do not decode (see
     /// [`ItemList::skipped`]): one bad object does not hide the others.
     ///
-    /// One pass: a structural scan finds the items, then the envelope and
-    /// each item are parsed (and validated) once. A body laid out
-    /// otherwise, or with an item that is not even JSON, goes the general
-    /// way, so both accept and refuse exactly the same bodies.
+    /// One pass: a scan finds the items and scans (validates, reads the
+    /// metadata of) each as it passes; then the small envelope is parsed. A
+    /// body laid out otherwise, or with an item that is not even JSON, goes
+    /// the general way, so both accept and refuse exactly the same bodies.
     pub(crate) fn decode_lenient(body: Bytes) -> Result<ItemList> {
         let Some(spans) = crate::list_scan::scan(&body) else {
             return ItemList::decode_general(body);
@@ -110,40 +111,20 @@ impl ItemList {
         let raw: RawList<'_> =
             serde_json::from_slice(&envelope).map_err(|e| Error::decode(EXPECTED, e))?;
         let item_kind = check_envelope(&raw)?;
-        let mut names = Names::new(&raw.api_version, &item_kind);
-        let mut items = Vec::with_capacity(spans.items.len());
-        let mut skipped = Vec::new();
-        for (index, (span, found)) in spans.items.into_iter().enumerate() {
-            let item = match found
-                .and_then(|found| Item::from_scan(&body, span.clone(), found, &mut names).ok())
-            {
-                Some(item) => Ok(item),
-                None => Item::decode_with(body.slice(span.clone()), &mut names),
-            };
-            match item {
-                Ok(item) => items.push(item),
-                Err(e) => skipped.push(SkippedItem {
-                    index,
-                    message: e.to_string(),
-                    span,
-                }),
-            }
-        }
-        let list = ItemList {
-            kind: raw.kind,
-            api_version: raw.api_version,
-            items,
-            meta: raw.metadata,
-            skipped,
-        };
+        let list = ItemList::collect(
+            &body,
+            spans.items.into_iter(),
+            raw.kind,
+            raw.api_version,
+            raw.metadata,
+            item_kind,
+        );
         // An item that is not JSON (or not UTF-8) makes the body not
         // JSON: refused whole, as the general decoder refuses it.
         let not_json = list.skipped.iter().any(|s| {
-            let text = s.text(&body);
-            crate::json_scan::validate(text).is_err()
-                && std::str::from_utf8(text).map_or(true, |text| {
-                    serde_json::from_str::<serde::de::IgnoredAny>(text).is_err()
-                })
+            std::str::from_utf8(s.text(&body)).map_or(true, |text| {
+                serde_json::from_str::<serde::de::IgnoredAny>(text).is_err()
+            })
         });
         if not_json {
             return ItemList::decode_general(body);
@@ -170,7 +151,7 @@ impl ItemList {
             .collect();
         Ok(ItemList::collect(
             &body,
-            spans.into_iter(),
+            spans.into_iter().map(|span| (span, None)),
             raw.kind,
             raw.api_version,
             raw.metadata,
@@ -178,11 +159,11 @@ impl ItemList {
         ))
     }
 
-    /// Decodes the items at `spans` of `body`, leaving out those that do
-    /// not decode.
+    /// Decodes the items at `spans` of `body` (from what their scan found,
+    /// when it did), leaving out those that do not decode.
     fn collect(
         body: &Bytes,
-        spans: impl Iterator<Item = std::ops::Range<usize>>,
+        spans: impl Iterator<Item = (std::ops::Range<usize>, Option<ItemScan>)>,
         kind: String,
         api_version: String,
         meta: ListMeta,
@@ -191,8 +172,14 @@ impl ItemList {
         let mut items = Vec::with_capacity(spans.size_hint().0);
         let mut skipped = Vec::new();
         let mut names = Names::new(&api_version, &item_kind);
-        for (index, span) in spans.enumerate() {
-            match Item::decode_with(body.slice(span.clone()), &mut names) {
+        for (index, (span, found)) in spans.enumerate() {
+            let scanned =
+                found.and_then(|found| Item::from_scan(body, span.clone(), found, &mut names).ok());
+            let item = match scanned {
+                Some(item) => Ok(item),
+                None => Item::decode_with(body.slice(span.clone()), &mut names),
+            };
+            match item {
                 Ok(item) => items.push(item),
                 Err(e) => skipped.push(SkippedItem {
                     index,

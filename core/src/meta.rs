@@ -1,4 +1,5 @@
-//! Object metadata, decoded eagerly from every item.
+//! Object metadata, read from every item as it is decoded (labels,
+//! annotations and owner references on first use).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

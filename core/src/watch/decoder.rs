@@ -101,10 +101,10 @@ impl WatchDecoder {
     }
 
     /// Feeds the next bytes of the stream without copying them: events
-    /// that lie whole in `chunk` are slices of it (an event cut by a chunk
-    /// boundary is still assembled in a buffer). An item keeps its chunk's
-    /// whole buffer alive; items kept for long (a cache) are better fed
-    /// with [`WatchDecoder::feed`].
+    /// that lie whole in `chunk` are slices of it, and events cut by a
+    /// chunk boundary are assembled one after another in shared 64 KiB
+    /// buffers. An item keeps the whole buffer it lies in alive; items kept
+    /// for long (a cache) are better fed with [`WatchDecoder::feed`].
     ///
     /// ```
     /// use kubewire::watch::WatchDecoder;
