@@ -46,19 +46,25 @@ fn apiserver() -> ReplayServer {
     ReplayServer::start(vec![Fixture::load(path).expect("fixture")]).expect("server")
 }
 
-#[test]
-fn records_once_then_replays_without_the_apiserver() {
-    let file = TempCassette::new("once");
-    // First run: the file is missing, so the cassette records.
+/// The first run: the file is missing, so the cassette records the code
+/// under test against the apiserver; what the code saw.
+fn record(file: &TempCassette) -> (String, bool) {
     let apiserver = apiserver();
     let cassette = Cassette::with_upstream(&file.0, apiserver.base_url().trim_end_matches('/'))
         .expect("recording cassette");
     assert!(cassette.is_recording());
-    let recorded = code_under_test(&cassette.base_url());
+    let seen = code_under_test(&cassette.base_url());
     cassette.finish().expect("written");
     apiserver
         .finish()
         .expect("the apiserver saw what it expected");
+    seen
+}
+
+#[test]
+fn records_once_then_replays_without_the_apiserver() {
+    let file = TempCassette::new("once");
+    let recorded = record(&file);
     assert_eq!(recorded, ("web-0".to_string(), true));
     let fixture = Fixture::load(&file.0).expect("a valid fixture");
     assert_eq!(fixture.exchanges.len(), 2);
@@ -74,12 +80,7 @@ fn records_once_then_replays_without_the_apiserver() {
 #[test]
 fn a_replay_that_differs_fails_with_the_difference() {
     let file = TempCassette::new("differs");
-    let apiserver = apiserver();
-    let cassette = Cassette::with_upstream(&file.0, apiserver.base_url().trim_end_matches('/'))
-        .expect("recording cassette");
-    code_under_test(&cassette.base_url());
-    cassette.finish().expect("written");
-    apiserver.finish().expect("clean");
+    record(&file);
 
     // The code changed: it now fetches another pod first.
     let cassette = Cassette::with_upstream(&file.0, "http://127.0.0.1:9").expect("replaying");
