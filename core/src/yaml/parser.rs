@@ -417,6 +417,16 @@ impl Flow<'_> {
         }
     }
 
+    /// True (and consumed) when a flow collection's `close` comes next.
+    fn closes(&mut self, close: char) -> bool {
+        self.skip_space();
+        if self.peek() == Some(close) {
+            self.at += 1;
+            return true;
+        }
+        false
+    }
+
     /// After an entry of a flow collection: a `,` (consumed) or the
     /// collection's `close` (left for the loop to end on).
     fn after_entry(&mut self, close: char, expected: &str) -> Result<(), Error> {
@@ -441,9 +451,7 @@ impl Flow<'_> {
                 self.at += 1;
                 let mut items = Vec::new();
                 loop {
-                    self.skip_space();
-                    if self.peek() == Some(']') {
-                        self.at += 1;
+                    if self.closes(']') {
                         return Ok(Value::Array(items));
                     }
                     items.push(self.value(depth + 1)?);
@@ -454,9 +462,7 @@ impl Flow<'_> {
                 self.at += 1;
                 let mut map = Map::new();
                 loop {
-                    self.skip_space();
-                    if self.peek() == Some('}') {
-                        self.at += 1;
+                    if self.closes('}') {
                         return Ok(Value::Object(map));
                     }
                     let key = match self.value(depth + 1)? {
