@@ -54,6 +54,7 @@ pub mod connect_proxy;
 pub mod driver;
 #[cfg(feature = "suites")]
 pub mod facade;
+pub mod fake;
 pub mod fixture;
 pub mod http1;
 #[cfg(feature = "suites")]

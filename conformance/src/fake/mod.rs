@@ -1,0 +1,424 @@
+//! A stateful in-memory apiserver for tests.
+//!
+//! [`FakeApiserver`] keeps objects in memory and answers the requests
+//! clients send most as kube-apiserver v1.36.2 answers them: discovery,
+//! get, list (selectors, `limit`/`continue`, `resourceVersion`), watch
+//! (bookmarks, `sendInitialEvents`, `410 Expired` after a compaction the
+//! test asks for), create, replace, the three patch formats, server-side
+//! apply, the `status` and `scale` subresources, delete (finalizers,
+//! propagation to owned objects, namespaces) and delete-collection. Every
+//! built-in kind is served, and a created CustomResourceDefinition serves
+//! its resource. Errors are `Status` objects worded as the recordings in
+//! `fixtures/recorded/` show; what it does not model answers a `501`
+//! naming it.
+//!
+//! It serves on 127.0.0.1 ([`FakeApiserver::start`]) or in process, as a
+//! [`kubewire::Transport`] and [`kubewire::AsyncTransport`] with no socket.
+//!
+//! ```
+//! use kubewire::{Cluster, Config};
+//! use kubewire_conformance::fake::FakeApiserver;
+//!
+//! let fake = FakeApiserver::new();
+//! fake.seed_yaml("apiVersion: v1\nkind: Pod\nmetadata: {name: web-0, namespace: demo, labels: {app: web}}\nspec: {containers: [{name: app, image: nginx}]}\n")?;
+//! let cluster = Cluster::with_transport(Config::new("http://fake.invalid")?, fake.clone());
+//! let pod = cluster.pods().fetch("web-0", Some("demo"))?;
+//! assert_eq!(pod.meta().name(), "web-0");
+//! let web = cluster.pods().namespace("demo")?.filter(Some("app=web"), None)?.list()?;
+//! assert_eq!(web.len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod catalog;
+mod fields;
+mod patch;
+mod reads;
+mod route;
+mod selector;
+mod serve;
+mod status;
+mod store;
+mod transport;
+mod verbs;
+mod watch;
+mod writes;
+
+use std::collections::VecDeque;
+use std::hash::RandomState;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::Waker;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+
+pub use transport::FakeBody;
+
+use crate::fixture::Fixture;
+use crate::listener::{Listener, lock};
+use catalog::Catalog;
+use store::Store;
+
+/// A failure the test asks for, served instead of (or around) the next
+/// requests' answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// `429 TooManyRequests` with this `Retry-After` in seconds.
+    TooManyRequests {
+        /// Seconds the client is told to wait.
+        retry_after: u64,
+    },
+    /// `503 ServiceUnavailable`.
+    Unavailable,
+    /// A watch is cut (the connection closes, no final chunk) once it has
+    /// sent what it had at the start. Requests that are not watches pass.
+    CutWatch,
+    /// The answer is sent after this delay.
+    Slow(Duration),
+}
+
+/// When the fake's controllers run: namespace finalization (a deleted
+/// namespace goes once it is empty).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Controllers {
+    /// Right after the write that made the work (the default).
+    #[default]
+    Immediate,
+    /// Only when the test calls [`FakeApiserver::run_controllers`]: a
+    /// deleted namespace stays `Terminating` until then.
+    Manual,
+}
+
+/// Seeding failed: why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeedError(pub String);
+
+impl std::error::Error for SeedError {}
+
+impl std::fmt::Display for SeedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot seed the fake apiserver: {}", self.0)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct State {
+    catalog: Catalog,
+    store: Store,
+    faults: VecDeque<(Fault, u32)>,
+    controllers: Controllers,
+    uids: u64,
+    requests: u64,
+}
+
+/// What every handle shares: the state and the watchers' wake-ups.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+    wakers: Mutex<Vec<Waker>>,
+    stop: Arc<AtomicBool>,
+    hasher: RandomState,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    /// Wakes every watcher, blocking and async.
+    fn notify(&self) {
+        self.changed.notify_all();
+        for w in std::mem::take(&mut *lock(&self.wakers)) {
+            w.wake();
+        }
+    }
+}
+
+/// A stateful in-memory apiserver. Clones share the same state; the
+/// loopback listener (when started) stops when the handle that started it
+/// is dropped.
+#[derive(Clone, Debug)]
+pub struct FakeApiserver {
+    shared: Arc<Shared>,
+    listener: Option<Arc<Mutex<Listener>>>,
+}
+
+/// The version document `/version` answers.
+fn version_document() -> Value {
+    json!({"major": "1", "minor": "36", "emulationMajor": "1", "emulationMinor": "36",
+        "minCompatibilityMajor": "1", "minCompatibilityMinor": "35", "gitVersion": "v1.36.2",
+        "gitCommit": "8e16b12fda5b1dccc41a6de48b3e356cc7d5048b", "gitTreeState": "clean",
+        "buildDate": "2026-08-21T11:29:11Z", "goVersion": "go1.27.3", "compiler": "gc",
+        "platform": "linux/amd64"})
+}
+
+/// RFC 3339 in whole seconds, UTC, as `metav1.Time` is written.
+fn timestamp(at: SystemTime) -> String {
+    let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+impl Default for FakeApiserver {
+    fn default() -> Self {
+        FakeApiserver::new()
+    }
+}
+
+impl FakeApiserver {
+    /// An apiserver with the namespaces a new cluster has (`default`,
+    /// `kube-system`, `kube-public`, `kube-node-lease`), served in process
+    /// (as a transport) until [`FakeApiserver::start`] or
+    /// [`FakeApiserver::listen`] puts it on a socket.
+    pub fn new() -> FakeApiserver {
+        let fake = FakeApiserver {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    catalog: Catalog::builtins(),
+                    store: Store::new(1),
+                    faults: VecDeque::new(),
+                    controllers: Controllers::Immediate,
+                    uids: 0,
+                    requests: 0,
+                }),
+                changed: Condvar::new(),
+                wakers: Mutex::new(Vec::new()),
+                stop: Arc::new(AtomicBool::new(false)),
+                hasher: RandomState::new(),
+            }),
+            listener: None,
+        };
+        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            fake.seed(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))
+                .expect("a namespace seeds");
+        }
+        fake
+    }
+
+    /// A new apiserver listening on an ephemeral 127.0.0.1 port.
+    pub fn start() -> io::Result<FakeApiserver> {
+        FakeApiserver::new().listen("127.0.0.1:0".parse().expect("a socket address"))
+    }
+
+    /// Serves this apiserver's state on `addr` (loopback only).
+    pub fn listen(mut self, addr: SocketAddr) -> io::Result<FakeApiserver> {
+        let shared = self.shared.clone();
+        let server = FakeApiserver {
+            shared: self.shared.clone(),
+            listener: None,
+        };
+        let listener = Listener::start(addr, "fake-apiserver", shared.stop.clone(), move |s| {
+            serve::connection(s, &server)
+        })?;
+        self.listener = Some(Arc::new(Mutex::new(listener)));
+        Ok(self)
+    }
+
+    /// The listening address.
+    ///
+    /// # Panics
+    /// When the fake was not started on a socket.
+    pub fn addr(&self) -> SocketAddr {
+        let listener = self
+            .listener
+            .as_ref()
+            .expect("FakeApiserver::start was not called");
+        lock(listener).addr()
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr())
+    }
+
+    /// Stores objects from YAML or JSON (several documents allowed) as
+    /// they are, filling in what the server would (uid, creation time,
+    /// resourceVersion) and creating missing namespaces.
+    pub fn seed_yaml(&self, text: &str) -> Result<(), SeedError> {
+        let manifests =
+            kubewire::Manifest::from_yaml(text).map_err(|e| SeedError(e.to_string()))?;
+        for m in manifests {
+            self.seed(m.value().clone())?;
+        }
+        Ok(())
+    }
+
+    /// Stores one object (see [`FakeApiserver::seed_yaml`]).
+    pub fn seed(&self, object: Value) -> Result<(), SeedError> {
+        let mut state = self.shared.lock();
+        let result = verbs::seed(&mut state, &self.shared.hasher, object);
+        drop(state);
+        self.shared.notify();
+        result.map_err(SeedError)
+    }
+
+    /// Seeds the objects a fixture's responses show (each object's first
+    /// appearance in a `GET`, a list or a watch), for replaying its
+    /// requests against state like the recording's.
+    pub fn seed_fixture(&self, fixture: &Fixture) -> Result<(), SeedError> {
+        for object in verbs::objects_in(fixture) {
+            self.seed(object)?;
+        }
+        Ok(())
+    }
+
+    /// The object `name` of `apiVersion`/`kind` (in `namespace`, `""` for
+    /// a cluster-scoped kind), as stored.
+    pub fn get(&self, api_version: &str, kind: &str, namespace: &str, name: &str) -> Option<Value> {
+        let state = self.shared.lock();
+        let t = state.catalog.by_kind(api_version, kind)?;
+        let key = (t.storage(), namespace.to_string(), name.to_string());
+        state.store.get(&key).map(|o| (**o).clone())
+    }
+
+    /// The newest resourceVersion.
+    pub fn resource_version(&self) -> u64 {
+        self.shared.lock().store.rv()
+    }
+
+    /// Forgets all history through the current version: a watch or a
+    /// continue token from before it answers `410 Expired`.
+    pub fn compact(&self) {
+        let mut state = self.shared.lock();
+        let rv = state.store.rv();
+        state.store.compact(rv);
+    }
+
+    /// Sends a `BOOKMARK` to every watch that asked for bookmarks.
+    pub fn bookmark(&self) {
+        self.shared.lock().store.bookmark();
+        self.shared.notify();
+    }
+
+    /// Serves `fault` for the next `n` requests it applies to.
+    pub fn inject(&self, fault: Fault, n: u32) {
+        self.shared.lock().faults.push_back((fault, n));
+    }
+
+    /// Chooses when controllers run (see [`Controllers`]).
+    pub fn set_controllers(&self, mode: Controllers) {
+        self.shared.lock().controllers = mode;
+    }
+
+    /// Runs the controllers now: terminating namespaces that are empty go.
+    pub fn run_controllers(&self) {
+        let mut state = self.shared.lock();
+        verbs::finalize_namespaces(&mut state);
+        drop(state);
+        self.shared.notify();
+    }
+
+    /// How many requests it has answered.
+    pub fn requests(&self) -> u64 {
+        self.shared.lock().requests
+    }
+
+    /// Answers one request.
+    pub(crate) fn handle(&self, request: &crate::matching::ActualRequest) -> Answer {
+        let answer = {
+            let mut state = self.shared.lock();
+            state.requests += 1;
+            verbs::handle(&mut state, &self.shared, request)
+        };
+        self.shared.notify();
+        answer
+    }
+
+    /// Stops the listener (if any) and every watch.
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        self.shared.notify();
+        if let Some(l) = &self.listener {
+            lock(l).shutdown();
+        }
+    }
+}
+
+impl Drop for FakeApiserver {
+    fn drop(&mut self) {
+        if let Some(l) = self.listener.take()
+            && Arc::strong_count(&l) == 1
+        {
+            self.shared.stop.store(true, Ordering::Relaxed);
+            self.shared.notify();
+            lock(&l).shutdown();
+        }
+    }
+}
+
+/// An answer: status, headers, and a whole body or a watch stream.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    /// HTTP status.
+    pub(crate) status: u16,
+    /// Headers (lower-case names), without framing headers.
+    pub(crate) headers: Vec<(String, String)>,
+    /// The body.
+    pub(crate) body: AnswerBody,
+    /// How long to wait before answering (an injected [`Fault::Slow`]).
+    pub(crate) delay: Duration,
+}
+
+/// An answer's body.
+#[derive(Debug)]
+pub(crate) enum AnswerBody {
+    /// All of it.
+    Full(Vec<u8>),
+    /// A watch: events as they happen.
+    Watch(watch::WatchStream),
+}
+
+impl Answer {
+    fn json(status: u16, body: &Value) -> Answer {
+        Answer {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: AnswerBody::Full(serde_json::to_vec(body).unwrap_or_default()),
+            delay: Duration::ZERO,
+        }
+    }
+
+    fn failure(f: status::Failure) -> Answer {
+        match f.body {
+            Some(body) => Answer::json(f.code, &body),
+            None => Answer {
+                status: f.code,
+                headers: vec![("content-type".into(), "text/plain; charset=utf-8".into())],
+                body: AnswerBody::Full(b"404 page not found\n".to_vec()),
+                delay: Duration::ZERO,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_seconds() {
+        assert_eq!(timestamp(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_239_777);
+        assert_eq!(timestamp(t), "2026-11-21T05:42:57Z");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(timestamp(leap), "2000-02-29T00:00:00Z");
+    }
+}

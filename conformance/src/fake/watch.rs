@@ -1,0 +1,222 @@
+//! A watch: the events after a resourceVersion that pass its filter, one
+//! JSON line each, read blocking or polled (async) until the timeout, the
+//! server's stop, or a cut the test injected.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::task::Context;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::selector::{FieldSelector, LabelSelector};
+use super::store::Change;
+use super::{Shared, State};
+use crate::http1::POLL;
+
+/// Which objects a watch sees.
+#[derive(Clone, Debug)]
+pub(crate) struct Filter {
+    pub(crate) storage: String,
+    pub(crate) namespace: Option<String>,
+    pub(crate) labels: LabelSelector,
+    pub(crate) fields: FieldSelector,
+    /// `apiVersion` and `kind` written into events (the version watched).
+    pub(crate) api_version: String,
+    pub(crate) kind: String,
+    pub(crate) bookmarks: bool,
+}
+
+impl Filter {
+    /// Whether `object` is in the watch's scope and selected.
+    pub(crate) fn matches(&self, object: &Value) -> bool {
+        let ns = object["metadata"]["namespace"].as_str().unwrap_or_default();
+        self.namespace.as_deref().is_none_or(|n| n == ns)
+            && self.labels.matches(object)
+            && self.fields.matches(object)
+    }
+
+    /// One event line.
+    pub(crate) fn line(&self, kind: &str, object: &Value) -> Vec<u8> {
+        let mut object = object.clone();
+        object["apiVersion"] = json!(self.api_version);
+        object["kind"] = json!(self.kind);
+        let mut line =
+            serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
+        line.push(b'\n');
+        line
+    }
+
+    /// The event a change makes for this watch, if any.
+    fn event(&self, c: &Change) -> Option<Vec<u8>> {
+        if c.is_bookmark() {
+            return self.bookmarks.then(|| {
+                let mut line = serde_json::to_vec(&json!({"type": "BOOKMARK", "object": {
+                    "kind": self.kind, "apiVersion": self.api_version,
+                    "metadata": {"resourceVersion": c.rv.to_string()}}}))
+                .unwrap_or_default();
+                line.push(b'\n');
+                line
+            });
+        }
+        if c.key.0 != self.storage {
+            return None;
+        }
+        let was = c.before.as_deref().is_some_and(|b| self.matches(b));
+        match c.after.as_deref() {
+            Some(now) if self.matches(now) => {
+                Some(self.line(if was { "MODIFIED" } else { "ADDED" }, now))
+            }
+            // Left the selection: the watcher sees it go.
+            Some(now) => was.then(|| self.line("DELETED", now)),
+            None => was.then(|| {
+                let mut gone = (**c.before.as_ref().expect("a deletion has a before")).clone();
+                gone["metadata"]["resourceVersion"] = json!(c.rv.to_string());
+                self.line("DELETED", &gone)
+            }),
+        }
+    }
+}
+
+/// What a watch has next.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Bytes to send (one or more event lines).
+    Data(Vec<u8>),
+    /// Nothing yet.
+    Wait,
+    /// The watch is over; `cut` when the connection is to be cut rather
+    /// than ended properly.
+    End { cut: bool },
+}
+
+/// A watch in progress.
+#[derive(Debug)]
+pub(crate) struct WatchStream {
+    shared: Arc<Shared>,
+    filter: Filter,
+    cursor: u64,
+    pending: VecDeque<Vec<u8>>,
+    deadline: Option<Instant>,
+    cut: bool,
+    ended: bool,
+    timer: bool,
+}
+
+impl WatchStream {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        filter: Filter,
+        cursor: u64,
+        initial: Vec<Vec<u8>>,
+        timeout: Option<Duration>,
+        cut: bool,
+    ) -> WatchStream {
+        WatchStream {
+            shared,
+            filter,
+            cursor,
+            pending: initial.into(),
+            deadline: timeout.map(|t| Instant::now() + t),
+            cut,
+            ended: false,
+            timer: false,
+        }
+    }
+
+    /// The next step, given the locked state.
+    fn step(&mut self, state: &State) -> Next {
+        if self.ended {
+            return Next::End { cut: self.cut };
+        }
+        if !self.pending.is_empty() {
+            return Next::Data(self.pending.drain(..).flatten().collect());
+        }
+        if self.cut {
+            self.ended = true;
+            return Next::End { cut: true };
+        }
+        if self.shared.stop.load(std::sync::atomic::Ordering::Relaxed)
+            || self.deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            self.ended = true;
+            return Next::End { cut: false };
+        }
+        match state.store.since(self.cursor) {
+            Ok(changes) => {
+                let mut out = Vec::new();
+                for c in changes {
+                    if let Some(line) = self.filter.event(c) {
+                        out.extend_from_slice(&line);
+                    }
+                    self.cursor = c.rv;
+                }
+                if out.is_empty() {
+                    Next::Wait
+                } else {
+                    Next::Data(out)
+                }
+            }
+            Err(compacted) => {
+                self.ended = true;
+                Next::Data(expired_line(self.cursor, compacted.oldest))
+            }
+        }
+    }
+
+    /// Blocks until there is something: data, or the end.
+    pub(crate) fn next_blocking(&mut self) -> Next {
+        let shared = self.shared.clone();
+        let mut state = shared.lock();
+        loop {
+            match self.step(&state) {
+                Next::Wait => {
+                    let mut wait = POLL;
+                    if let Some(d) = self.deadline {
+                        wait = wait.min(d.saturating_duration_since(Instant::now()));
+                    }
+                    state = shared
+                        .changed
+                        .wait_timeout(state, wait)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Polls: data or the end, or `Wait` with the task's waker registered.
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Next {
+        let shared = self.shared.clone();
+        let state = shared.lock();
+        let next = self.step(&state);
+        if next == Next::Wait {
+            crate::listener::lock(&shared.wakers).push(cx.waker().clone());
+            if let Some(deadline) = self.deadline
+                && !self.timer
+            {
+                // No runtime to ask for a timer: a thread wakes the task at
+                // the deadline, once per watch.
+                self.timer = true;
+                let waker = cx.waker().clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+                    waker.wake();
+                });
+            }
+        }
+        next
+    }
+}
+
+/// The `ERROR` event of a watch from a compacted version, as recorded.
+pub(crate) fn expired_line(requested: u64, oldest: u64) -> Vec<u8> {
+    let mut line = serde_json::to_vec(&json!({"type": "ERROR", "object": {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": format!("too old resource version: {requested} ({oldest})"),
+        "reason": "Expired", "code": 410}}))
+    .unwrap_or_default();
+    line.push(b'\n');
+    line
+}
