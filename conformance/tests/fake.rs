@@ -445,7 +445,11 @@ fn watches_see_every_change_in_order_and_expire_after_compaction() {
     );
     let mut rest = String::new();
     initial.read_to_string(&mut rest).unwrap();
-    assert_eq!(rest, "", "the watch ends at its timeout");
+    let last: Value = serde_json::from_str(&rest).unwrap();
+    assert_eq!(
+        last["type"], "BOOKMARK",
+        "the watch ends at its timeout with a bookmark: {rest}"
+    );
 
     fake.compact();
     let mut old = watch(&fake, &format!("resourceVersion={from}"));
@@ -671,7 +675,19 @@ fn a_created_crd_is_served_discovered_and_has_a_status_subresource() {
         &crd,
     );
     assert_eq!(status, 201);
-    assert_eq!(created["status"]["conditions"][1]["type"], "Established");
+    assert_eq!(created["status"]["conditions"], Value::Null, "as created");
+    let (_, established) = get(
+        &fake,
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/backups.ops.example.com",
+    );
+    assert_eq!(
+        established["status"]["conditions"][1]["type"],
+        "Established"
+    );
+    assert_eq!(
+        established["status"]["acceptedNames"]["listKind"],
+        "BackupList"
+    );
     assert!(
         get(&fake, "/apis")
             .1
@@ -915,4 +931,15 @@ fn bad_requests_are_status_answers_never_panics() {
             fake.seed(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "demo"}, "spec": {}})).unwrap();
         }
     }
+}
+
+#[test]
+fn the_fake_answers_as_the_recordings_do() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/recorded");
+    let rows = kubewire_conformance::fake::check::check_dir(&dir).unwrap();
+    let table = kubewire_conformance::fake::check::table(&rows);
+    println!("{table}");
+    let differing: usize = rows.iter().map(|r| r.differing.len()).sum();
+    assert_eq!(differing, 0, "\n{table}");
+    assert!(rows.iter().filter(|r| r.unsupported.is_none()).count() >= 30);
 }

@@ -28,8 +28,10 @@ pub(crate) struct ResourceType {
     pub(crate) verbs: Vec<String>,
     /// Short names (`po`).
     pub(crate) short_names: Vec<String>,
+    /// Discovery categories (`all`).
+    pub(crate) categories: Vec<String>,
     /// Subresources (`status`, `scale`, `log`, ...).
-    pub(crate) subresources: Vec<String>,
+    pub(crate) subresources: Vec<Subresource>,
     /// The CRD that made it, if it is a custom resource.
     pub(crate) crd: Option<String>,
 }
@@ -56,7 +58,7 @@ impl ResourceType {
 
     /// Whether it has the subresource `name`.
     pub(crate) fn has(&self, name: &str) -> bool {
-        self.subresources.iter().any(|s| s == name)
+        self.subresources.iter().any(|s| s.name == name)
     }
 
     /// Whether discovery lists `verb`.
@@ -67,6 +69,48 @@ impl ResourceType {
     /// The storage identity shared by every version of the type.
     pub(crate) fn storage(&self) -> String {
         format!("{}/{}", self.group, self.plural)
+    }
+}
+
+/// A subresource as discovery describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Subresource {
+    /// Its name (`status`).
+    pub(crate) name: String,
+    /// The group, version and kind it answers with (group and version
+    /// empty when they are the resource's own).
+    pub(crate) group: String,
+    pub(crate) version: String,
+    pub(crate) kind: String,
+    /// Its verbs.
+    pub(crate) verbs: Vec<String>,
+}
+
+impl Subresource {
+    fn read(v: &Value) -> Subresource {
+        let kind = &v["responseKind"];
+        Subresource {
+            name: v["subresource"].as_str().unwrap_or_default().to_string(),
+            group: kind["group"].as_str().unwrap_or_default().to_string(),
+            version: kind["version"].as_str().unwrap_or_default().to_string(),
+            kind: kind["kind"].as_str().unwrap_or_default().to_string(),
+            verbs: strings(&v["verbs"]),
+        }
+    }
+
+    fn of_crd(name: &str, kind: &str, group: &str, version: &str) -> Subresource {
+        let scale = name == "scale";
+        Subresource {
+            name: name.into(),
+            group: if scale {
+                "autoscaling".into()
+            } else {
+                group.into()
+            },
+            version: if scale { "v1".into() } else { version.into() },
+            kind: if scale { "Scale".into() } else { kind.into() },
+            verbs: ["get", "patch", "update"].map(str::to_string).to_vec(),
+        }
     }
 }
 
@@ -118,11 +162,12 @@ impl Catalog {
                         namespaced: r["scope"] == "Namespaced",
                         verbs: strings(&r["verbs"]),
                         short_names: strings(&r["shortNames"]),
+                        categories: strings(&r["categories"]),
                         subresources: r["subresources"]
                             .as_array()
                             .into_iter()
                             .flatten()
-                            .filter_map(|s| s["subresource"].as_str().map(str::to_string))
+                            .map(Subresource::read)
                             .collect(),
                         crd: None,
                     });
@@ -178,13 +223,15 @@ impl Catalog {
             if version["served"] == false {
                 continue;
             }
-            let mut subresources = Vec::new();
-            if version["subresources"]["status"].is_object() {
-                subresources.push("status".to_string());
-            }
-            if version["subresources"]["scale"].is_object() {
-                subresources.push("scale".to_string());
-            }
+            let kind = names["kind"].as_str().unwrap_or_default();
+            let subresources: Vec<Subresource> = ["scale", "status"]
+                .into_iter()
+                .filter(|s| version["subresources"][s].is_object())
+                .map(|s| {
+                    let v = version["name"].as_str().unwrap_or_default();
+                    Subresource::of_crd(s, kind, &group, v)
+                })
+                .collect();
             let plural = names["plural"].as_str().unwrap_or_default().to_string();
             self.types.push(ResourceType {
                 group: group.clone(),
@@ -209,6 +256,7 @@ impl Catalog {
                 .map(str::to_string)
                 .to_vec(),
                 short_names: strings(&names["shortNames"]),
+                categories: strings(&names["categories"]),
                 subresources,
                 crd: Some(name.clone()),
             });
@@ -249,7 +297,14 @@ impl Catalog {
             .groups
             .iter()
             .filter(|g| !g.is_empty())
-            .map(|g| self.group(g))
+            .map(|g| {
+                let mut entry = self.group(g);
+                if let Some(m) = entry.as_object_mut() {
+                    m.remove("kind");
+                    m.remove("apiVersion");
+                }
+                entry
+            })
             .collect();
         json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
     }
@@ -279,29 +334,65 @@ impl Catalog {
             if !t.short_names.is_empty() {
                 r["shortNames"] = json!(t.short_names);
             }
+            if !t.categories.is_empty() {
+                r["categories"] = json!(t.categories);
+            }
             resources.push(r);
-            for s in &t.subresources {
-                let verbs = if s == "log" {
-                    json!(["get"])
-                } else {
-                    json!(["get", "patch", "update"])
-                };
-                resources.push(json!({"name": format!("{}/{s}", t.plural), "singularName": "",
-                    "namespaced": t.namespaced, "kind": if s == "scale" { "Scale" } else { &t.kind },
-                    "verbs": verbs}));
+            let mut subs: Vec<&Subresource> = t.subresources.iter().collect();
+            subs.sort_by(|a, b| a.name.cmp(&b.name));
+            for s in subs {
+                let mut r = json!({"name": format!("{}/{}", t.plural, s.name), "singularName": "",
+                    "namespaced": t.namespaced});
+                if !s.group.is_empty() && s.group != t.group {
+                    r["group"] = json!(s.group);
+                    r["version"] = json!(s.version);
+                }
+                r["kind"] = json!(s.kind);
+                r["verbs"] = json!(s.verbs);
+                resources.push(r);
             }
         }
-        let gv = if group.is_empty() {
-            version.to_string()
-        } else {
-            format!("{group}/{version}")
-        };
-        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
+        if group.is_empty() {
+            return json!({"kind": "APIResourceList", "groupVersion": version, "resources": resources});
+        }
+        json!({"kind": "APIResourceList", "apiVersion": "v1",
+            "groupVersion": format!("{group}/{version}"), "resources": resources})
     }
 
     /// `GET /api` or `/apis` asking for aggregated discovery
     /// (`apidiscovery.k8s.io/v2`): the core group or every named group.
     pub(crate) fn aggregated(&self, core: bool) -> Value {
+        let resource = |t: &ResourceType| {
+            // Built-ins leave their own group and version out; custom
+            // resources name them.
+            let (g, v) = if t.crd.is_some() {
+                (t.group.as_str(), t.version.as_str())
+            } else {
+                ("", "")
+            };
+            let mut r = json!({"resource": t.plural,
+                "responseKind": {"group": g, "version": v, "kind": t.kind},
+                "scope": if t.namespaced { "Namespaced" } else { "Cluster" },
+                "singularResource": t.singular, "verbs": t.verbs});
+            if !t.short_names.is_empty() {
+                r["shortNames"] = json!(t.short_names);
+            }
+            if !t.categories.is_empty() {
+                r["categories"] = json!(t.categories);
+            }
+            if !t.subresources.is_empty() {
+                r["subresources"] = t
+                    .subresources
+                    .iter()
+                    .map(|s| {
+                        json!({"subresource": s.name,
+                        "responseKind": {"group": s.group, "version": s.version, "kind": s.kind},
+                        "verbs": s.verbs})
+                    })
+                    .collect();
+            }
+            r
+        };
         let items: Vec<Value> = self
             .groups
             .iter()
@@ -315,23 +406,16 @@ impl Catalog {
                             .types
                             .iter()
                             .filter(|t| &t.group == g && &t.version == v)
-                            .map(|t| {
-                                let subs: Vec<Value> = t
-                                    .subresources
-                                    .iter()
-                                    .map(|s| json!({"subresource": s, "verbs": ["get", "patch", "update"]}))
-                                    .collect();
-                                json!({"resource": t.plural,
-                                    "responseKind": {"group": "", "version": "", "kind": t.kind},
-                                    "scope": if t.namespaced { "Namespaced" } else { "Cluster" },
-                                    "singularResource": t.singular, "verbs": t.verbs,
-                                    "shortNames": t.short_names, "subresources": subs})
-                            })
+                            .map(resource)
                             .collect();
                         json!({"version": v, "resources": resources, "freshness": "Current"})
                     })
                     .collect();
-                let metadata = if g.is_empty() { json!({}) } else { json!({"name": g}) };
+                let metadata = if g.is_empty() {
+                    json!({})
+                } else {
+                    json!({"name": g})
+                };
                 json!({"metadata": metadata, "versions": versions})
             })
             .collect();

@@ -30,6 +30,7 @@
 //! ```
 
 mod catalog;
+pub mod check;
 mod fields;
 mod patch;
 mod reads;
@@ -177,6 +178,30 @@ fn timestamp(at: SystemTime) -> String {
     )
 }
 
+/// `2026-12-01T05:00:00.123456+01:00` in UTC: `2026-12-01T04:00:00.123456Z`.
+fn in_utc(text: &str) -> Option<String> {
+    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let zone = text.len().checked_sub(6)?;
+    let sign = if text.as_bytes()[zone] == b'-' { -1 } else { 1 };
+    let offset = sign * (num(zone + 1..zone + 3)? * 3600 + num(zone + 4..zone + 6)? * 60);
+    // Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+    let (yy, mm) = if mo <= 2 {
+        (y - 1, mo + 9)
+    } else {
+        (y, mo - 3)
+    };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let doy = (153 * mm + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + h * 3600 + mi * 60 + s - offset;
+    let stamp = timestamp(UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).ok()?));
+    Some(format!("{}{}Z", &stamp[..19], text.get(19..zone)?))
+}
+
 impl Default for FakeApiserver {
     fn default() -> Self {
         FakeApiserver::new()
@@ -294,12 +319,11 @@ impl FakeApiserver {
         self.shared.lock().store.rv()
     }
 
-    /// Forgets all history through the current version: a watch or a
-    /// continue token from before it answers `410 Expired`.
+    /// Forgets all history, as an etcd compaction does: a watch from any
+    /// resourceVersion handed out so far, or a continue token, answers
+    /// `410 Expired`; lists from now on are unaffected.
     pub fn compact(&self) {
-        let mut state = self.shared.lock();
-        let rv = state.store.rv();
-        state.store.compact(rv);
+        self.shared.lock().store.compact();
     }
 
     /// Sends a `BOOKMARK` to every watch that asked for bookmarks.
@@ -420,5 +444,13 @@ mod tests {
         assert_eq!(timestamp(t), "2026-11-21T05:42:57Z");
         let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
         assert_eq!(timestamp(leap), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            in_utc("2026-12-01T05:00:00.123456+01:00").as_deref(),
+            Some("2026-12-01T04:00:00.123456Z")
+        );
+        assert_eq!(
+            in_utc("2026-12-31T23:30:00.000000-01:00").as_deref(),
+            Some("2027-01-01T00:30:00.000000Z")
+        );
     }
 }

@@ -227,6 +227,10 @@ pub(crate) fn watch(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Failur
         Some(rv) if !initial_events => {
             if rv < store.oldest() {
                 initial.push(expired_line(rv, store.oldest()));
+                let filter = Filter {
+                    bookmarks: false,
+                    ..filter
+                };
                 let stream = WatchStream::new(
                     ctx.shared.clone(),
                     filter,
@@ -247,13 +251,7 @@ pub(crate) fn watch(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Failur
                 initial.push(filter.line("ADDED", o));
             }
             if initial_events && bookmarks {
-                let mut line = serde_json::to_vec(&json!({"type": "BOOKMARK", "object": {
-                    "kind": filter.kind, "apiVersion": filter.api_version, "metadata": {
-                        "resourceVersion": store.rv().to_string(),
-                        "annotations": {"k8s.io/initial-events-end": "true"}}}}))
-                .unwrap_or_default();
-                line.push(b'\n');
-                initial.push(line);
+                initial.push(filter.bookmark(store.rv(), true));
             }
             store.rv()
         }

@@ -117,10 +117,11 @@ impl Store {
         });
     }
 
-    /// Forgets the history through `rv` (at most the current version).
-    pub(crate) fn compact(&mut self, rv: u64) {
-        let rv = rv.min(self.rv);
-        self.compacted = self.compacted.max(rv);
+    /// Forgets all history: every version handed out so far becomes too
+    /// old (the store moves one version on, as a compaction's own revision).
+    pub(crate) fn compact(&mut self) {
+        self.rv += 1;
+        self.compacted = self.rv;
         let keep = self.log.partition_point(|c| c.rv <= self.compacted);
         self.log.drain(..keep);
     }
@@ -204,12 +205,14 @@ mod tests {
         assert_eq!(then[0]["v"], 1);
         assert_eq!(s.list("/configmaps", None, None).unwrap().len(), 2);
         assert_eq!(s.since(at).unwrap().len(), 3);
-        s.compact(at + 1);
+        let before = s.rv();
+        s.compact();
         assert_eq!(
             s.list("/configmaps", None, Some(at)),
-            Err(Compacted { oldest: at + 1 })
+            Err(Compacted { oldest: before + 1 })
         );
-        assert!(s.since(at).is_err());
-        assert_eq!(s.since(at + 1).unwrap().len(), 2);
+        assert!(s.since(before).is_err());
+        assert_eq!(s.since(s.rv()).unwrap().len(), 0);
+        assert_eq!(s.list("/configmaps", None, None).unwrap().len(), 2);
     }
 }

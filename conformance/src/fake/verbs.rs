@@ -282,62 +282,115 @@ pub(crate) fn seed(
     Ok(())
 }
 
-/// The objects a fixture's responses show, each at its first appearance in
-/// a `GET`, a list or a watch answer (`kind` and `apiVersion` restored on
-/// list items).
+/// The objects a fixture's answers show, each as it first shows it — in a
+/// `GET`, a list, a watch or a write's answer — unless the fixture
+/// created it (a `201`). `kind` and `apiVersion` are restored on list
+/// items; a deletion's marks are taken off an object first seen being
+/// deleted.
 pub(crate) fn objects_in(fixture: &Fixture) -> Vec<Value> {
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
-    let mut add = |object: Value| {
-        let id = (
-            object["kind"].as_str().unwrap_or_default().to_string(),
-            object["metadata"]["namespace"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            object["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        );
-        if !id.0.is_empty() && !id.2.is_empty() && seen.insert(id) {
-            out.push(object);
-        }
-    };
     for exchange in &fixture.exchanges {
         let response = &exchange.response;
-        if exchange.request.method != "GET" || response.status != 200 {
+        let created = response.status == 201;
+        if !(response.status == 200 || created) {
             continue;
         }
         let bytes = match &response.body {
             ResponseBody::Json(v) => serde_json::to_vec(v).unwrap_or_default(),
             other => other.bytes(),
         };
+        let mut found = Vec::new();
         for line in bytes.split(|&b| b == b'\n') {
             let Ok(v) = serde_json::from_slice::<Value>(line) else {
                 continue;
             };
             if let Some(items) = v["items"].as_array() {
-                let list_kind = v["kind"].as_str().unwrap_or_default();
-                let kind = list_kind.strip_suffix("List").unwrap_or_default();
+                let kind = v["kind"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .strip_suffix("List")
+                    .unwrap_or_default();
                 for item in items {
                     let mut item = item.clone();
                     if item["kind"].is_null() {
                         item["kind"] = json!(kind);
                         item["apiVersion"] = v["apiVersion"].clone();
                     }
-                    add(item);
+                    found.push(item);
                 }
             } else if v["type"].is_string() && v["object"].is_object() {
-                if v["type"] == "ADDED" || v["type"] == "MODIFIED" {
-                    add(v["object"].clone());
+                // ADDED from a watch that resumed at a version is an object
+                // created during the recording; from a fresh watch it is
+                // one of the objects already there.
+                let q = &exchange.request.query;
+                let resumed = q
+                    .iter()
+                    .any(|(k, v)| k == "resourceVersion" && !v.is_empty() && v != "0")
+                    && !q
+                        .iter()
+                        .any(|(k, v)| k == "sendInitialEvents" && v == "true");
+                if v["type"] == "ADDED" && resumed {
+                    // Created while the recording ran: not part of its start.
+                    let o = &v["object"];
+                    seen.insert(identity(o));
+                } else if v["type"] == "MODIFIED" || v["type"] == "ADDED" {
+                    found.push(v["object"].clone());
                 }
-            } else if v["metadata"]["name"].is_string() {
-                add(v);
+            } else if v["metadata"]["name"].is_string()
+                && v["kind"] != "Status"
+                && v["kind"] != "Scale"
+            {
+                found.push(v);
             }
+        }
+        for mut object in found {
+            let id = identity(&object);
+            if id.0.is_empty() || id.2.is_empty() || !seen.insert(id) || created {
+                continue;
+            }
+            if object["metadata"]["deletionTimestamp"].is_string() {
+                undo_deletion(&mut object);
+            }
+            out.push(object);
         }
     }
     out
+}
+
+/// Kind, namespace and name.
+fn identity(object: &Value) -> (String, String, String) {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    (
+        text(&object["kind"]),
+        text(&object["metadata"]["namespace"]),
+        text(&object["metadata"]["name"]),
+    )
+}
+
+/// An object first seen being deleted, as it was before: the deletion's
+/// marks, its finalizers and its generation step taken off.
+fn undo_deletion(object: &mut Value) {
+    let meta = &mut object["metadata"];
+    if let Some(m) = meta.as_object_mut() {
+        m.remove("deletionTimestamp");
+    }
+    if let Some(f) = meta["finalizers"].as_array_mut() {
+        f.retain(|f| f != "foregroundDeletion" && f != "orphan");
+        if f.is_empty() {
+            meta.as_object_mut().map(|m| m.remove("finalizers"));
+        }
+    }
+    let graced = meta
+        .as_object_mut()
+        .and_then(|m| m.remove("deletionGracePeriodSeconds"))
+        .is_some();
+    if let Some(g) = meta["generation"].as_i64().filter(|&g| graced && g > 1) {
+        meta["generation"] = json!(g - 1);
+    }
+    if object["status"]["phase"] == "Terminating" {
+        object["status"]["phase"] = json!("Active");
+    }
 }
 
 /// Terminating namespaces with nothing left in them go.

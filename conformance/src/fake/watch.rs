@@ -47,17 +47,28 @@ impl Filter {
         line
     }
 
+    /// A `BOOKMARK` at `rv`: an empty object of the kind, as the apiserver
+    /// serializes one (a Pod's shows `spec.containers: null`).
+    pub(crate) fn bookmark(&self, rv: u64, initial_events_end: bool) -> Vec<u8> {
+        let mut object = json!({"kind": self.kind, "apiVersion": self.api_version,
+            "metadata": {"resourceVersion": rv.to_string()}});
+        if initial_events_end {
+            object["metadata"]["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        if self.kind == "Pod" && self.api_version == "v1" {
+            object["spec"] = json!({"containers": null});
+            object["status"] = json!({});
+        }
+        let mut line =
+            serde_json::to_vec(&json!({"type": "BOOKMARK", "object": object})).unwrap_or_default();
+        line.push(b'\n');
+        line
+    }
+
     /// The event a change makes for this watch, if any.
     fn event(&self, c: &Change) -> Option<Vec<u8>> {
         if c.is_bookmark() {
-            return self.bookmarks.then(|| {
-                let mut line = serde_json::to_vec(&json!({"type": "BOOKMARK", "object": {
-                    "kind": self.kind, "apiVersion": self.api_version,
-                    "metadata": {"resourceVersion": c.rv.to_string()}}}))
-                .unwrap_or_default();
-                line.push(b'\n');
-                line
-            });
+            return self.bookmarks.then(|| self.bookmark(c.rv, false));
         }
         if c.key.0 != self.storage {
             return None;
@@ -136,10 +147,17 @@ impl WatchStream {
             self.ended = true;
             return Next::End { cut: true };
         }
-        if self.shared.stop.load(std::sync::atomic::Ordering::Relaxed)
-            || self.deadline.is_some_and(|d| Instant::now() >= d)
-        {
+        if self.shared.stop.load(std::sync::atomic::Ordering::Relaxed) {
             self.ended = true;
+            return Next::End { cut: false };
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            // The apiserver closes a timed-out watch with a bookmark, so a
+            // client can resume from where it ends.
+            self.ended = true;
+            if self.filter.bookmarks {
+                return Next::Data(self.filter.bookmark(state.store.rv(), false));
+            }
             return Next::End { cut: false };
         }
         match state.store.since(self.cursor) {

@@ -30,6 +30,47 @@ fn subdomain_error(name: &str) -> Option<String> {
     (!valid).then(|| format!("Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"))
 }
 
+/// A Lease's MicroTime fields must be written with exactly six fraction
+/// digits; the apiserver's refusal names where parsing stopped, as Go's
+/// time parser words it. Accepted times with an offset are stored in UTC.
+fn micro_time_error(t: &ResourceType, body: &mut Value) -> Option<Failure> {
+    if t.kind != "Lease" || t.group != "coordination.k8s.io" {
+        return None;
+    }
+    const LAYOUT: &str = "2006-01-02T15:04:05.000000Z07:00";
+    for field in ["acquireTime", "renewTime"] {
+        let Some(value) = body["spec"][field].as_str().map(str::to_string) else {
+            continue;
+        };
+        let value = value.as_str();
+        let rest = value.get(19..).unwrap_or("");
+        let digits = rest
+            .get(1..)
+            .map_or(0, |r| r.bytes().take_while(u8::is_ascii_digit).count());
+        let stuck = if value.len() < 19 {
+            Some((value, "2006"))
+        } else if !rest.starts_with('.') || digits < 6 {
+            Some((rest, ".000000"))
+        } else {
+            let zone = &rest[7..];
+            let offset = zone.len() == 6
+                && (zone.starts_with('+') || zone.starts_with('-'))
+                && zone.as_bytes()[3] == b':';
+            if offset && let Some(utc) = super::in_utc(value) {
+                body["spec"][field] = json!(utc);
+            }
+            (zone != "Z" && !offset).then_some((zone, "Z07:00"))
+        };
+        if let Some((text, element)) = stuck {
+            return Some(Failure::bad_request(format!(
+                "Lease in version \"{}\" cannot be handled as a Lease: parsing time \"{value}\" as \"{LAYOUT}\": cannot parse \"{text}\" as \"{element}\"",
+                t.version
+            )));
+        }
+    }
+    None
+}
+
 /// The `kind`/`apiVersion` check every body gets.
 fn check_type(t: &ResourceType, body: &mut Value) -> Result<(), Failure> {
     let av = t.api_version();
@@ -70,6 +111,9 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Failu
     let mut body = ctx.body()?;
     let t = &target.t;
     check_type(t, &mut body)?;
+    if let Some(refused) = micro_time_error(t, &mut body) {
+        return Err(refused);
+    }
     let namespace = target.namespace.clone().unwrap_or_default();
     if t.namespaced {
         match body["metadata"]["namespace"].as_str() {
@@ -132,7 +176,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Failu
     }
     meta["uid"] = json!(uid);
     meta["creationTimestamp"] = json!(ctx.now);
-    if body.get("spec").is_some() || t.crd.is_some() {
+    if has_generation(t) {
         body["metadata"]["generation"] = json!(1);
     }
     if t.has("status") {
@@ -148,7 +192,19 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Failu
             body["status"] = json!({"phase": "Active"});
         }
         ("apiextensions.k8s.io", "CustomResourceDefinition") => {
-            let names = body["spec"]["names"].clone();
+            if body["spec"]["conversion"].is_null() {
+                body["spec"]["conversion"] = json!({"strategy": "None"});
+            }
+            let kind = body["spec"]["names"]["kind"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if body["spec"]["names"]["listKind"].is_null() {
+                body["spec"]["names"]["listKind"] = json!(format!("{kind}List"));
+            }
+            if body["spec"]["names"]["singular"].is_null() {
+                body["spec"]["names"]["singular"] = json!(kind.to_lowercase());
+            }
             let stored: Vec<Value> = body["spec"]["versions"]
                 .as_array()
                 .into_iter()
@@ -156,11 +212,9 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Failu
                 .filter(|v| v["storage"] == true)
                 .map(|v| v["name"].clone())
                 .collect();
-            body["status"] = json!({"acceptedNames": names, "storedVersions": stored, "conditions": [
-                {"type": "NamesAccepted", "status": "True", "lastTransitionTime": ctx.now,
-                    "reason": "NoConflicts", "message": "no conflicts found"},
-                {"type": "Established", "status": "True", "lastTransitionTime": ctx.now,
-                    "reason": "InitialNamesAccepted", "message": "the initial names have been accepted"}]});
+            // As created; the establishing controller's update follows.
+            body["status"] = json!({"conditions": null, "acceptedNames": {"plural": "", "kind": ""},
+                "storedVersions": stored});
         }
         _ => {}
     }
@@ -175,11 +229,60 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Failu
     if ctx.dry_run() {
         return Ok(ok(201, &body));
     }
+    let stored = ctx.state.store.put(k.clone(), body);
     if t.kind == "CustomResourceDefinition" {
-        ctx.state.catalog.add_crd(&body);
+        establish(ctx, k, &stored);
     }
-    let stored = ctx.state.store.put(k, body);
     Ok(ok(201, &output(t, &stored)))
+}
+
+/// Whether the apiserver keeps `metadata.generation` for the type: custom
+/// resources, CRDs and the built-ins whose spec a controller acts on.
+fn has_generation(t: &ResourceType) -> bool {
+    t.crd.is_some()
+        || matches!(
+            t.kind.as_str(),
+            "Pod"
+                | "Deployment"
+                | "ReplicaSet"
+                | "StatefulSet"
+                | "DaemonSet"
+                | "ReplicationController"
+                | "Job"
+                | "CronJob"
+                | "PodDisruptionBudget"
+                | "NetworkPolicy"
+                | "Ingress"
+                | "CustomResourceDefinition"
+                | "HorizontalPodAutoscaler"
+                | "FlowSchema"
+                | "PriorityLevelConfiguration"
+                | "ValidatingAdmissionPolicy"
+                | "MutatingAdmissionPolicy"
+                | "ServiceCIDR"
+                | "IPAddress"
+        )
+}
+
+/// What the apiextensions controller does to a new CRD at once: its names
+/// are accepted, it is `Established`, and its resource is served.
+fn establish(ctx: &mut Ctx<'_>, k: Key, created: &Value) {
+    let mut crd = created.clone();
+    let names = &created["spec"]["names"];
+    let mut accepted = json!({"plural": names["plural"], "singular": names["singular"]});
+    if names["shortNames"].is_array() {
+        accepted["shortNames"] = names["shortNames"].clone();
+    }
+    accepted["kind"] = names["kind"].clone();
+    accepted["listKind"] = names["listKind"].clone();
+    crd["status"]["acceptedNames"] = accepted;
+    crd["status"]["conditions"] = json!([
+        {"type": "NamesAccepted", "status": "True", "lastTransitionTime": ctx.now,
+            "reason": "NoConflicts", "message": "no conflicts found"},
+        {"type": "Established", "status": "True", "lastTransitionTime": ctx.now,
+            "reason": "InitialNamesAccepted", "message": "the initial names have been accepted"}]);
+    ctx.state.catalog.add_crd(&crd);
+    ctx.state.store.put(k, crd);
 }
 
 /// Spec changed: the generation moves.
@@ -335,6 +438,9 @@ pub(crate) fn replace(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Fail
             "the name of the object ({}) does not match the name on the URL ({name})",
             body["metadata"]["name"].as_str().unwrap_or_default()
         )));
+    }
+    if let Some(refused) = micro_time_error(t, &mut body) {
+        return Err(refused);
     }
     precondition(t, &name, &body, &old)?;
     body["metadata"]["name"] = json!(name);
@@ -605,9 +711,19 @@ fn remove(ctx: &mut Ctx<'_>, k: &Key, grace: Option<i64>) -> Option<Arc<Value>> 
     let mut marked = object.clone();
     if marked["metadata"]["deletionTimestamp"].is_null() {
         marked["metadata"]["deletionTimestamp"] = json!(ctx.now);
-        marked["metadata"]["deletionGracePeriodSeconds"] = json!(grace.unwrap_or(0));
-        if let Some(g) = marked["metadata"]["generation"].as_i64() {
-            marked["metadata"]["generation"] = json!(g + 1);
+        // A kept object, or a deletion given a grace period, records it and
+        // moves the generation on (as recorded); an immediate deletion
+        // without one does not.
+        let grace = if has_finalizers {
+            Some(grace.unwrap_or(0))
+        } else {
+            grace
+        };
+        if let Some(grace) = grace {
+            marked["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
+            if let Some(g) = marked["metadata"]["generation"].as_i64() {
+                marked["metadata"]["generation"] = json!(g + 1);
+            }
         }
     }
     if has_finalizers {
@@ -690,7 +806,7 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Failu
                 }
             }
         }
-        "Foreground" if !dependents(ctx, &uid).is_empty() => {
+        "Foreground" => {
             let mut marked = old.clone();
             let finalizers = marked["metadata"]["finalizers"]
                 .as_array()
@@ -769,17 +885,9 @@ pub(crate) fn delete_collection(ctx: &mut Ctx<'_>, target: &Target) -> Result<An
             item["metadata"]["namespace"].as_str().unwrap_or_default(),
             item["metadata"]["name"].as_str().unwrap_or_default(),
         );
-        let shown = if dry {
-            Some(Arc::new(item.clone()))
-        } else {
-            remove(ctx, &k, options.grace)
-        };
-        if let Some(mut o) = shown.map(|o| (*o).clone()) {
-            if let Some(m) = o.as_object_mut() {
-                m.remove("kind");
-                m.remove("apiVersion");
-            }
-            items.push(o);
+        // The answer lists the objects as they were before the deletion.
+        if dry || remove(ctx, &k, options.grace).is_some() {
+            items.push(item.clone());
         }
     }
     Ok(ok(

@@ -1,0 +1,698 @@
+//! The differential check: the fake against real recordings.
+//!
+//! For a recorded fixture, a fresh fake is seeded with the state the
+//! recording started from (each object the recording shows, as it first
+//! shows it, unless the recording creates it), the recorded requests are
+//! replayed in order, and each answer is compared with the recorded one —
+//! status, `kind`, names, labels, spec, status, `reason` and `message` —
+//! ignoring only values that are random or time-based: uids, timestamps,
+//! resourceVersion numbers, managed fields, continue tokens. The
+//! resourceVersions and continue tokens a recorded request carries are
+//! translated into the fake's as the answers reveal them.
+//!
+//! Some recordings hold what no fake can reproduce (events written by
+//! another client while the recording ran, authentication); [`PLAN`] says
+//! which, exchange by exchange, and why.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use super::{Controllers, FakeApiserver};
+use crate::fixture::{Exchange, Fixture, RequestBody, ResponseBody};
+
+/// What to do around one recorded exchange.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Forget the history before it (the recording's etcd compacted).
+    CompactBefore,
+    /// Run the controllers before it (the recording's controller finished).
+    ControllersBefore,
+    /// Do not compare it, for this reason.
+    Skip(&'static str),
+}
+
+/// Why a whole fixture is not compared, or the steps that make it
+/// comparable: `(fixture, exchange index, step)`.
+pub const PLAN: &[(&str, usize, Step)] = &[
+    (
+        "delete-foreground",
+        1,
+        Step::Skip("the watch shows the controller-manager scaling and deleting the ReplicaSet"),
+    ),
+    (
+        "lease-watch",
+        1,
+        Step::Skip("the events come from another client writing while the recording ran"),
+    ),
+    ("list-continue-expired", 1, Step::CompactBefore),
+    ("namespace-delete", 2, Step::ControllersBefore),
+    (
+        "pods-watch",
+        0,
+        Step::Skip("the events come from another client writing while the recording ran"),
+    ),
+    (
+        "pods-watch-timeout",
+        0,
+        Step::Skip("the events come from another client writing while the recording ran"),
+    ),
+    (
+        "seed-quickstart",
+        5,
+        Step::Skip("the events come from another client writing while the recording ran"),
+    ),
+    (
+        "wait-pod-ready",
+        0,
+        Step::Skip("the events come from a kubelet-like writer outside the recording"),
+    ),
+    ("watch-expired", 0, Step::CompactBefore),
+    (
+        "watch-expired",
+        2,
+        Step::Skip(
+            "the watch saw no event before the client stopped; a fake watch at that version is empty too, but hangs",
+        ),
+    ),
+];
+
+/// Fixtures not compared at all, and why.
+pub const UNSUPPORTED: &[(&str, &str)] = &[(
+    "auth-errors",
+    "the fake has no authentication or RBAC: every request is allowed",
+)];
+
+/// Fixtures whose state needs another fixture's object first:
+/// `(fixture, other fixture, exchange whose request body is seeded)`.
+const PREREQUISITES: &[(&str, &str, usize)] = &[
+    ("status-subresource", "crd-discovery", 0),
+    ("discovery", "crd-discovery", 0),
+    ("discovery-aggregated", "crd-discovery", 0),
+];
+
+/// The outcome for one fixture.
+#[derive(Clone, Debug, Default)]
+pub struct Row {
+    /// Fixture name.
+    pub fixture: String,
+    /// Exchanges compared.
+    pub compared: usize,
+    /// Of those, equal.
+    pub equal: usize,
+    /// Of those, differing: a line each, saying where.
+    pub differing: Vec<String>,
+    /// Exchanges not compared, with why.
+    pub skipped: Vec<String>,
+    /// Why the whole fixture is not compared, if it is not.
+    pub unsupported: Option<String>,
+}
+
+/// Strings that are times (`2026-11-21T05:42:57Z`, with fractions).
+fn is_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && s.ends_with('Z')
+}
+
+/// Strings that are uids.
+fn is_uid(s: &str) -> bool {
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, c)| {
+            if [8, 13, 18, 23].contains(&i) {
+                c == b'-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
+}
+
+/// Random and time-based values replaced by placeholders.
+pub fn normalize(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| {
+                    !matches!(
+                        k.as_str(),
+                        "resourceVersion"
+                            | "managedFields"
+                            | "storageVersionHash"
+                            | "serverAddressByClientCIDRs"
+                            | "selfLink"
+                    )
+                })
+                .map(|(k, v)| {
+                    let v = match (k.as_str(), v) {
+                        ("continue", Value::String(s)) if !s.is_empty() => json!("<token>"),
+                        ("message", Value::String(s))
+                            if s.starts_with("too old resource version") =>
+                        {
+                            json!("too old resource version: <rv> (<rv>)")
+                        }
+                        _ => normalize(v),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(normalize).collect()),
+        Value::String(s) if is_time(s) => json!("<time>"),
+        Value::String(s) if is_uid(s) => json!("<uid>"),
+        other => other.clone(),
+    }
+}
+
+/// The first difference between two values, as `path: recorded ≠ fake`.
+fn difference(path: &str, recorded: &Value, fake: &Value) -> Option<String> {
+    match (recorded, fake) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            keys.into_iter().find_map(|k| {
+                difference(
+                    &format!("{path}.{k}"),
+                    a.get(k).unwrap_or(&Value::Null),
+                    b.get(k).unwrap_or(&Value::Null),
+                )
+            })
+        }
+        (Value::Array(a), Value::Array(b)) => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (x, y))| difference(&format!("{path}[{i}]"), x, y))
+            .or_else(|| {
+                (a.len() != b.len())
+                    .then(|| format!("{path}: recorded {} elements ≠ fake {}", a.len(), b.len()))
+            }),
+        (a, b) if a == b => None,
+        (a, b) => {
+            let cut = |v: &Value| {
+                let s = v.to_string();
+                if s.len() > 120 {
+                    format!("{}…", s.chars().take(120).collect::<String>())
+                } else {
+                    s
+                }
+            };
+            Some(format!(
+                "{}: recorded {} ≠ fake {}",
+                if path.is_empty() { "." } else { path },
+                cut(a),
+                cut(b)
+            ))
+        }
+    }
+}
+
+/// resourceVersions and continue tokens: recorded → the fake's.
+#[derive(Debug, Default)]
+struct Translation {
+    tokens: BTreeMap<String, String>,
+    versions: BTreeMap<u64, String>,
+}
+
+impl Translation {
+    /// Learns from a recorded answer and the fake's, walked side by side.
+    fn learn(&mut self, recorded: &Value, fake: &Value) {
+        match (recorded, fake) {
+            (Value::Object(a), Value::Object(b)) => {
+                for (k, v) in a {
+                    let Some(w) = b.get(k) else { continue };
+                    match (k.as_str(), v, w) {
+                        ("resourceVersion", Value::String(r), Value::String(f)) => {
+                            if let Ok(n) = r.parse() {
+                                self.versions.insert(n, f.clone());
+                            }
+                        }
+                        ("continue", Value::String(r), Value::String(f)) if !r.is_empty() => {
+                            self.tokens.insert(r.clone(), f.clone());
+                        }
+                        _ => self.learn(v, w),
+                    }
+                }
+            }
+            (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+                for (v, w) in a.iter().zip(b) {
+                    self.learn(v, w);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The fake's version for a recorded one: the one learned for it, else
+    /// the fake's at the nearest learned version below it, else `1` (older
+    /// than any the fake has), or the fake's newest when above them all.
+    fn version(&self, recorded: &str, newest: u64) -> String {
+        let Ok(n) = recorded.parse::<u64>() else {
+            return recorded.to_string();
+        };
+        if n == 0 {
+            return "0".into();
+        }
+        if let Some(v) = self.versions.get(&n) {
+            return v.clone();
+        }
+        if self.versions.keys().next_back().is_none_or(|&max| n > max) {
+            return newest.to_string();
+        }
+        self.versions
+            .range(..n)
+            .next_back()
+            .map_or_else(|| "1".to_string(), |(_, v)| v.clone())
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The recorded request, its versions and tokens translated.
+fn request(exchange: &Exchange, t: &Translation, newest: u64) -> http::Request<Bytes> {
+    let r = &exchange.request;
+    let is_watch = r.query.iter().any(|(k, v)| k == "watch" && v == "true");
+    let mut query: Vec<(String, String)> = r
+        .query
+        .iter()
+        .map(|(k, v)| {
+            let v = match k.as_str() {
+                "resourceVersion" => t.version(v, newest),
+                "continue" => t.tokens.get(v).cloned().unwrap_or_else(|| v.clone()),
+                _ => v.clone(),
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    if is_watch && !query.iter().any(|(k, _)| k == "timeoutSeconds") {
+        query.push(("timeoutSeconds".into(), "1".into()));
+    }
+    let mut uri = r.path.split('/').map(encode).collect::<Vec<_>>().join("/");
+    if !query.is_empty() {
+        let q: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        uri = format!("{uri}?{}", q.join("&"));
+    }
+    let body = match &r.body {
+        RequestBody::None => Bytes::new(),
+        RequestBody::Json(v) => {
+            let mut v = v.clone();
+            if let Some(rv) = v["metadata"]["resourceVersion"].as_str() {
+                v["metadata"]["resourceVersion"] = json!(t.version(rv, newest));
+            }
+            Bytes::from(v.to_string())
+        }
+        RequestBody::Text(s) => Bytes::from(s.clone()),
+    };
+    let mut builder = http::Request::builder()
+        .method(r.method.as_str())
+        .uri(uri)
+        .header("user-agent", "kubewire-recorder/1");
+    for (k, v) in &r.headers {
+        builder = builder.header(k, v);
+    }
+    builder
+        .body(body)
+        .expect("a recorded request is a valid request")
+}
+
+/// A response body as JSON: one value, or a watch's events as an array.
+fn parse_body(bytes: &[u8]) -> Value {
+    if let Ok(v) = serde_json::from_slice(bytes) {
+        return v;
+    }
+    let lines: Vec<Value> = bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| serde_json::from_slice(l).ok())
+        .collect();
+    if lines.is_empty() {
+        Value::String(String::from_utf8_lossy(bytes).into_owned())
+    } else {
+        Value::Array(lines)
+    }
+}
+
+fn recorded_body(exchange: &Exchange) -> Value {
+    match &exchange.response.body {
+        ResponseBody::Json(v) => v.clone(),
+        other => parse_body(&other.bytes()),
+    }
+}
+
+/// Seeds what the recording started from; the translation learns the
+/// seeded objects' versions.
+fn seed(
+    fake: &FakeApiserver,
+    fixture: &Fixture,
+    others: &[Fixture],
+    t: &mut Translation,
+) -> Result<(), String> {
+    for (name, other, index) in PREREQUISITES {
+        if *name == fixture.name
+            && let Some(body) = others
+                .iter()
+                .find(|f| f.name == *other)
+                .and_then(|f| f.exchanges.get(*index))
+                .and_then(|e| e.request.body.json())
+        {
+            fake.seed(body).map_err(|e| e.to_string())?;
+        }
+    }
+    seed_skeletons(fake, fixture)?;
+    let scales = scales_first(fixture);
+    for mut object in super::verbs::objects_in(fixture) {
+        if object["apiVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("apidiscovery.k8s.io"))
+        {
+            continue;
+        }
+        let id = (
+            object["kind"].as_str().unwrap_or_default().to_string(),
+            object["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+        if let Some((replicas, writes)) = scales.get(&id) {
+            object["spec"]["replicas"] = replicas.clone();
+            if let Some(g) = object["metadata"]["generation"].as_i64() {
+                object["metadata"]["generation"] = json!(g - writes);
+            }
+        }
+        let (av, kind) = (
+            object["apiVersion"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            object["kind"].as_str().unwrap_or_default().to_string(),
+        );
+        let (ns, name) = (
+            object["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            object["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+        fake.seed(object.clone()).map_err(|e| e.to_string())?;
+        if let Some(stored) = fake.get(&av, &kind, &ns, &name) {
+            t.learn(&object, &stored);
+        }
+    }
+    Ok(())
+}
+
+/// The namespaces the recorded requests name, and the objects only their
+/// paths name (a pod's `log`, a `scale`), as bare objects of their kind.
+fn seed_skeletons(fake: &FakeApiserver, fixture: &Fixture) -> Result<(), String> {
+    let catalog = super::catalog::Catalog::builtins();
+    let shown: Vec<Value> = super::verbs::objects_in(fixture);
+    let created = |name: &str| {
+        fixture
+            .exchanges
+            .iter()
+            .any(|e| e.response.status == 201 && e.request.path.ends_with(&format!("/{name}")))
+            || fixture.exchanges.iter().any(|e| {
+                e.request.method == "POST"
+                    && e.request
+                        .body
+                        .json()
+                        .is_some_and(|b| b["metadata"]["name"] == name)
+            })
+    };
+    for exchange in &fixture.exchanges {
+        let parts: Vec<&str> = exchange.request.path.split('/').collect();
+        if let Some(i) = parts.iter().position(|p| *p == "namespaces")
+            && let Some(ns) = parts
+                .get(i + 1)
+                .filter(|ns| parts.len() > i + 2 && !created(ns))
+            && fake.get("v1", "Namespace", "", ns).is_none()
+        {
+            fake.seed(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))
+                .map_err(|e| e.to_string())?;
+        }
+        if !(200..300).contains(&exchange.response.status) {
+            continue;
+        }
+        let Ok(super::route::Route::Resource(target)) =
+            super::route::resolve(&catalog, &exchange.request.path)
+        else {
+            continue;
+        };
+        let (Some(name), Some(sub)) = (&target.name, &target.sub) else {
+            continue;
+        };
+        let t = &target.t;
+        let seen = shown
+            .iter()
+            .any(|o| o["kind"] == t.kind.as_str() && o["metadata"]["name"] == name.as_str());
+        if seen
+            || created(name)
+            || fake
+                .get(
+                    &t.api_version(),
+                    &t.kind,
+                    target.namespace.as_deref().unwrap_or_default(),
+                    name,
+                )
+                .is_some()
+        {
+            continue;
+        }
+        let mut object = json!({"apiVersion": t.api_version(), "kind": t.kind,
+            "metadata": {"name": name, "namespace": target.namespace}, "spec": {}});
+        if sub == "scale" {
+            let scale = recorded_body(exchange);
+            object["spec"]["replicas"] = scale["spec"]["replicas"].clone();
+            object["status"] = json!({"replicas": scale["status"]["replicas"]});
+            let selector: serde_json::Map<String, Value> = scale["status"]["selector"]
+                .as_str()
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect();
+            object["spec"]["selector"] = if t.kind == "ReplicationController" {
+                json!(selector)
+            } else {
+                json!({"matchLabels": selector})
+            };
+        }
+        fake.seed(object).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Replica counts a `Scale` shows before the object itself is shown in
+/// full: the object started with them, and with its generation as many
+/// steps back as there were writes through the `Scale` before.
+fn scales_first(fixture: &Fixture) -> BTreeMap<(String, String), (Value, i64)> {
+    let catalog = super::catalog::Catalog::builtins();
+    let mut out = BTreeMap::new();
+    let mut full = std::collections::BTreeSet::new();
+    for o in super::verbs::objects_in(fixture) {
+        full.insert((
+            o["kind"].as_str().unwrap_or_default().to_string(),
+            o["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        ));
+    }
+    for exchange in &fixture.exchanges {
+        let body = recorded_body(exchange);
+        if body["kind"] == "Scale"
+            && exchange.response.status == 200
+            && let Ok(super::route::Route::Resource(target)) =
+                super::route::resolve(&catalog, &exchange.request.path)
+        {
+            let id = (
+                target.t.kind.clone(),
+                target.name.clone().unwrap_or_default(),
+            );
+            if full.contains(&id) {
+                let entry = out
+                    .entry(id)
+                    .or_insert((body["spec"]["replicas"].clone(), 0));
+                if exchange.request.method != "GET" {
+                    entry.1 += 1;
+                }
+            }
+        } else if let Some(name) = body["metadata"]["name"].as_str() {
+            // Shown in full first: its own replicas stand.
+            let kind = body["kind"].as_str().unwrap_or_default().to_string();
+            full.remove(&(kind, name.to_string()));
+        }
+    }
+    out
+}
+
+/// Replays one fixture against a fresh fake; `others` supplies the
+/// prerequisites some fixtures have.
+pub fn check(fixture: &Fixture, others: &[Fixture]) -> Row {
+    let mut row = Row {
+        fixture: fixture.name.clone(),
+        ..Row::default()
+    };
+    if let Some((_, why)) = UNSUPPORTED.iter().find(|(n, _)| *n == fixture.name) {
+        row.unsupported = Some(why.to_string());
+        return row;
+    }
+    let fake = FakeApiserver::new();
+    fake.set_controllers(Controllers::Manual);
+    let mut t = Translation::default();
+    if let Err(e) = seed(&fake, fixture, others, &mut t) {
+        row.unsupported = Some(format!("its state cannot be seeded: {e}"));
+        return row;
+    }
+    let mut watches = Vec::new();
+    for (i, exchange) in fixture.exchanges.iter().enumerate() {
+        let steps: Vec<Step> = PLAN
+            .iter()
+            .filter(|(n, at, _)| *n == fixture.name && *at == i)
+            .map(|(_, _, s)| *s)
+            .collect();
+        if steps.contains(&Step::CompactBefore) {
+            fake.compact();
+        }
+        if steps.contains(&Step::ControllersBefore) {
+            fake.run_controllers();
+        }
+        let skip = steps.iter().find_map(|s| match s {
+            Step::Skip(why) => Some(*why),
+            _ => None,
+        });
+        let request = request(exchange, &t, fake.resource_version());
+        let kind = if request
+            .uri()
+            .query()
+            .is_some_and(|q| q.contains("watch=true"))
+        {
+            kubewire::RequestKind::Stream
+        } else {
+            kubewire::RequestKind::Normal
+        };
+        let response = match kubewire::Transport::send(&fake, request, kind) {
+            Ok(r) => r,
+            Err(e) => {
+                row.compared += 1;
+                row.differing.push(format!("#{i}: the fake failed: {e}"));
+                continue;
+            }
+        };
+        let status = response.status().as_u16();
+        let mut body = response.into_body();
+        if let Some(why) = skip {
+            row.skipped
+                .push(format!("#{i} {}: {why}", exchange.request.method));
+            continue;
+        }
+        if kind == kubewire::RequestKind::Stream {
+            // Read to its end (its timeout) beside the exchanges that follow.
+            watches.push((
+                i,
+                status,
+                std::thread::spawn(move || {
+                    let mut bytes = Vec::new();
+                    let _ = body.read_to_end(&mut bytes);
+                    bytes
+                }),
+            ));
+            continue;
+        }
+        let mut bytes = Vec::new();
+        let _ = body.read_to_end(&mut bytes);
+        compare(&mut row, &mut t, i, exchange, status, &bytes);
+    }
+    for (i, status, reader) in watches {
+        let bytes = reader.join().unwrap_or_default();
+        compare(&mut row, &mut t, i, &fixture.exchanges[i], status, &bytes);
+    }
+    row
+}
+
+fn compare(
+    row: &mut Row,
+    t: &mut Translation,
+    i: usize,
+    exchange: &Exchange,
+    status: u16,
+    bytes: &[u8],
+) {
+    row.compared += 1;
+    let recorded = recorded_body(exchange);
+    let fake = parse_body(bytes);
+    t.learn(&recorded, &fake);
+    let what = format!("#{i} {} {}", exchange.request.method, exchange.request.path);
+    if status != exchange.response.status {
+        row.differing.push(format!(
+            "{what}: status recorded {} ≠ fake {status} ({})",
+            exchange.response.status,
+            String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+        ));
+        return;
+    }
+    match difference("", &normalize(&recorded), &normalize(&fake)) {
+        None => row.equal += 1,
+        Some(d) => row.differing.push(format!("{what}: {d}")),
+    }
+}
+
+/// Checks every fixture in `dir`.
+pub fn check_dir(dir: &Path) -> Result<Vec<Row>, crate::fixture::FixtureError> {
+    let fixtures = Fixture::load_dir(dir)?;
+    Ok(fixtures.iter().map(|f| check(f, &fixtures)).collect())
+}
+
+/// The table: fixture, exchanges compared, equal, differing; then what was
+/// skipped or unsupported, and every difference.
+pub fn table(rows: &[Row]) -> String {
+    let mut out = format!(
+        "{:<28} {:>8} {:>6} {:>9}\n",
+        "fixture", "compared", "equal", "differing"
+    );
+    let mut notes = String::new();
+    for r in rows {
+        match &r.unsupported {
+            Some(why) => notes.push_str(&format!("unsupported {}: {why}\n", r.fixture)),
+            None => out.push_str(&format!(
+                "{:<28} {:>8} {:>6} {:>9}\n",
+                r.fixture,
+                r.compared,
+                r.equal,
+                r.differing.len()
+            )),
+        }
+        for s in &r.skipped {
+            notes.push_str(&format!("not compared {} {s}\n", r.fixture));
+        }
+        for d in &r.differing {
+            notes.push_str(&format!("DIFFERS {} {d}\n", r.fixture));
+        }
+    }
+    let (c, e, d) = rows.iter().fold((0, 0, 0), |(c, e, d), r| {
+        (c + r.compared, e + r.equal, d + r.differing.len())
+    });
+    out.push_str(&format!("{:<28} {c:>8} {e:>6} {d:>9}\n", "total"));
+    out + &notes
+}
