@@ -21,8 +21,9 @@ use std::path::Path;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use super::recorded::{self, parse_body, recorded_body};
 use super::{Controllers, FakeApiserver};
-use crate::fixture::{Exchange, Fixture, RequestBody, ResponseBody};
+use crate::fixture::{Exchange, Fixture, RequestBody};
 
 /// What to do around one recorded exchange.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -332,30 +333,6 @@ fn request(exchange: &Exchange, t: &Translation, newest: u64) -> http::Request<B
         .expect("a recorded request is a valid request")
 }
 
-/// A response body as JSON: one value, or a watch's events as an array.
-fn parse_body(bytes: &[u8]) -> Value {
-    if let Ok(v) = serde_json::from_slice(bytes) {
-        return v;
-    }
-    let lines: Vec<Value> = bytes
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .filter_map(|l| serde_json::from_slice(l).ok())
-        .collect();
-    if lines.is_empty() {
-        Value::String(String::from_utf8_lossy(bytes).into_owned())
-    } else {
-        Value::Array(lines)
-    }
-}
-
-fn recorded_body(exchange: &Exchange) -> Value {
-    match &exchange.response.body {
-        ResponseBody::Json(v) => v.clone(),
-        other => parse_body(&other.bytes()),
-    }
-}
-
 /// Seeds what the recording started from; the translation learns the
 /// seeded objects' versions.
 fn seed(
@@ -375,176 +352,19 @@ fn seed(
             fake.seed(body).map_err(|e| e.to_string())?;
         }
     }
-    seed_skeletons(fake, fixture)?;
-    let scales = scales_first(fixture);
-    for mut object in super::verbs::objects_in(fixture) {
-        if object["apiVersion"]
-            .as_str()
-            .is_some_and(|v| v.starts_with("apidiscovery.k8s.io"))
-        {
-            continue;
-        }
-        let id = (
-            object["kind"].as_str().unwrap_or_default().to_string(),
-            object["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        );
-        if let Some((replicas, writes)) = scales.get(&id) {
-            object["spec"]["replicas"] = replicas.clone();
-            if let Some(g) = object["metadata"]["generation"].as_i64() {
-                object["metadata"]["generation"] = json!(g - writes);
-            }
-        }
-        let (av, kind) = (
-            object["apiVersion"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            object["kind"].as_str().unwrap_or_default().to_string(),
-        );
-        let (ns, name) = (
-            object["metadata"]["namespace"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            object["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        );
-        fake.seed(object.clone()).map_err(|e| e.to_string())?;
-        if let Some(stored) = fake.get(&av, &kind, &ns, &name) {
+    for object in recorded::seed_from(fake, fixture)? {
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        let m = &object["metadata"];
+        if let Some(stored) = fake.get(
+            &text(&object["apiVersion"]),
+            &text(&object["kind"]),
+            &text(&m["namespace"]),
+            &text(&m["name"]),
+        ) {
             t.learn(&object, &stored);
         }
     }
     Ok(())
-}
-
-/// The namespaces the recorded requests name, and the objects only their
-/// paths name (a pod's `log`, a `scale`), as bare objects of their kind.
-fn seed_skeletons(fake: &FakeApiserver, fixture: &Fixture) -> Result<(), String> {
-    let catalog = super::catalog::Catalog::builtins();
-    let shown: Vec<Value> = super::verbs::objects_in(fixture);
-    let created = |name: &str| {
-        fixture
-            .exchanges
-            .iter()
-            .any(|e| e.response.status == 201 && e.request.path.ends_with(&format!("/{name}")))
-            || fixture.exchanges.iter().any(|e| {
-                e.request.method == "POST"
-                    && e.request
-                        .body
-                        .json()
-                        .is_some_and(|b| b["metadata"]["name"] == name)
-            })
-    };
-    for exchange in &fixture.exchanges {
-        let parts: Vec<&str> = exchange.request.path.split('/').collect();
-        if let Some(i) = parts.iter().position(|p| *p == "namespaces")
-            && let Some(ns) = parts
-                .get(i + 1)
-                .filter(|ns| parts.len() > i + 2 && !created(ns))
-            && fake.get("v1", "Namespace", "", ns).is_none()
-        {
-            fake.seed(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))
-                .map_err(|e| e.to_string())?;
-        }
-        if !(200..300).contains(&exchange.response.status) {
-            continue;
-        }
-        let Ok(super::route::Route::Resource(target)) =
-            super::route::resolve(&catalog, &exchange.request.path)
-        else {
-            continue;
-        };
-        let (Some(name), Some(sub)) = (&target.name, &target.sub) else {
-            continue;
-        };
-        let t = &target.t;
-        let seen = shown
-            .iter()
-            .any(|o| o["kind"] == t.kind.as_str() && o["metadata"]["name"] == name.as_str());
-        if seen
-            || created(name)
-            || fake
-                .get(
-                    &t.api_version(),
-                    &t.kind,
-                    target.namespace.as_deref().unwrap_or_default(),
-                    name,
-                )
-                .is_some()
-        {
-            continue;
-        }
-        let mut object = json!({"apiVersion": t.api_version(), "kind": t.kind,
-            "metadata": {"name": name, "namespace": target.namespace}, "spec": {}});
-        if sub == "scale" {
-            let scale = recorded_body(exchange);
-            object["spec"]["replicas"] = scale["spec"]["replicas"].clone();
-            object["status"] = json!({"replicas": scale["status"]["replicas"]});
-            let selector: serde_json::Map<String, Value> = scale["status"]["selector"]
-                .as_str()
-                .unwrap_or_default()
-                .split(',')
-                .filter_map(|kv| kv.split_once('='))
-                .map(|(k, v)| (k.to_string(), json!(v)))
-                .collect();
-            object["spec"]["selector"] = if t.kind == "ReplicationController" {
-                json!(selector)
-            } else {
-                json!({"matchLabels": selector})
-            };
-        }
-        fake.seed(object).map_err(|e| e.to_string())?;
-    }
-    Ok(())
-}
-
-/// Replica counts a `Scale` shows before the object itself is shown in
-/// full: the object started with them, and with its generation as many
-/// steps back as there were writes through the `Scale` before.
-fn scales_first(fixture: &Fixture) -> BTreeMap<(String, String), (Value, i64)> {
-    let catalog = super::catalog::Catalog::builtins();
-    let mut out = BTreeMap::new();
-    let mut full = std::collections::BTreeSet::new();
-    for o in super::verbs::objects_in(fixture) {
-        full.insert((
-            o["kind"].as_str().unwrap_or_default().to_string(),
-            o["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        ));
-    }
-    for exchange in &fixture.exchanges {
-        let body = recorded_body(exchange);
-        if body["kind"] == "Scale"
-            && exchange.response.status == 200
-            && let Ok(super::route::Route::Resource(target)) =
-                super::route::resolve(&catalog, &exchange.request.path)
-        {
-            let id = (
-                target.t.kind.clone(),
-                target.name.clone().unwrap_or_default(),
-            );
-            if full.contains(&id) {
-                let entry = out
-                    .entry(id)
-                    .or_insert((body["spec"]["replicas"].clone(), 0));
-                if exchange.request.method != "GET" {
-                    entry.1 += 1;
-                }
-            }
-        } else if let Some(name) = body["metadata"]["name"].as_str() {
-            // Shown in full first: its own replicas stand.
-            let kind = body["kind"].as_str().unwrap_or_default().to_string();
-            full.remove(&(kind, name.to_string()));
-        }
-    }
-    out
 }
 
 /// Replays one fixture against a fresh fake; `others` supplies the

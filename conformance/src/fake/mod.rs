@@ -34,6 +34,7 @@ pub mod check;
 mod fields;
 mod patch;
 mod reads;
+mod recorded;
 mod route;
 mod selector;
 mod serve;
@@ -295,14 +296,16 @@ impl FakeApiserver {
         result.map_err(SeedError)
     }
 
-    /// Seeds the objects a fixture's responses show (each object's first
-    /// appearance in a `GET`, a list or a watch), for replaying its
-    /// requests against state like the recording's.
+    /// Seeds the state a recorded fixture started from: the namespaces its
+    /// requests name, each object as its answers first show it (an object
+    /// first seen being deleted as it was before; one the fixture creates
+    /// not at all), and bare objects for those only a path names (a pod's
+    /// `log`, a `scale`). Replaying the fixture's requests then meets state
+    /// like the recording's.
     pub fn seed_fixture(&self, fixture: &Fixture) -> Result<(), SeedError> {
-        for object in verbs::objects_in(fixture) {
-            self.seed(object)?;
-        }
-        Ok(())
+        recorded::seed_from(self, fixture)
+            .map(drop)
+            .map_err(SeedError)
     }
 
     /// The object `name` of `apiVersion`/`kind` (in `namespace`, `""` for

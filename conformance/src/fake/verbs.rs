@@ -13,7 +13,6 @@ use super::route::{self, Route};
 use super::status::Failure;
 use super::store::Key;
 use super::{Answer, AnswerBody, Fault, Shared, State, reads, timestamp, writes};
-use crate::fixture::{Fixture, ResponseBody};
 use crate::matching::ActualRequest;
 
 /// One request being answered.
@@ -280,117 +279,6 @@ pub(crate) fn seed(
     }
     state.store.put(key(&t, &namespace, &name), object);
     Ok(())
-}
-
-/// The objects a fixture's answers show, each as it first shows it — in a
-/// `GET`, a list, a watch or a write's answer — unless the fixture
-/// created it (a `201`). `kind` and `apiVersion` are restored on list
-/// items; a deletion's marks are taken off an object first seen being
-/// deleted.
-pub(crate) fn objects_in(fixture: &Fixture) -> Vec<Value> {
-    let mut seen = std::collections::BTreeSet::new();
-    let mut out = Vec::new();
-    for exchange in &fixture.exchanges {
-        let response = &exchange.response;
-        let created = response.status == 201;
-        if !(response.status == 200 || created) {
-            continue;
-        }
-        let bytes = match &response.body {
-            ResponseBody::Json(v) => serde_json::to_vec(v).unwrap_or_default(),
-            other => other.bytes(),
-        };
-        let mut found = Vec::new();
-        for line in bytes.split(|&b| b == b'\n') {
-            let Ok(v) = serde_json::from_slice::<Value>(line) else {
-                continue;
-            };
-            if let Some(items) = v["items"].as_array() {
-                let kind = v["kind"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .strip_suffix("List")
-                    .unwrap_or_default();
-                for item in items {
-                    let mut item = item.clone();
-                    if item["kind"].is_null() {
-                        item["kind"] = json!(kind);
-                        item["apiVersion"] = v["apiVersion"].clone();
-                    }
-                    found.push(item);
-                }
-            } else if v["type"].is_string() && v["object"].is_object() {
-                // ADDED from a watch that resumed at a version is an object
-                // created during the recording; from a fresh watch it is
-                // one of the objects already there.
-                let q = &exchange.request.query;
-                let resumed = q
-                    .iter()
-                    .any(|(k, v)| k == "resourceVersion" && !v.is_empty() && v != "0")
-                    && !q
-                        .iter()
-                        .any(|(k, v)| k == "sendInitialEvents" && v == "true");
-                if v["type"] == "ADDED" && resumed {
-                    // Created while the recording ran: not part of its start.
-                    let o = &v["object"];
-                    seen.insert(identity(o));
-                } else if v["type"] == "MODIFIED" || v["type"] == "ADDED" {
-                    found.push(v["object"].clone());
-                }
-            } else if v["metadata"]["name"].is_string()
-                && v["kind"] != "Status"
-                && v["kind"] != "Scale"
-            {
-                found.push(v);
-            }
-        }
-        for mut object in found {
-            let id = identity(&object);
-            if id.0.is_empty() || id.2.is_empty() || !seen.insert(id) || created {
-                continue;
-            }
-            if object["metadata"]["deletionTimestamp"].is_string() {
-                undo_deletion(&mut object);
-            }
-            out.push(object);
-        }
-    }
-    out
-}
-
-/// Kind, namespace and name.
-fn identity(object: &Value) -> (String, String, String) {
-    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
-    (
-        text(&object["kind"]),
-        text(&object["metadata"]["namespace"]),
-        text(&object["metadata"]["name"]),
-    )
-}
-
-/// An object first seen being deleted, as it was before: the deletion's
-/// marks, its finalizers and its generation step taken off.
-fn undo_deletion(object: &mut Value) {
-    let meta = &mut object["metadata"];
-    if let Some(m) = meta.as_object_mut() {
-        m.remove("deletionTimestamp");
-    }
-    if let Some(f) = meta["finalizers"].as_array_mut() {
-        f.retain(|f| f != "foregroundDeletion" && f != "orphan");
-        if f.is_empty() {
-            meta.as_object_mut().map(|m| m.remove("finalizers"));
-        }
-    }
-    let graced = meta
-        .as_object_mut()
-        .and_then(|m| m.remove("deletionGracePeriodSeconds"))
-        .is_some();
-    if let Some(g) = meta["generation"].as_i64().filter(|&g| graced && g > 1) {
-        meta["generation"] = json!(g - 1);
-    }
-    if object["status"]["phase"] == "Terminating" {
-        object["status"]["phase"] = json!("Active");
-    }
 }
 
 /// Terminating namespaces with nothing left in them go.
