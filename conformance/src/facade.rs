@@ -14,6 +14,8 @@ use kubewire::{
 };
 
 use crate::chunking::Chunking;
+use crate::fake::FakeApiserver;
+use crate::fake::check::PREREQUISITES;
 use crate::fixture::Fixture;
 use crate::sans_io::{SansIoDriver, SansIoTransport};
 use crate::script::Report;
@@ -1105,8 +1107,96 @@ pub fn fixtures() -> Vec<&'static str> {
 /// check's fixtures and returns the cluster to use and a function that ends
 /// the replay and reports what it saw. Returns the failures.
 pub fn run_facade_with<D: Driver>(name: &str, harness: &Harness<D>) -> Vec<String> {
+    run_checks(name, harness, &|_| true)
+}
+
+/// The facade checks the fake apiserver cannot stand in for, and why.
+pub const NOT_FOR_THE_FAKE: &[(&str, &str)] = &[
+    ("quickstart", WRITER),
+    ("next-timeout", WRITER),
+    ("cache", WRITER),
+    ("cache-deletion", WRITER),
+    ("typed-cache", WRITER),
+    ("close", WRITER),
+    ("proxy-watch", WRITER),
+    ("wait-ready", WRITER),
+    ("wait-raises", WRITER),
+    ("wait-deleted", WRITER),
+    ("wait-by-name", WRITER),
+    (
+        "discovery-refresh",
+        "a CRD appears between two discovery reads, created by another client",
+    ),
+    (
+        "cache-forbidden",
+        "its recording is an RBAC 403; the fake has no authorization",
+    ),
+    (
+        "namespace-delete-conflict-hidden",
+        "its recording is the 409 of servers before v1.36; the fake answers as v1.36 does (200)",
+    ),
+    (
+        "retry-after-429",
+        "its recording is a 429 the server chose; against the fake a test injects one (Fault::TooManyRequests)",
+    ),
+    ("logs", KUBELET),
+    ("exec", KUBELET),
+    ("exec-exit-code", KUBELET),
+    ("exec-refused", KUBELET),
+    ("exec-stdin", KUBELET),
+    ("exec-streaming", KUBELET),
+    ("exec-tty", KUBELET),
+    ("exec-large-output", KUBELET),
+    ("attach", KUBELET),
+    ("port-forward", KUBELET),
+    ("port-forward-refused", KUBELET),
+];
+
+const WRITER: &str = "it waits for watch events another client wrote while the recording ran";
+const KUBELET: &str = "it talks to a kubelet (logs and streams); the fake answers 501";
+
+/// Runs the facade checks against a [`FakeApiserver`] on loopback, seeded
+/// with the state each check's recordings started from (every check but
+/// those in [`NOT_FOR_THE_FAKE`]); `connect` makes the cluster that talks
+/// to it (over its `base_url`, or in process).
+pub fn run_facade_fake<D: Driver>(
+    name: &str,
+    connect: &dyn Fn(&FakeApiserver) -> Cluster<D>,
+) -> Vec<String> {
+    let harness = |fixtures: Vec<Fixture>| -> (Cluster<D>, Box<dyn FnOnce() -> Report>) {
+        let fake = FakeApiserver::start().expect("the fake listens");
+        for f in &fixtures {
+            for (_, other, index) in PREREQUISITES.iter().filter(|(n, _, _)| *n == f.name) {
+                let body = corpus_fixture(other).exchanges[*index].request.body.json();
+                fake.seed(body.expect("a JSON body"))
+                    .expect("the prerequisite seeds");
+            }
+            fake.seed_fixture(f).expect("the recording's state seeds");
+        }
+        let cluster = connect(&fake);
+        (
+            cluster,
+            Box::new(move || {
+                fake.stop();
+                Report::default()
+            }),
+        )
+    };
+    run_checks(name, &harness, &|check| {
+        !NOT_FOR_THE_FAKE.iter().any(|(c, _)| *c == check)
+    })
+}
+
+/// A harness borrowed for one run (see [`Harness`]).
+type Borrowed<'a, D> = dyn Fn(Vec<Fixture>) -> (Cluster<D>, Box<dyn FnOnce() -> Report>) + 'a;
+
+fn run_checks<D: Driver>(
+    name: &str,
+    harness: &Borrowed<'_, D>,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Vec<String> {
     let mut failures = Vec::new();
-    for (check, fixtures, run) in checks::<D>() {
+    for (check, fixtures, run) in checks::<D>().into_iter().filter(|(c, _, _)| wanted(c)) {
         let fixtures = fixtures.iter().map(|f| corpus_fixture(f)).collect();
         let (cluster, finish) = harness(fixtures);
         let outcome = catch_unwind(AssertUnwindSafe(|| run(&cluster)));
@@ -1186,8 +1276,8 @@ pub fn run_facade_sans_io() -> Vec<String> {
     failures
 }
 
-/// Runs the facade suite and the TLS checks for a transport: one line per
-/// transport.
+/// Runs the facade suite and the TLS checks for a transport, and the
+/// facade suite against the fake apiserver: one line per transport.
 #[macro_export]
 macro_rules! facade_suite {
     ($name:ident, $transport:ty) => {
@@ -1195,6 +1285,10 @@ macro_rules! facade_suite {
         fn $name() {
             let mut failures = $crate::facade::run_facade::<$transport>(stringify!($name));
             failures.extend($crate::facade::run_tls::<$transport>(stringify!($name)));
+            failures.extend($crate::facade::run_facade_fake::<$transport>(
+                concat!(stringify!($name), " against the fake"),
+                &|fake| kubewire::Cluster::<$transport>::new(&fake.base_url()).expect("cluster"),
+            ));
             $crate::assert_clean(failures);
         }
     };

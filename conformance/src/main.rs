@@ -1,22 +1,29 @@
 //! `kubewire-conformance serve <fixture-or-dir> [--addr 127.0.0.1:PORT] [--chunking C] [--no-delays]`
+//! `kubewire-conformance serve --fake [--addr 127.0.0.1:PORT] [--seed FILE.yaml|FILE.json|FIXTURE.json]...`
+//! `kubewire-conformance check-fake [DIR]`
 //! `kubewire-conformance record --upstream http://127.0.0.1:8001 --out DIR [--listen 127.0.0.1:PORT] [--name NAME] [--no-redact]`
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use kubewire_conformance::fake::{FakeApiserver, check};
 use kubewire_conformance::{
     Chunking, Fixture, Recorder, RecorderOptions, ReplayServer, ServeOptions,
 };
 
 const USAGE: &str = "usage:
   kubewire-conformance serve <fixture.json | dir> [--addr 127.0.0.1:PORT] [--chunking recorded|whole|N|random:SEED] [--no-delays]
+  kubewire-conformance serve --fake [--addr 127.0.0.1:PORT] [--seed objects.yaml | objects.json | fixture.json]...
+  kubewire-conformance check-fake [fixtures/recorded]
   kubewire-conformance record --upstream http://127.0.0.1:8001 --out DIR [--listen 127.0.0.1:PORT] [--name NAME] [--no-redact]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
+        Some("serve") if args.iter().any(|a| a == "--fake") => serve_fake(&args[1..]),
         Some("serve") => serve(&args[1..]),
+        Some("check-fake") => check_fake(&args[1..]),
         Some("record") => record(&args[1..]),
         _ => Err(USAGE.to_string()),
     };
@@ -95,6 +102,51 @@ fn serve(args: &[String]) -> Result<(), String> {
     println!("{}", server.base_url());
     eprintln!("serving {count} exchange(s); stop with Ctrl-C");
     server.wait();
+    Ok(())
+}
+
+/// A stateful fake apiserver on loopback, seeded from files.
+fn serve_fake(args: &[String]) -> Result<(), String> {
+    let Args {
+        positional,
+        options: opts,
+    } = options(args, &["--addr", "--seed"], &["--fake"])?;
+    if !positional.is_empty() {
+        return Err(USAGE.to_string());
+    }
+    let fake = FakeApiserver::new();
+    let mut address = addr("127.0.0.1:0")?;
+    for (k, v) in opts {
+        match k {
+            "--addr" => address = addr(v)?,
+            "--seed" => {
+                let text = std::fs::read_to_string(v).map_err(|e| format!("{v}: {e}"))?;
+                let as_fixture = Fixture::parse(text.as_bytes(), Path::new(v));
+                match as_fixture {
+                    Ok(f) if text.contains("\"exchanges\"") => fake.seed_fixture(&f),
+                    _ => fake.seed_yaml(&text),
+                }
+                .map_err(|e| format!("{v}: {e}"))?;
+            }
+            _ => {}
+        }
+    }
+    let fake = fake.listen(address).map_err(|e| e.to_string())?;
+    println!("{}", fake.base_url());
+    eprintln!("a fake apiserver (kube-apiserver v1.36.2's API, in memory); stop with Ctrl-C");
+    loop {
+        std::thread::park();
+    }
+}
+
+/// The differential check of the fake against recordings: prints the table.
+fn check_fake(args: &[String]) -> Result<(), String> {
+    let dir = args.first().map_or("fixtures/recorded", String::as_str);
+    let rows = check::check_dir(Path::new(dir)).map_err(|e| e.to_string())?;
+    print!("{}", check::table(&rows));
+    if rows.iter().any(|r| !r.differing.is_empty()) {
+        return Err("the fake differs from the recordings".into());
+    }
     Ok(())
 }
 

@@ -89,7 +89,8 @@ pub const UNSUPPORTED: &[(&str, &str)] = &[(
 
 /// Fixtures whose state needs another fixture's object first:
 /// `(fixture, other fixture, exchange whose request body is seeded)`.
-const PREREQUISITES: &[(&str, &str, usize)] = &[
+pub const PREREQUISITES: &[(&str, &str, usize)] = &[
+    ("manifests-multi-document", "crd-discovery", 0),
     ("status-subresource", "crd-discovery", 0),
     ("discovery", "crd-discovery", 0),
     ("discovery-aggregated", "crd-discovery", 0),

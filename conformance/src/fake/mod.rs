@@ -277,7 +277,8 @@ impl FakeApiserver {
 
     /// Stores objects from YAML or JSON (several documents allowed) as
     /// they are, filling in what the server would (uid, creation time,
-    /// resourceVersion) and creating missing namespaces.
+    /// resourceVersion) and creating missing namespaces. A numeric
+    /// `resourceVersion` is kept, and later writes are numbered after it.
     pub fn seed_yaml(&self, text: &str) -> Result<(), SeedError> {
         let manifests =
             kubewire::Manifest::from_yaml(text).map_err(|e| SeedError(e.to_string()))?;
@@ -315,6 +316,12 @@ impl FakeApiserver {
         let t = state.catalog.by_kind(api_version, kind)?;
         let key = (t.storage(), namespace.to_string(), name.to_string());
         state.store.get(&key).map(|o| (**o).clone())
+    }
+
+    /// Numbers the next write after `rv` at least (to continue a
+    /// recording's resourceVersions, say).
+    pub fn advance_to(&self, rv: u64) {
+        self.shared.lock().store.advance(rv);
     }
 
     /// The newest resourceVersion.

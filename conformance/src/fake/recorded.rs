@@ -41,6 +41,9 @@ pub(crate) fn seed_from(fake: &FakeApiserver, fixture: &Fixture) -> Result<Vec<V
         fake.seed(object.clone()).map_err(|e| e.to_string())?;
         seeded.push(object);
     }
+    if let Some(first) = first_write(fixture) {
+        fake.advance_to(first - 1);
+    }
     Ok(seeded)
 }
 
@@ -72,7 +75,7 @@ pub(crate) fn recorded_body(exchange: &Exchange) -> Value {
 /// `GET`, a list, a watch or a write's answer — unless the fixture
 /// created it (a `201`). `kind` and `apiVersion` are restored on list
 /// items; a deletion's marks are taken off an object first seen being
-/// deleted.
+/// deleted, and the write's resourceVersion off one first seen written.
 fn objects_in(fixture: &Fixture) -> Vec<Value> {
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
@@ -138,10 +141,69 @@ fn objects_in(fixture: &Fixture) -> Vec<Value> {
             if object["metadata"]["deletionTimestamp"].is_string() {
                 undo_deletion(&mut object);
             }
+            if exchange.request.method == "PATCH" {
+                undo_patch(&mut object, exchange);
+            }
+            if exchange.request.method != "GET" {
+                // Its version is the write's; the fixture writes it again.
+                object["metadata"]
+                    .as_object_mut()
+                    .map(|m| m.remove("resourceVersion"));
+            }
             out.push(object);
         }
     }
     out
+}
+
+/// An object first seen in a patch's answer, with what the patch set taken
+/// off again (what it held before is unknown; absent is the guess that
+/// makes the recorded write a change again).
+fn undo_patch(object: &mut Value, exchange: &Exchange) {
+    fn strip(object: &mut Value, patch: &Value) {
+        let (Value::Object(o), Value::Object(p)) = (object, patch) else {
+            return;
+        };
+        for (k, v) in p {
+            match v {
+                Value::Object(_) if o.get(k).is_some_and(Value::is_object) => {
+                    if let Some(inner) = o.get_mut(k) {
+                        strip(inner, v);
+                    }
+                }
+                Value::Null => {}
+                _ => {
+                    o.remove(k);
+                }
+            }
+        }
+    }
+    let Some(body) = exchange.request.body.json() else {
+        return;
+    };
+    let content_type = exchange
+        .request
+        .headers
+        .get("content-type")
+        .map(String::as_str)
+        .unwrap_or_default();
+    if content_type.starts_with("application/json-patch") {
+        for op in body
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|op| op["op"] == "add")
+        {
+            let path = op["path"].as_str().unwrap_or_default();
+            if let Some((parent, last)) = path.rsplit_once('/')
+                && let Some(Value::Object(m)) = object.pointer_mut(parent)
+            {
+                m.remove(&last.replace("~1", "/").replace("~0", "~"));
+            }
+        }
+    } else if content_type.contains("merge-patch") {
+        strip(object, &body);
+    }
 }
 
 /// Kind, namespace and name.
@@ -177,6 +239,22 @@ fn undo_deletion(object: &mut Value) {
     if object["status"]["phase"] == "Terminating" {
         object["status"]["phase"] = json!("Active");
     }
+}
+
+/// The resourceVersion of the recording's first write: the fixture's own
+/// writes are then numbered as they were recorded.
+fn first_write(fixture: &Fixture) -> Option<u64> {
+    fixture
+        .exchanges
+        .iter()
+        .filter(|e| e.request.method != "GET" && matches!(e.response.status, 200 | 201))
+        .filter_map(|e| {
+            recorded_body(e)["metadata"]["resourceVersion"]
+                .as_str()?
+                .parse()
+                .ok()
+        })
+        .min()
 }
 
 /// The namespaces the recorded requests name, and the objects only their

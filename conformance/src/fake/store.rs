@@ -4,7 +4,7 @@
 //! and a compacted version answers `410 Expired`.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::{Value, json};
 
@@ -23,6 +23,9 @@ pub(crate) struct Change {
     pub(crate) before: Option<Arc<Value>>,
     /// The object after it (`None` when deleted).
     pub(crate) after: Option<Arc<Value>>,
+    /// Its event lines as watchers of the stored version see them, made
+    /// once for them all: `ADDED`, `MODIFIED`, `DELETED`.
+    pub(crate) lines: [OnceLock<Vec<u8>>; 3],
 }
 
 impl Change {
@@ -85,8 +88,42 @@ impl Store {
             key,
             before,
             after: Some(object.clone()),
+            lines: Default::default(),
         });
         object
+    }
+
+    /// Stores a seeded object keeping its own numeric `resourceVersion`
+    /// (the store's version moves past it when it is newer); one without
+    /// a usable version gets the next.
+    pub(crate) fn seed(&mut self, key: Key, object: Value) -> Arc<Value> {
+        let Some(rv) = object["metadata"]["resourceVersion"]
+            .as_str()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|&rv| rv > self.compacted)
+        else {
+            return self.put(key, object);
+        };
+        self.rv = self.rv.max(rv);
+        let object = Arc::new(object);
+        let before = self.objects.insert(key.clone(), object.clone());
+        let at = self.log.partition_point(|c| c.rv <= rv);
+        self.log.insert(
+            at,
+            Change {
+                rv,
+                key,
+                before,
+                after: Some(object.clone()),
+                lines: Default::default(),
+            },
+        );
+        object
+    }
+
+    /// Moves the store's version on to at least `rv` (a recording's clock).
+    pub(crate) fn advance(&mut self, rv: u64) {
+        self.rv = self.rv.max(rv);
     }
 
     /// Removes the object at `key`; the returned copy carries the
@@ -102,6 +139,7 @@ impl Store {
             key: key.clone(),
             before,
             after: None,
+            lines: Default::default(),
         });
         Some(gone)
     }
@@ -114,6 +152,7 @@ impl Store {
             key: Default::default(),
             before: None,
             after: None,
+            lines: Default::default(),
         });
     }
 

@@ -277,7 +277,7 @@ pub(crate) fn seed(
     if t.kind == "CustomResourceDefinition" {
         state.catalog.add_crd(&object);
     }
-    state.store.put(key(&t, &namespace, &name), object);
+    state.store.seed(key(&t, &namespace, &name), object);
     Ok(())
 }
 

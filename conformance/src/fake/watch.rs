@@ -74,18 +74,24 @@ impl Filter {
             return None;
         }
         let was = c.before.as_deref().is_some_and(|b| self.matches(b));
-        match c.after.as_deref() {
-            Some(now) if self.matches(now) => {
-                Some(self.line(if was { "MODIFIED" } else { "ADDED" }, now))
-            }
+        let (kind, object) = match c.after.as_deref() {
+            Some(now) if self.matches(now) => (if was { 1 } else { 0 }, now),
             // Left the selection: the watcher sees it go.
-            Some(now) => was.then(|| self.line("DELETED", now)),
-            None => was.then(|| {
-                let mut gone = (**c.before.as_ref().expect("a deletion has a before")).clone();
-                gone["metadata"]["resourceVersion"] = json!(c.rv.to_string());
-                self.line("DELETED", &gone)
-            }),
+            Some(now) if was => (2, now),
+            None if was => (2, c.before.as_deref().expect("a deletion has a before")),
+            _ => return None,
+        };
+        let make = || {
+            let mut object = object.clone();
+            object["metadata"]["resourceVersion"] = json!(c.rv.to_string());
+            self.line(["ADDED", "MODIFIED", "DELETED"][kind], &object)
+        };
+        // Watchers of the version the object was stored at share one line.
+        if object["apiVersion"] == self.api_version.as_str() && object["kind"] == self.kind.as_str()
+        {
+            return Some(c.lines[kind].get_or_init(make).clone());
         }
+        Some(make())
     }
 }
 
