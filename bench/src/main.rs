@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --manifest-path bench/Cargo.toml            # everything
-//! cargo run --release --manifest-path bench/Cargo.toml -- decode  # or: decode, loopback, streams, threads, build
+//! cargo run --release --manifest-path bench/Cargo.toml -- decode  # or: decode, loopback, cache, floor, fake, streams, threads, build
 //! cargo run --release --manifest-path bench/Cargo.toml -- soak [SECONDS]  # 1,000 watches, hostile server
 //! ```
 //!
@@ -19,6 +19,7 @@ mod cache;
 mod child;
 mod data;
 mod decoding;
+mod fake;
 mod idle_watches;
 mod loopback;
 mod soak;
@@ -77,6 +78,9 @@ fn main() {
         loopback::floor(&dir, 2_000, 5).print(
             "Each client's floor: client CPU per fetch of a plain GET, beside the fetch on it (5 interleaved runs)",
         );
+    }
+    if wants("fake") {
+        fake::run(9).print("The testing kit's fake apiserver (9 interleaved runs)");
     }
     if wants("streams") {
         streams::run(5).print("Exec and port-forward");

@@ -19,10 +19,13 @@
 //! - [`Recorder`]: a forwarding proxy that writes what a client and a real
 //!   apiserver said as a fixture, redacting secrets;
 //! - [`Cassette`]: a fixture file recorded when missing and replayed when
-//!   present, in one call.
+//!   present, in one call;
+//! - [`fake::FakeApiserver`]: a stateful apiserver in memory for tests, on
+//!   loopback or in process, checked against the recordings
+//!   ([`fake::check`]).
 //!
-//! The fixture format, the replay server, the sans-IO transport and the
-//! recorder are always built; the suites (scenarios, facade checks and the
+//! The fixture format, the replay server, the sans-IO transport, the
+//! recorder and the fake apiserver are always built; the suites (scenarios, facade checks and the
 //! drivers that run them) come with the `suites` feature, on by default.
 //! A program that only embeds a replay server (a demo, a test helper)
 //! turns it off: `default-features = false`.

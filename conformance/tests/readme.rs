@@ -1,6 +1,6 @@
 //! Every Rust snippet of the README compiles: each stands, line for line,
 //! in an example that the build compiles (or, for the tokio timer, in the
-//! benchmark workspace's `runtimes` example).
+//! benchmark workspace's `runtimes` example), or in a test that runs it.
 
 use std::path::Path;
 
@@ -21,6 +21,8 @@ fn every_readme_snippet_stands_in_a_compiled_example() {
         "transport-isahc/examples/readme_async.rs",
         "conformance/examples/std_transport.rs",
         "bench/examples/runtimes.rs",
+        "transport-ureq/tests/fake_apiserver.rs",
+        "transport-isahc/tests/fake_apiserver.rs",
     ]
     .iter()
     .map(|f| {
