@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use crate::fixture::Fixture;
 use crate::recorder::{Recorder, RecorderOptions};
+use crate::relaxed::Matching;
 use crate::server::ReplayServer;
 
 /// The variable naming the apiserver a cassette records from (plain
@@ -73,15 +74,51 @@ impl Cassette {
         Cassette::with_upstream(path, &upstream)
     }
 
+    /// Like [`Cassette::new`], replaying with relaxed matching: `matching`
+    /// applies to every exchange that does not set its own in the file
+    /// (say, any order and `limit` not compared, for code that lists
+    /// concurrently).
+    ///
+    /// ```no_run
+    /// use kubewire_conformance::{Cassette, Matching};
+    /// let relaxed = Matching { any_order: true, ignore_query: vec!["limit".into()], body_subset: true };
+    /// let cassette = Cassette::with_matching("tests/fixtures/my-case.json", relaxed)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_matching(
+        path: impl AsRef<Path>,
+        matching: Matching,
+    ) -> Result<Cassette, CassetteError> {
+        let upstream =
+            std::env::var(UPSTREAM_VARIABLE).unwrap_or_else(|_| DEFAULT_UPSTREAM.to_string());
+        Cassette::start(path.as_ref(), &upstream, Some(matching))
+    }
+
     /// Replays `path` when it exists; otherwise records into it from
     /// `upstream` (`http://host:port`), Secret data redacted.
     pub fn with_upstream(
         path: impl AsRef<Path>,
         upstream: &str,
     ) -> Result<Cassette, CassetteError> {
-        let path = path.as_ref().to_path_buf();
+        Cassette::start(path.as_ref(), upstream, None)
+    }
+
+    fn start(
+        path: &Path,
+        upstream: &str,
+        matching: Option<Matching>,
+    ) -> Result<Cassette, CassetteError> {
+        let path = path.to_path_buf();
         let mode = if path.exists() {
-            let fixture = Fixture::load(&path).map_err(CassetteError::Fixture)?;
+            let mut fixture = Fixture::load(&path).map_err(CassetteError::Fixture)?;
+            if let Some(m) = matching {
+                for e in &mut fixture.exchanges {
+                    if e.matching == fixture.matching {
+                        e.matching = m.clone();
+                    }
+                }
+                fixture.matching = m;
+            }
             Mode::Replay(ReplayServer::start(vec![fixture]).map_err(CassetteError::Io)?)
         } else {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::relaxed::Matching;
 use base64::Engine as _;
 use kubewire::stream::Opcode;
 use serde_json::{Map, Value, json};
@@ -45,6 +46,9 @@ pub struct Fixture {
     /// The fixture is about subprotocol negotiation: the WebSocket offer is
     /// compared whole (as a set), not only for the recorded choice.
     pub negotiation: bool,
+    /// How its exchanges are matched unless one says otherwise (exactly,
+    /// by default).
+    pub matching: Matching,
 }
 
 /// One request and the response the server gives to it.
@@ -56,6 +60,9 @@ pub struct Exchange {
     pub response: RecordedResponse,
     /// May be skipped (a client may legitimately stop early).
     pub optional: bool,
+    /// How its request is matched (the fixture's, with the exchange's own
+    /// `matching` over it).
+    pub matching: Matching,
 }
 
 /// The request a client must send.
@@ -344,6 +351,7 @@ impl Checker<'_> {
                 "server_version",
                 "exchanges",
                 "negotiation",
+                "matching",
             ],
         )?;
         if o.get("format") != Some(&json!(1)) {
@@ -392,10 +400,16 @@ impl Checker<'_> {
             }
             None => return self.err("$.exchanges", "missing"),
         };
+        let matching = match o.get("matching") {
+            None => Matching::default(),
+            Some(m) => {
+                Matching::read(m, &Matching::default()).or_else(|e| self.err("$.matching", e))?
+            }
+        };
         let mut exchanges = list
             .iter()
             .enumerate()
-            .map(|(i, e)| self.exchange(e, &format!("$.exchanges[{i}]")))
+            .map(|(i, e)| self.exchange(e, &format!("$.exchanges[{i}]"), &matching))
             .collect::<Checked<Vec<_>>>()?;
         let negotiation = match o.get("negotiation") {
             None => false,
@@ -420,12 +434,19 @@ impl Checker<'_> {
             server_version,
             exchanges,
             negotiation,
+            matching,
         })
     }
 
-    fn exchange(&self, v: &Value, path: &str) -> Checked<Exchange> {
+    fn exchange(&self, v: &Value, path: &str, base: &Matching) -> Checked<Exchange> {
         let o = self.object(v, path)?;
-        self.only_keys(o, path, &["request", "response", "optional"])?;
+        self.only_keys(o, path, &["request", "response", "optional", "matching"])?;
+        let matching = match o.get("matching") {
+            None => base.clone(),
+            Some(m) => {
+                Matching::read(m, base).or_else(|e| self.err(&format!("{path}.matching"), e))?
+            }
+        };
         let optional = match o.get("optional") {
             None => false,
             Some(Value::Bool(b)) => *b,
@@ -448,6 +469,7 @@ impl Checker<'_> {
             request,
             response,
             optional,
+            matching,
         })
     }
 
@@ -880,7 +902,14 @@ impl Fixture {
         if self.negotiation {
             top.insert("negotiation".into(), json!(true));
         }
-        let exchanges: Vec<Value> = self.exchanges.iter().map(Exchange::to_json).collect();
+        if !self.matching.is_exact() {
+            top.insert("matching".into(), self.matching.to_json());
+        }
+        let exchanges: Vec<Value> = self
+            .exchanges
+            .iter()
+            .map(|e| e.to_json(&self.matching))
+            .collect();
         top.insert("exchanges".into(), Value::Array(exchanges));
         Value::Object(top)
     }
@@ -894,7 +923,7 @@ impl Fixture {
 }
 
 impl Exchange {
-    fn to_json(&self) -> Value {
+    fn to_json(&self, fixture: &Matching) -> Value {
         let r = &self.request;
         let mut req = Map::new();
         req.insert("method".into(), json!(r.method));
@@ -948,6 +977,9 @@ impl Exchange {
         ex.insert("response".into(), Value::Object(resp));
         if self.optional {
             ex.insert("optional".into(), json!(true));
+        }
+        if self.matching != *fixture {
+            ex.insert("matching".into(), self.matching.to_json());
         }
         Value::Object(ex)
     }

@@ -67,6 +67,7 @@ mod listener;
 pub mod matching;
 pub mod recorder;
 pub mod redact;
+pub mod relaxed;
 pub mod sans_io;
 #[cfg(feature = "suites")]
 pub mod scenario;
@@ -96,6 +97,7 @@ pub use fixture::{
     RequestBody, ResponseBody, Side, Source, Upgrade, UpgradeEnd, WsMessage, opcode_name,
 };
 pub use recorder::{Recorder, RecorderOptions};
+pub use relaxed::Matching;
 pub use sans_io::{SansIoDriver, SansIoTransport};
 #[cfg(feature = "suites")]
 pub use scenario::{Ctx, Scenario};

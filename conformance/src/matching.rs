@@ -1,6 +1,7 @@
 //! Strict request matching: method, path, query as a multiset, listed
 //! headers, JSON-equal body.
 
+use crate::relaxed::{Matching, is_subset};
 use serde_json::{Value, json};
 
 use crate::fixture::{ExpectedRequest, Offer, RequestBody};
@@ -104,8 +105,18 @@ pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
 }
 
 /// The differences between what was expected and what arrived; empty when
-/// the request matches.
+/// the request matches exactly.
 pub fn differences(expected: &ExpectedRequest, actual: &ActualRequest) -> Vec<String> {
+    differences_with(expected, actual, &Matching::default())
+}
+
+/// The differences under `matching` (relaxed where it says so); empty when
+/// the request matches.
+pub fn differences_with(
+    expected: &ExpectedRequest,
+    actual: &ActualRequest,
+    matching: &Matching,
+) -> Vec<String> {
     let mut diffs = Vec::new();
     if expected.method != actual.method {
         diffs.push(format!(
@@ -119,9 +130,14 @@ pub fn differences(expected: &ExpectedRequest, actual: &ActualRequest) -> Vec<St
             expected.path, actual.path
         ));
     }
-    let mut missing = expected.query.clone();
+    let mut missing: Vec<(String, String)> = expected
+        .query
+        .iter()
+        .filter(|(k, _)| matching.compares(k))
+        .cloned()
+        .collect();
     let mut extra = Vec::new();
-    for pair in &actual.query {
+    for pair in actual.query.iter().filter(|(k, _)| matching.compares(k)) {
         match missing.iter().position(|p| p == pair) {
             Some(i) => {
                 missing.swap_remove(i);
@@ -181,6 +197,10 @@ pub fn differences(expected: &ExpectedRequest, actual: &ActualRequest) -> Vec<St
         )),
         RequestBody::Json(v) => match serde_json::from_slice::<Value>(&actual.body) {
             Ok(got) if &got == v => {}
+            Ok(got) if matching.body_subset && is_subset(v, &got) => {}
+            Ok(got) if matching.body_subset => {
+                diffs.push(format!("body: expected a body containing {v}, got {got}"))
+            }
             Ok(got) => diffs.push(format!("body: expected {v}, got {got}")),
             Err(_) if actual.body.is_empty() => diffs.push("body: expected JSON, got none".into()),
             Err(e) => diffs.push(format!("body: expected JSON, got non-JSON ({e})")),

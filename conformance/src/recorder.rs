@@ -146,6 +146,7 @@ impl Shared {
             server_version: None,
             exchanges: lock(&self.slots).iter().flatten().cloned().collect(),
             negotiation: false,
+            matching: Default::default(),
         }
     }
 
@@ -361,6 +362,7 @@ fn forward(
                             request: request.clone(),
                             response: snapshot,
                             optional: false,
+                            matching: Default::default(),
                         },
                     );
                 }
@@ -382,6 +384,7 @@ fn forward(
                 request,
                 response,
                 optional: false,
+                matching: Default::default(),
             },
         );
         return end == End::Complete && client_alive;
@@ -422,6 +425,7 @@ fn forward(
             request,
             response,
             optional: false,
+            matching: Default::default(),
         },
     );
     ok

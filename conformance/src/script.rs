@@ -6,10 +6,14 @@ use serde_json::Value;
 use crate::fixture::{Exchange, Fixture};
 use crate::matching::{self, ActualRequest};
 
-/// Exchanges to consume strictly in order, with what happened so far.
+/// Exchanges to consume in order (a run of exchanges that allow any order
+/// in any order among themselves), with what happened so far.
 #[derive(Debug, Default)]
 pub struct Script {
     exchanges: Vec<(String, Exchange)>,
+    /// Which exchanges were taken.
+    taken: Vec<bool>,
+    /// The first exchange not taken.
     next: usize,
     served: usize,
     failures: Vec<Value>,
@@ -63,7 +67,9 @@ impl Script {
                     .map(move |(i, e)| (format!("{name}#{i}"), e))
             })
             .collect();
+        let exchanges: Vec<(String, Exchange)> = exchanges;
         Script {
+            taken: vec![false; exchanges.len()],
             exchanges,
             ..Script::default()
         }
@@ -81,16 +87,24 @@ impl Script {
         let mut i = self.next;
         let mut first_diff: Option<(usize, Vec<String>)> = None;
         while let Some((_, exchange)) = self.exchanges.get(i) {
-            let diffs = matching::differences(&exchange.request, actual);
+            if self.taken[i] {
+                i += 1;
+                continue;
+            }
+            let diffs = matching::differences_with(&exchange.request, actual, &exchange.matching);
             if diffs.is_empty() {
-                self.next = i + 1;
-                self.served += 1;
-                return Ok((self.exchanges[i].0.clone(), exchange.clone()));
+                return Ok(self.take_at(i));
             }
             if first_diff.is_none() {
                 first_diff = Some((i, diffs));
             }
-            if !exchange.optional {
+            // Inside a run that allows any order, every member is a candidate.
+            let grouped = exchange.matching.any_order
+                && self
+                    .exchanges
+                    .get(i + 1)
+                    .is_some_and(|(_, e)| e.matching.any_order);
+            if !exchange.optional && !grouped {
                 break;
             }
             i += 1;
@@ -108,6 +122,29 @@ impl Script {
         Err(body)
     }
 
+    /// Takes exchange `i`; optional exchanges before it that were passed
+    /// over stay behind.
+    fn take_at(&mut self, i: usize) -> (String, Exchange) {
+        self.taken[i] = true;
+        self.served += 1;
+        let in_group = self.exchanges[i].1.matching.any_order;
+        if !in_group || i == self.next {
+            // Strict order moves past everything before; a group member
+            // taken first moves the start only past taken members.
+            if !in_group {
+                for j in self.next..i {
+                    if self.exchanges[j].1.optional {
+                        self.taken[j] = true;
+                    }
+                }
+            }
+            while self.next < self.taken.len() && self.taken[self.next] {
+                self.next += 1;
+            }
+        }
+        self.exchanges[i].clone()
+    }
+
     /// Records a failure inside an exchange already taken (an upgraded
     /// conversation whose client frames differ from the fixture's).
     pub fn fail(&mut self, id: &str, why: &str) {
@@ -122,7 +159,9 @@ impl Script {
     pub fn report(&self) -> Report {
         let unconsumed = self.exchanges[self.next..]
             .iter()
-            .filter(|(_, e)| !e.optional)
+            .zip(&self.taken[self.next..])
+            .filter(|((_, e), taken)| !e.optional && !**taken)
+            .map(|(e, _)| e)
             .map(|(id, e)| format!("{id} {} {}", e.request.method, e.request.path))
             .collect();
         Report {

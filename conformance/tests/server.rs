@@ -392,3 +392,88 @@ fn expect_100_continue_is_answered() {
     assert!(head.starts_with("HTTP/1.1 201"), "{head}");
     server.finish().unwrap();
 }
+
+#[test]
+fn relaxed_matching_takes_a_group_in_any_order_ignores_listed_parameters_and_compares_subsets() {
+    use kubewire_conformance::{Fixture, ReplayServer};
+    let fixture = Fixture::parse(
+        br#"{"format": 1, "name": "relaxed", "description": "relaxed matching", "source": "handwritten",
+        "matching": {"order": "any", "ignore_query": ["limit"]},
+        "exchanges": [
+          {"request": {"method": "GET", "path": "/a", "query": [["limit", "500"]]}, "response": {"status": 200, "body": {"n": "a"}}},
+          {"request": {"method": "GET", "path": "/b"}, "response": {"status": 200, "body": {"n": "b"}}},
+          {"request": {"method": "POST", "path": "/c", "body": {"metadata": {"name": "x"}}}, "matching": {"order": "recorded", "body": "subset"},
+           "response": {"status": 201, "body": {"n": "c"}}}
+        ]}"#,
+        std::path::Path::new("<inline>"),
+    )
+    .unwrap();
+    // Written back, the matching rules survive.
+    let again = Fixture::parse(
+        fixture.to_json().to_string().as_bytes(),
+        std::path::Path::new("<inline>"),
+    )
+    .unwrap();
+    assert_eq!(again, fixture);
+    let server = ReplayServer::start(vec![fixture.clone()]).unwrap();
+    let ask = |method: &str, target: &str, body: &str| -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(server.addr()).unwrap();
+        let req = format!(
+            "{method} {target} HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer.lines().next().unwrap().to_string()
+    };
+    assert_eq!(
+        ask("GET", "/b", ""),
+        "HTTP/1.1 200 OK",
+        "any order within the group"
+    );
+    assert_eq!(
+        ask("GET", "/a?limit=10", ""),
+        "HTTP/1.1 200 OK",
+        "limit is not compared"
+    );
+    assert_eq!(
+        ask("POST", "/c", r#"{"metadata": {"name": "y"}}"#),
+        "HTTP/1.1 599 Fixture Mismatch",
+        "not a subset"
+    );
+    assert_eq!(
+        ask(
+            "POST",
+            "/c",
+            r#"{"metadata": {"name": "x", "labels": {"a": "b"}}, "data": {}}"#
+        ),
+        "HTTP/1.1 201 Created"
+    );
+    let report = server.stop();
+    assert_eq!(report.served, 3);
+    let mismatch = report.failures[0].to_string();
+    assert!(
+        mismatch.contains("expected a body containing"),
+        "the exact difference: {mismatch}"
+    );
+    assert!(report.unconsumed.is_empty());
+
+    // Strict by default: the same requests out of order are a mismatch.
+    let mut strict = fixture;
+    strict.matching = Default::default();
+    for e in &mut strict.exchanges {
+        e.matching = Default::default();
+    }
+    let server = ReplayServer::start(vec![strict]).unwrap();
+    let mut s = std::net::TcpStream::connect(server.addr()).unwrap();
+    use std::io::{Read, Write};
+    s.write_all(b"GET /b HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 599"), "{answer}");
+    let report = server.stop();
+    assert_eq!(report.unconsumed.len(), 3);
+}
