@@ -943,3 +943,120 @@ fn the_fake_answers_as_the_recordings_do() {
     assert_eq!(differing, 0, "\n{table}");
     assert!(rows.iter().filter(|r| r.unsupported.is_none()).count() >= 30);
 }
+
+mod arbitrary_requests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn method() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
+        ])
+    }
+
+    fn path() -> impl Strategy<Value = String> {
+        let segment = prop::sample::select(vec![
+            "api",
+            "apis",
+            "v1",
+            "apps",
+            "namespaces",
+            "demo",
+            "pods",
+            "configmaps",
+            "deployments",
+            "status",
+            "scale",
+            "log",
+            "exec",
+            "web-0",
+            "",
+            "..",
+            "%00",
+            "customresourcedefinitions",
+            "apiextensions.k8s.io",
+            "leases",
+            "coordination.k8s.io",
+            "x_y",
+        ]);
+        prop::collection::vec(segment, 0..7).prop_map(|s| format!("/{}", s.join("/")))
+    }
+
+    fn query() -> impl Strategy<Value = String> {
+        let pair = prop::sample::select(vec![
+            "watch=true",
+            "limit=2",
+            "limit=-1",
+            "continue=e30",
+            "continue=%ff",
+            "resourceVersion=1",
+            "resourceVersion=abc",
+            "labelSelector=app%3Dweb",
+            "labelSelector=%28%28",
+            "fieldSelector=a%3Db",
+            "fieldManager=m",
+            "force=true",
+            "dryRun=All",
+            "gracePeriodSeconds=x",
+            "propagationPolicy=Nope",
+            "timeoutSeconds=1",
+            "sendInitialEvents=true",
+            "allowWatchBookmarks=true",
+        ]);
+        prop::collection::vec(pair, 0..4).prop_map(|q| q.join("&"))
+    }
+
+    fn content_type() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            JSON,
+            MERGE,
+            "application/json-patch+json",
+            "application/strategic-merge-patch+json",
+            "application/apply-patch+yaml",
+            "text/plain",
+            "",
+        ])
+    }
+
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..64),
+            Just(br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}}"#.to_vec()),
+            Just(br#"[{"op":"remove","path":"/metadata"}]"#.to_vec()),
+            Just(br#"{"metadata":{"name":null},"spec":null,"status":[]}"#.to_vec()),
+            Just(b"apiVersion: v1\nkind: Pod\nmetadata: {name: web-0}\n".to_vec()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+        /// Any request is answered — an error is a `Status` or the mux's
+        /// plain 404 — and the fake keeps serving.
+        #[test]
+        fn any_request_gets_an_answer_and_no_panic(method in method(), path in path(), query in query(),
+                content_type in content_type(), body in body()) {
+            let fake = demo();
+            fake.seed(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-0", "namespace": "demo"}, "spec": {}})).unwrap();
+            let watch = query.contains("watch=true");
+            let target = if query.is_empty() { path } else { format!("{path}?{query}") };
+            let Ok(request) = http::Request::builder().method(method).uri(target.as_str())
+                .header("content-type", content_type).body(Bytes::from(body)) else {
+                return Ok(());
+            };
+            let response = Transport::send(&fake, request, RequestKind::Normal).unwrap();
+            let status = response.status().as_u16();
+            let mut text = Vec::new();
+            if !(watch && status == 200) {
+                let _ = response.into_body().read_to_end(&mut text);
+            }
+            prop_assert!((200..600).contains(&status));
+            if status >= 400 && status != 404 {
+                let v: Value = serde_json::from_slice(&text).unwrap();
+                prop_assert_eq!(&v["kind"], "Status");
+                prop_assert_eq!(v["code"].as_u64(), Some(u64::from(status)));
+            }
+            prop_assert_eq!(get(&fake, "/api/v1/namespaces/demo/pods").0, 200);
+        }
+    }
+}

@@ -208,7 +208,11 @@ pub(crate) fn list(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Failure
 /// `GET ?watch=true`.
 pub(crate) fn watch(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Failure> {
     let (labels, fields) = selectors(ctx, target)?;
-    let timeout = number(ctx, "timeoutSeconds")?.map(std::time::Duration::from_secs);
+    // 0, like no value, leaves the watch open (the apiserver then picks its
+    // own limit; the fake has none).
+    let timeout = number(ctx, "timeoutSeconds")?
+        .filter(|&t| t > 0)
+        .map(std::time::Duration::from_secs);
     let bookmarks = ctx.query("allowWatchBookmarks") == Some("true");
     let initial_events = ctx.query("sendInitialEvents") == Some("true");
     let requested = number(ctx, "resourceVersion")?.filter(|&rv| rv > 0);

@@ -30,6 +30,22 @@ fn subdomain_error(name: &str) -> Option<String> {
     (!valid).then(|| format!("Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"))
 }
 
+/// Kinds whose objects would change how the server answers, which the fake
+/// does not do: storing them and carrying on would be a silent success.
+fn not_modelled(t: &ResourceType) -> Option<&'static str> {
+    match t.kind.as_str() {
+        "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration" => {
+            Some("admission webhooks (their configurations are refused, not ignored)")
+        }
+        "ValidatingAdmissionPolicy"
+        | "ValidatingAdmissionPolicyBinding"
+        | "MutatingAdmissionPolicy"
+        | "MutatingAdmissionPolicyBinding" => Some("admission policies (CEL is not evaluated)"),
+        "APIService" => Some("aggregated API servers (APIService)"),
+        _ => None,
+    }
+}
+
 /// A Lease's MicroTime fields must be written with exactly six fraction
 /// digits; the apiserver's refusal names where parsing stopped, as Go's
 /// time parser words it. Accepted times with an offset are stored in UTC.
@@ -108,8 +124,11 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Failu
             target.sub.as_deref().unwrap_or_default()
         )));
     }
-    let mut body = ctx.body()?;
     let t = &target.t;
+    if let Some(what) = not_modelled(t) {
+        return Err(Failure::not_implemented(what));
+    }
+    let mut body = ctx.body()?;
     check_type(t, &mut body)?;
     if let Some(refused) = micro_time_error(t, &mut body) {
         return Err(refused);
