@@ -891,6 +891,25 @@ fn bad_requests_are_status_answers_never_panics() {
         .0,
         405
     );
+    let webhook = json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration", "metadata": {"name": "w"}});
+    let (status, refused) = call(
+        &fake,
+        "POST",
+        "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+        JSON,
+        &webhook,
+    );
+    assert_eq!(
+        (status, refused["reason"].as_str()),
+        (501, Some("NotImplemented")),
+        "not a silent success"
+    );
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("admission webhooks")
+    );
     // Arbitrary bodies on every write path: an answer, never a panic.
     let mut seed = 7u64;
     for i in 0..300 {
