@@ -54,6 +54,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use kubewire::model::Timestamp;
 use serde_json::{Value, json};
 
 pub use transport::FakeBody;
@@ -160,47 +161,13 @@ fn version_document() -> Value {
 /// RFC 3339 in whole seconds, UTC, as `metav1.Time` is written.
 fn timestamp(at: SystemTime) -> String {
     let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    Timestamp::from_system_time(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
 }
 
-/// `2026-12-01T05:00:00.123456+01:00` in UTC: `2026-12-01T04:00:00.123456Z`.
+/// A MicroTime with an offset, in UTC as the apiserver stores it:
+/// `2026-12-01T05:00:00.123456+01:00` is `2026-12-01T04:00:00.123456Z`.
 fn in_utc(text: &str) -> Option<String> {
-    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let zone = text.len().checked_sub(6)?;
-    let sign = if text.as_bytes()[zone] == b'-' { -1 } else { 1 };
-    let offset = sign * (num(zone + 1..zone + 3)? * 3600 + num(zone + 4..zone + 6)? * 60);
-    // Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-    let (yy, mm) = if mo <= 2 {
-        (y - 1, mo + 9)
-    } else {
-        (y, mo - 3)
-    };
-    let era = yy.div_euclid(400);
-    let yoe = yy - era * 400;
-    let doy = (153 * mm + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + h * 3600 + mi * 60 + s - offset;
-    let stamp = timestamp(UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).ok()?));
-    Some(format!("{}{}Z", &stamp[..19], text.get(19..zone)?))
+    text.parse::<Timestamp>().ok().map(|t| t.micro_time())
 }
 
 impl Default for FakeApiserver {

@@ -81,15 +81,25 @@ impl Store {
     pub(crate) fn put(&mut self, key: Key, mut object: Value) -> Arc<Value> {
         let rv = self.next();
         object["metadata"]["resourceVersion"] = json!(rv.to_string());
+        self.store_at(rv, key, object)
+    }
+
+    /// Stores `object` (its resourceVersion already `rv`) and logs the write
+    /// in version order.
+    fn store_at(&mut self, rv: u64, key: Key, object: Value) -> Arc<Value> {
         let object = Arc::new(object);
         let before = self.objects.insert(key.clone(), object.clone());
-        self.log.push(Change {
-            rv,
-            key,
-            before,
-            after: Some(object.clone()),
-            lines: Default::default(),
-        });
+        let at = self.log.partition_point(|c| c.rv <= rv);
+        self.log.insert(
+            at,
+            Change {
+                rv,
+                key,
+                before,
+                after: Some(object.clone()),
+                lines: Default::default(),
+            },
+        );
         object
     }
 
@@ -105,20 +115,7 @@ impl Store {
             return self.put(key, object);
         };
         self.rv = self.rv.max(rv);
-        let object = Arc::new(object);
-        let before = self.objects.insert(key.clone(), object.clone());
-        let at = self.log.partition_point(|c| c.rv <= rv);
-        self.log.insert(
-            at,
-            Change {
-                rv,
-                key,
-                before,
-                after: Some(object.clone()),
-                lines: Default::default(),
-            },
-        );
-        object
+        self.store_at(rv, key, object)
     }
 
     /// Moves the store's version on to at least `rv` (a recording's clock).

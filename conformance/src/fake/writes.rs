@@ -30,6 +30,16 @@ fn subdomain_error(name: &str) -> Option<String> {
     (!valid).then(|| format!("Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"))
 }
 
+/// Who writes, for managed fields.
+fn writer<'a>(ctx: &'a Ctx<'_>, api_version: &'a str, sub: Option<&'a str>) -> Writer<'a> {
+    Writer {
+        manager: &ctx.manager,
+        api_version,
+        time: &ctx.now,
+        subresource: sub,
+    }
+}
+
 /// Kinds whose objects would change how the server answers, which the fake
 /// does not do: storing them and carrying on would be a silent success.
 fn not_modelled(t: &ResourceType) -> Option<&'static str> {
@@ -238,12 +248,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Failu
         _ => {}
     }
     let av = t.api_version();
-    let w = Writer {
-        manager: &ctx.manager,
-        api_version: &av,
-        time: &ctx.now,
-        subresource: None,
-    };
+    let w = writer(ctx, &av, None);
     fields::record_update(None, &mut body, &w);
     if ctx.dry_run() {
         return Ok(ok(201, &body));
@@ -374,12 +379,7 @@ fn commit(
     mut new: Value,
 ) -> Answer {
     let av = t.api_version();
-    let w = Writer {
-        manager: &ctx.manager,
-        api_version: &av,
-        time: &ctx.now,
-        subresource: sub,
-    };
+    let w = writer(ctx, &av, sub);
     let same = |a: &Value, b: &Value| {
         let strip = |v: &Value| {
             let mut v = v.clone();
@@ -578,12 +578,7 @@ fn apply(ctx: &mut Ctx<'_>, target: &Target, sub: Option<&str>, k: Key) -> Resul
     let force = ctx.query("force") == Some("true");
     let old = ctx.state.store.get(&k).map(|o| (**o).clone());
     let av = t.api_version();
-    let w = Writer {
-        manager: &ctx.manager,
-        api_version: &av,
-        time: &ctx.now,
-        subresource: sub,
-    };
+    let w = writer(ctx, &av, sub);
     let Some(old) = old else {
         if sub.is_some() {
             return Err(Failure::not_found(t, &name));
