@@ -15,7 +15,7 @@ use kubewire::{
 
 use crate::chunking::Chunking;
 use crate::fake::FakeApiserver;
-use crate::fake::check::PREREQUISITES;
+use crate::fake::check::seed_prerequisites;
 use crate::fixture::Fixture;
 use crate::sans_io::{SansIoDriver, SansIoTransport};
 use crate::script::Report;
@@ -1166,11 +1166,15 @@ pub fn run_facade_fake<D: Driver>(
     let harness = |fixtures: Vec<Fixture>| -> (Cluster<D>, Box<dyn FnOnce() -> Report>) {
         let fake = FakeApiserver::start().expect("the fake listens");
         for f in &fixtures {
-            for (_, other, index) in PREREQUISITES.iter().filter(|(n, _, _)| *n == f.name) {
-                let body = corpus_fixture(other).exchanges[*index].request.body.json();
-                fake.seed(body.expect("a JSON body"))
-                    .expect("the prerequisite seeds");
-            }
+            seed_prerequisites(&fake, &f.name, |other, index| {
+                corpus_fixture(other)
+                    .exchanges
+                    .get(index)?
+                    .request
+                    .body
+                    .json()
+            })
+            .expect("the prerequisite seeds");
             fake.seed_fixture(f).expect("the recording's state seeds");
         }
         let cluster = connect(&fake);

@@ -89,12 +89,28 @@ pub const UNSUPPORTED: &[(&str, &str)] = &[(
 
 /// Fixtures whose state needs another fixture's object first:
 /// `(fixture, other fixture, exchange whose request body is seeded)`.
-pub const PREREQUISITES: &[(&str, &str, usize)] = &[
+const PREREQUISITES: &[(&str, &str, usize)] = &[
     ("manifests-multi-document", "crd-discovery", 0),
     ("status-subresource", "crd-discovery", 0),
     ("discovery", "crd-discovery", 0),
     ("discovery-aggregated", "crd-discovery", 0),
 ];
+
+/// Seeds what the fixture `name` needs from other recordings first (the
+/// CRD a custom object's recording assumes); `body_of(fixture, exchange)`
+/// gives the request body of another recording's exchange.
+pub fn seed_prerequisites(
+    fake: &FakeApiserver,
+    name: &str,
+    body_of: impl Fn(&str, usize) -> Option<Value>,
+) -> Result<(), String> {
+    for (_, other, index) in PREREQUISITES.iter().filter(|(n, _, _)| *n == name) {
+        let body = body_of(other, *index)
+            .ok_or_else(|| format!("{other}#{index} has no JSON request body to seed"))?;
+        fake.seed(body).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
 
 /// The outcome for one fixture.
 #[derive(Clone, Debug, Default)]
@@ -342,17 +358,10 @@ fn seed(
     others: &[Fixture],
     t: &mut Translation,
 ) -> Result<(), String> {
-    for (name, other, index) in PREREQUISITES {
-        if *name == fixture.name
-            && let Some(body) = others
-                .iter()
-                .find(|f| f.name == *other)
-                .and_then(|f| f.exchanges.get(*index))
-                .and_then(|e| e.request.body.json())
-        {
-            fake.seed(body).map_err(|e| e.to_string())?;
-        }
-    }
+    seed_prerequisites(fake, &fixture.name, |other, index| {
+        let f = others.iter().find(|f| f.name == other)?;
+        f.exchanges.get(index)?.request.body.json()
+    })?;
     for object in recorded::seed_from(fake, fixture)? {
         let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
         let m = &object["metadata"];

@@ -40,6 +40,7 @@ mod selector;
 mod serve;
 mod status;
 mod store;
+mod timer;
 mod transport;
 mod verbs;
 mod watch;
@@ -384,7 +385,7 @@ pub(crate) enum AnswerBody {
     /// All of it.
     Full(Vec<u8>),
     /// A watch: events as they happen.
-    Watch(watch::WatchStream),
+    Watch(Box<watch::WatchStream>),
 }
 
 impl Answer {

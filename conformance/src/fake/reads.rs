@@ -136,6 +136,12 @@ fn position(object: &Value) -> String {
 
 /// `GET` of a collection.
 pub(crate) fn list(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Failure> {
+    Ok(ok(200, &listing(ctx, target)?))
+}
+
+/// The list a collection `GET` answers (selectors, `limit`/`continue`,
+/// `resourceVersion`), also what a delete-collection deletes.
+pub(crate) fn listing(ctx: &Ctx<'_>, target: &Target) -> Result<Value, Failure> {
     let (labels, fields) = selectors(ctx, target)?;
     let limit = number(ctx, "limit")?.filter(|&l| l > 0);
     let requested = number(ctx, "resourceVersion")?.filter(|&rv| rv > 0);
@@ -198,11 +204,10 @@ pub(crate) fn list(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Failure
     } else if custom {
         metadata["continue"] = json!("");
     }
-    Ok(ok(
-        200,
-        &json!({"kind": format!("{}List", target.t.kind), "apiVersion": target.t.api_version(),
+    Ok(
+        json!({"kind": format!("{}List", target.t.kind), "apiVersion": target.t.api_version(),
             "metadata": metadata, "items": items}),
-    ))
+    )
 }
 
 /// `GET ?watch=true`.
@@ -275,7 +280,7 @@ fn watch_answer(stream: WatchStream) -> Answer {
     Answer {
         status: 200,
         headers: vec![("content-type".into(), "application/json".into())],
-        body: AnswerBody::Watch(stream),
+        body: AnswerBody::Watch(Box::new(stream)),
         delay: Default::default(),
     }
 }

@@ -15,24 +15,19 @@ use crate::fixture::{Exchange, Fixture, ResponseBody};
 /// creates it), and bare objects for those only a path names (a pod's
 /// `log`, a `scale`). Returns the objects seeded from answers.
 pub(crate) fn seed_from(fake: &FakeApiserver, fixture: &Fixture) -> Result<Vec<Value>, String> {
-    seed_skeletons(fake, fixture)?;
-    let scales = scales_first(fixture);
+    let catalog = Catalog::builtins();
+    let shown = objects_in(fixture);
+    seed_skeletons(fake, fixture, &catalog, &shown)?;
+    let scales = scales_first(fixture, &catalog, &shown);
     let mut seeded = Vec::new();
-    for mut object in objects_in(fixture) {
+    for mut object in shown {
         if object["apiVersion"]
             .as_str()
             .is_some_and(|v| v.starts_with("apidiscovery.k8s.io"))
         {
             continue;
         }
-        let id = (
-            object["kind"].as_str().unwrap_or_default().to_string(),
-            object["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        );
-        if let Some((replicas, writes)) = scales.get(&id) {
+        if let Some((replicas, writes)) = scales.get(&identity(&object)) {
             object["spec"]["replicas"] = replicas.clone();
             if let Some(g) = object["metadata"]["generation"].as_i64() {
                 object["metadata"]["generation"] = json!(g - writes);
@@ -64,6 +59,7 @@ pub(crate) fn parse_body(bytes: &[u8]) -> Value {
     }
 }
 
+/// A recorded answer's body as JSON (see [`parse_body`]).
 pub(crate) fn recorded_body(exchange: &Exchange) -> Value {
     match &exchange.response.body {
         ResponseBody::Json(v) => v.clone(),
@@ -85,10 +81,7 @@ fn objects_in(fixture: &Fixture) -> Vec<Value> {
         if !(response.status == 200 || created) {
             continue;
         }
-        let bytes = match &response.body {
-            ResponseBody::Json(v) => serde_json::to_vec(v).unwrap_or_default(),
-            other => other.bytes(),
-        };
+        let bytes = response.body.bytes();
         let mut found = Vec::new();
         for line in bytes.split(|&b| b == b'\n') {
             let Ok(v) = serde_json::from_slice::<Value>(line) else {
@@ -259,9 +252,12 @@ fn first_write(fixture: &Fixture) -> Option<u64> {
 
 /// The namespaces the recorded requests name, and the objects only their
 /// paths name (a pod's `log`, a `scale`), as bare objects of their kind.
-fn seed_skeletons(fake: &FakeApiserver, fixture: &Fixture) -> Result<(), String> {
-    let catalog = Catalog::builtins();
-    let shown: Vec<Value> = objects_in(fixture);
+fn seed_skeletons(
+    fake: &FakeApiserver,
+    fixture: &Fixture,
+    catalog: &Catalog,
+    shown: &[Value],
+) -> Result<(), String> {
     let created = |name: &str| {
         fixture
             .exchanges
@@ -289,7 +285,7 @@ fn seed_skeletons(fake: &FakeApiserver, fixture: &Fixture) -> Result<(), String>
         if !(200..300).contains(&exchange.response.status) {
             continue;
         }
-        let Ok(Route::Resource(target)) = route::resolve(&catalog, &exchange.request.path) else {
+        let Ok(Route::Resource(target)) = route::resolve(catalog, &exchange.request.path) else {
             continue;
         };
         let (Some(name), Some(sub)) = (&target.name, &target.sub) else {
@@ -339,27 +335,22 @@ fn seed_skeletons(fake: &FakeApiserver, fixture: &Fixture) -> Result<(), String>
 /// Replica counts a `Scale` shows before the object itself is shown in
 /// full: the object started with them, and with its generation as many
 /// steps back as there were writes through the `Scale` before.
-fn scales_first(fixture: &Fixture) -> BTreeMap<(String, String), (Value, i64)> {
-    let catalog = Catalog::builtins();
+fn scales_first(
+    fixture: &Fixture,
+    catalog: &Catalog,
+    shown: &[Value],
+) -> BTreeMap<(String, String, String), (Value, i64)> {
     let mut out = BTreeMap::new();
-    let mut full = std::collections::BTreeSet::new();
-    for o in objects_in(fixture) {
-        full.insert((
-            o["kind"].as_str().unwrap_or_default().to_string(),
-            o["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        ));
-    }
+    let mut full: std::collections::BTreeSet<_> = shown.iter().map(identity).collect();
     for exchange in &fixture.exchanges {
         let body = recorded_body(exchange);
         if body["kind"] == "Scale"
             && exchange.response.status == 200
-            && let Ok(Route::Resource(target)) = route::resolve(&catalog, &exchange.request.path)
+            && let Ok(Route::Resource(target)) = route::resolve(catalog, &exchange.request.path)
         {
             let id = (
                 target.t.kind.clone(),
+                target.namespace.clone().unwrap_or_default(),
                 target.name.clone().unwrap_or_default(),
             );
             if full.contains(&id) {
@@ -370,10 +361,9 @@ fn scales_first(fixture: &Fixture) -> BTreeMap<(String, String), (Value, i64)> {
                     entry.1 += 1;
                 }
             }
-        } else if let Some(name) = body["metadata"]["name"].as_str() {
+        } else if body["metadata"]["name"].is_string() {
             // Shown in full first: its own replicas stand.
-            let kind = body["kind"].as_str().unwrap_or_default().to_string();
-            full.remove(&(kind, name.to_string()));
+            full.remove(&identity(&body));
         }
     }
     out

@@ -4,9 +4,7 @@
 
 use std::io::{self, Cursor, Read};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -110,7 +108,7 @@ fn response(answer: Answer) -> kubewire::Result<Response<FakeBody>> {
     let body = match answer.body {
         AnswerBody::Full(b) => FakeBody(Body::Full(Cursor::new(b))),
         AnswerBody::Watch(stream) => FakeBody(Body::Watch {
-            stream: Box::new(stream),
+            stream,
             buffer: Cursor::new(Vec::new()),
         }),
     };
@@ -135,39 +133,6 @@ impl kubewire::Transport for FakeApiserver {
     }
 }
 
-/// Completes after a delay, woken by a helper thread (no runtime needed).
-struct Delay {
-    state: Arc<Mutex<(bool, Option<Waker>)>>,
-    started: bool,
-    delay: Duration,
-}
-
-impl std::future::Future for Delay {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut s = crate::listener::lock(&self.state);
-        if s.0 {
-            return Poll::Ready(());
-        }
-        s.1 = Some(cx.waker().clone());
-        drop(s);
-        if !self.started {
-            self.started = true;
-            let (state, delay) = (self.state.clone(), self.delay);
-            std::thread::spawn(move || {
-                std::thread::sleep(delay);
-                let mut s = crate::listener::lock(&state);
-                s.0 = true;
-                if let Some(w) = s.1.take() {
-                    w.wake();
-                }
-            });
-        }
-        Poll::Pending
-    }
-}
-
 impl kubewire::AsyncTransport for FakeApiserver {
     type Body = FakeBody;
 
@@ -179,12 +144,7 @@ impl kubewire::AsyncTransport for FakeApiserver {
         let answer = self.handle(&actual(request));
         Box::pin(async move {
             if !answer.delay.is_zero() {
-                Delay {
-                    state: Arc::default(),
-                    started: false,
-                    delay: answer.delay,
-                }
-                .await;
+                super::timer::Timer::at(std::time::Instant::now() + answer.delay).await;
             }
             response(answer)
         })

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::selector::{FieldSelector, LabelSelector};
 use super::store::Change;
+use super::timer::Timer;
 use super::{Shared, State};
 use crate::http1::POLL;
 
@@ -41,10 +42,7 @@ impl Filter {
         let mut object = object.clone();
         object["apiVersion"] = json!(self.api_version);
         object["kind"] = json!(self.kind);
-        let mut line =
-            serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
-        line.push(b'\n');
-        line
+        event_line(kind, object)
     }
 
     /// A `BOOKMARK` at `rv`: an empty object of the kind, as the apiserver
@@ -59,10 +57,7 @@ impl Filter {
             object["spec"] = json!({"containers": null});
             object["status"] = json!({});
         }
-        let mut line =
-            serde_json::to_vec(&json!({"type": "BOOKMARK", "object": object})).unwrap_or_default();
-        line.push(b'\n');
-        line
+        event_line("BOOKMARK", object)
     }
 
     /// The event a change makes for this watch, if any.
@@ -117,7 +112,8 @@ pub(crate) struct WatchStream {
     deadline: Option<Instant>,
     cut: bool,
     ended: bool,
-    timer: bool,
+    /// Wakes an async reader at the deadline.
+    timer: Option<Timer>,
 }
 
 impl WatchStream {
@@ -129,15 +125,16 @@ impl WatchStream {
         timeout: Option<Duration>,
         cut: bool,
     ) -> WatchStream {
+        let deadline = timeout.map(|t| Instant::now() + t);
         WatchStream {
             shared,
             filter,
             cursor,
             pending: initial.into(),
-            deadline: timeout.map(|t| Instant::now() + t),
+            deadline,
             cut,
             ended: false,
-            timer: false,
+            timer: deadline.map(Timer::at),
         }
     }
 
@@ -217,30 +214,28 @@ impl WatchStream {
         let next = self.step(&state);
         if next == Next::Wait {
             crate::listener::lock(&shared.wakers).push(cx.waker().clone());
-            if let Some(deadline) = self.deadline
-                && !self.timer
-            {
-                // No runtime to ask for a timer: a thread wakes the task at
-                // the deadline, once per watch.
-                self.timer = true;
-                let waker = cx.waker().clone();
-                std::thread::spawn(move || {
-                    std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
-                    waker.wake();
-                });
+            if let Some(timer) = &mut self.timer {
+                // Woken at the deadline, when the watch ends.
+                let _ = timer.poll(cx);
             }
         }
         next
     }
 }
 
-/// The `ERROR` event of a watch from a compacted version, as recorded.
-pub(crate) fn expired_line(requested: u64, oldest: u64) -> Vec<u8> {
-    let mut line = serde_json::to_vec(&json!({"type": "ERROR", "object": {
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": format!("too old resource version: {requested} ({oldest})"),
-        "reason": "Expired", "code": 410}}))
-    .unwrap_or_default();
+/// One watch event as the line the apiserver writes.
+fn event_line(kind: &str, object: Value) -> Vec<u8> {
+    let mut line = serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
     line.push(b'\n');
     line
+}
+
+/// The `ERROR` event of a watch from a compacted version, as recorded.
+pub(crate) fn expired_line(requested: u64, oldest: u64) -> Vec<u8> {
+    event_line(
+        "ERROR",
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": format!("too old resource version: {requested} ({oldest})"),
+            "reason": "Expired", "code": 410}),
+    )
 }

@@ -822,11 +822,10 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Failu
         }
         "Foreground" => {
             let mut marked = old.clone();
-            let finalizers = marked["metadata"]["finalizers"]
+            let mut finalizers = marked["metadata"]["finalizers"]
                 .as_array()
                 .cloned()
                 .unwrap_or_default();
-            let mut finalizers = finalizers;
             finalizers.push(json!("foregroundDeletion"));
             marked["metadata"]["finalizers"] = json!(finalizers);
             ctx.state.store.put(k.clone(), marked);
@@ -835,13 +834,12 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Failu
                 remove(ctx, &dk, None);
             }
             // Dependents gone: the garbage collector lifts its finalizer.
-            if let Some(o) = ctx.state.store.get(&k) {
-                let mut o = (**o).clone();
-                if let Some(f) = o["metadata"]["finalizers"].as_array_mut() {
+            if let Some(before) = ctx.state.store.get(&k).map(|o| (**o).clone()) {
+                let mut lifted = before.clone();
+                if let Some(f) = lifted["metadata"]["finalizers"].as_array_mut() {
                     f.retain(|f| f != "foregroundDeletion");
                 }
-                let before = (**ctx.state.store.get(&k).expect("present")).clone();
-                commit(ctx, t, None, k, &before, o);
+                commit(ctx, t, None, k, &before, lifted);
             }
             return Ok(ok(200, &output(t, &shown.unwrap_or(old))));
         }
@@ -885,11 +883,7 @@ fn delete_namespace(ctx: &mut Ctx<'_>, t: &ResourceType, k: Key, old: Value) -> 
 
 /// `DELETE` of a collection: every selected object, answered as a list.
 pub(crate) fn delete_collection(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Failure> {
-    let listed = super::reads::list(ctx, target)?;
-    let super::AnswerBody::Full(bytes) = &listed.body else {
-        return Err(Failure::not_implemented("delete-collection of a stream"));
-    };
-    let list: Value = serde_json::from_slice(bytes).unwrap_or_default();
+    let list = super::reads::listing(ctx, target)?;
     let dry = ctx.dry_run();
     let options = delete_options(ctx)?;
     let mut items = Vec::new();
