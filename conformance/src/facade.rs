@@ -14,8 +14,8 @@ use kubewire::{
 };
 
 use crate::chunking::Chunking;
-use crate::fake::FakeApiserver;
 use crate::fake::check::seed_prerequisites;
+use crate::fake::{FakeApiserver, Fault};
 use crate::fixture::Fixture;
 use crate::sans_io::{SansIoDriver, SansIoTransport};
 use crate::script::Report;
@@ -1112,32 +1112,13 @@ pub fn run_facade_with<D: Driver>(name: &str, harness: &Harness<D>) -> Vec<Strin
 
 /// The facade checks the fake apiserver cannot stand in for, and why.
 pub const NOT_FOR_THE_FAKE: &[(&str, &str)] = &[
-    ("quickstart", WRITER),
-    ("next-timeout", WRITER),
-    ("cache", WRITER),
-    ("cache-deletion", WRITER),
-    ("typed-cache", WRITER),
-    ("close", WRITER),
-    ("proxy-watch", WRITER),
-    ("wait-ready", WRITER),
-    ("wait-raises", WRITER),
-    ("wait-deleted", WRITER),
-    ("wait-by-name", WRITER),
     (
-        "discovery-refresh",
-        "a CRD appears between two discovery reads, created by another client",
-    ),
-    (
-        "cache-forbidden",
-        "its recording is an RBAC 403; the fake has no authorization",
+        "wait-deleted",
+        "it waits for a deletion it only asks for afterwards: a replay's answers are fixed in advance, a server's (real or fake) are not",
     ),
     (
         "namespace-delete-conflict-hidden",
         "its recording is the 409 of servers before v1.36; the fake answers as v1.36 does (200)",
-    ),
-    (
-        "retry-after-429",
-        "its recording is a 429 the server chose; against the fake a test injects one (Fault::TooManyRequests)",
     ),
     ("logs", KUBELET),
     ("exec", KUBELET),
@@ -1152,7 +1133,6 @@ pub const NOT_FOR_THE_FAKE: &[(&str, &str)] = &[
     ("port-forward-refused", KUBELET),
 ];
 
-const WRITER: &str = "it waits for watch events another client wrote while the recording ran";
 const KUBELET: &str = "it talks to a kubelet (logs and streams); the fake answers 501";
 
 /// Runs the facade checks against a [`FakeApiserver`] on loopback, seeded
@@ -1176,6 +1156,8 @@ pub fn run_facade_fake<D: Driver>(
             })
             .expect("the prerequisite seeds");
             fake.seed_fixture(f).expect("the recording's state seeds");
+            fake.replay_writers(f);
+            as_recorded(&fake, f);
         }
         let cluster = connect(&fake);
         (
@@ -1189,6 +1171,30 @@ pub fn run_facade_fake<D: Driver>(
     run_checks(name, &harness, &|check| {
         !NOT_FOR_THE_FAKE.iter().any(|(c, _)| *c == check)
     })
+}
+
+/// What a recording shows beyond its state and its watches' events, asked
+/// of the fake: the refusal or throttling the server chose, the CRD
+/// another client created between two discovery reads.
+fn as_recorded(fake: &FakeApiserver, fixture: &Fixture) {
+    match fixture.name.as_str() {
+        "pods-list-429" => fake.inject(Fault::TooManyRequests { retry_after: 1 }, 1),
+        "pods-cache-forbidden" => fake.inject(
+            Fault::Forbidden {
+                user: "system:serviceaccount:demo:nobody".into(),
+            },
+            1,
+        ),
+        "discovery-refresh" => {
+            let crd = corpus_fixture("crd-discovery").exchanges[0]
+                .request
+                .body
+                .json()
+                .expect("crd-discovery creates the Backup CRD");
+            fake.write_after(1, crd);
+        }
+        _ => {}
+    }
 }
 
 /// A harness borrowed for one run (see [`Harness`]).

@@ -434,7 +434,16 @@ fn watches_see_every_change_in_order_and_expire_after_compaction() {
 
     let mut initial = watch(
         &fake,
-        "sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1",
+        "sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=3",
+    );
+    // Two seconds or less: the apiserver's bookmark before the deadline is
+    // already past, and the watch ends without one (as recorded).
+    let mut short = watch(
+        &fake,
+        &format!(
+            "resourceVersion={}&allowWatchBookmarks=true&timeoutSeconds=1",
+            fake.resource_version()
+        ),
     );
     let first = lines(&mut initial, 2);
     assert_eq!(first[0]["type"], "ADDED");
@@ -450,6 +459,9 @@ fn watches_see_every_change_in_order_and_expire_after_compaction() {
         last["type"], "BOOKMARK",
         "the watch ends at its timeout with a bookmark: {rest}"
     );
+    let mut nothing = String::new();
+    short.read_to_string(&mut nothing).unwrap();
+    assert_eq!(nothing, "", "no closing bookmark");
 
     fake.compact();
     let mut old = watch(&fake, &format!("resourceVersion={from}"));
@@ -839,6 +851,130 @@ fn injected_faults_come_in_order_then_stop() {
 }
 
 #[test]
+fn refusals_are_worded_as_rbac_and_authentication_word_them() {
+    let fake = demo();
+    let user = || Fault::Forbidden {
+        user: "system:serviceaccount:demo:nobody".into(),
+    };
+    fake.inject(user(), 4);
+    let (status, named) = get(&fake, &format!("{CMS}/settings"));
+    assert_eq!(status, 403);
+    assert_eq!(
+        named["message"],
+        "configmaps \"settings\" is forbidden: User \"system:serviceaccount:demo:nobody\" cannot get resource \"configmaps\" in API group \"\" in the namespace \"demo\""
+    );
+    assert_eq!(
+        named["details"],
+        json!({"name": "settings", "kind": "configmaps"})
+    );
+    let (_, nodes) = call(&fake, "DELETE", "/api/v1/nodes", JSON, &Value::Null);
+    assert_eq!(
+        nodes["message"],
+        "nodes is forbidden: User \"system:serviceaccount:demo:nobody\" cannot deletecollection resource \"nodes\" in API group \"\" at the cluster scope"
+    );
+    let (_, scale) = get(&fake, "/apis/apps/v1/namespaces/demo/deployments/web/scale");
+    assert_eq!(
+        scale["message"],
+        "deployments \"web\" is forbidden: User \"system:serviceaccount:demo:nobody\" cannot get resource \"deployments/scale\" in API group \"apps\" in the namespace \"demo\""
+    );
+    let (_, path) = get(&fake, "/apis");
+    assert_eq!(
+        path["message"],
+        "forbidden: User \"system:serviceaccount:demo:nobody\" cannot get path \"/apis\""
+    );
+    fake.inject(Fault::Unauthorized, 1);
+    let (status, body) = get(&fake, CMS);
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (401, Some("Unauthorized"))
+    );
+    assert_eq!(get(&fake, CMS).0, 200, "the faults are used up");
+}
+
+fn recorded(name: &str) -> kubewire_conformance::fixture::Fixture {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../fixtures/recorded/{name}.json"));
+    kubewire_conformance::fixture::Fixture::load(&path).unwrap()
+}
+
+#[test]
+fn another_clients_recorded_writes_happen_when_the_client_gets_there() {
+    // delete-foreground: the controller-manager's writes to brief follow
+    // the client's own DELETE, never precede it.
+    let fixture = recorded("delete-foreground");
+    let fake = FakeApiserver::new();
+    fake.set_controllers(Controllers::Manual);
+    fake.seed_fixture(&fixture).unwrap();
+    assert_eq!(fake.replay_writers(&fixture), 5);
+    let brief = "/apis/apps/v1/namespaces/demo/deployments/brief";
+    let request = http::Request::get(
+        "/apis/apps/v1/namespaces/demo/deployments?watch=true&fieldSelector=metadata.name%3Dbrief&resourceVersion=7887&timeoutSeconds=1",
+    )
+    .body(Bytes::new())
+    .unwrap();
+    let mut events = Transport::send(&fake, request, RequestKind::Stream)
+        .unwrap()
+        .into_body();
+    assert!(
+        fake.get("apps/v1", "Deployment", "demo", "brief").unwrap()["metadata"]
+            ["deletionTimestamp"]
+            .is_null(),
+        "nothing is written before the client's own deletion"
+    );
+    let (status, _) = call(
+        &fake,
+        "DELETE",
+        brief,
+        JSON,
+        &json!({"propagationPolicy": "Foreground"}),
+    );
+    assert_eq!(status, 200);
+    let seen: Vec<String> = lines(&mut events, 6)
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["type"].as_str().unwrap(),
+                e["object"]["metadata"]["resourceVersion"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "MODIFIED 7891",
+            "MODIFIED 7892",
+            "MODIFIED 7899",
+            "MODIFIED 7900",
+            "MODIFIED 7902",
+            "DELETED 7903"
+        ]
+    );
+    assert!(fake.get("apps/v1", "Deployment", "demo", "brief").is_none());
+}
+
+#[test]
+fn a_scheduled_write_is_made_after_that_many_requests() {
+    let fake = demo();
+    let in_demo = |name: &str| {
+        let mut cm = configmap(name);
+        cm["metadata"]["namespace"] = json!("demo");
+        cm
+    };
+    fake.write_after(2, in_demo("later"));
+    assert_eq!(get(&fake, &format!("{CMS}/later")).0, 404);
+    assert_eq!(get(&fake, &format!("{CMS}/later")).0, 404);
+    assert_eq!(
+        get(&fake, &format!("{CMS}/later")).0,
+        200,
+        "made once the first two were answered"
+    );
+    // One already due is made at once.
+    fake.write_after(1, in_demo("now"));
+    assert!(fake.get("v1", "ConfigMap", "demo", "now").is_some());
+}
+
+#[test]
 fn bad_requests_are_status_answers_never_panics() {
     let fake = demo();
     let (status, bad) = call_raw(&fake, "POST", CMS, JSON, Bytes::from_static(b"{not json"));
@@ -960,7 +1096,16 @@ fn the_fake_answers_as_the_recordings_do() {
     println!("{table}");
     let differing: usize = rows.iter().map(|r| r.differing.len()).sum();
     assert_eq!(differing, 0, "\n{table}");
-    assert!(rows.iter().filter(|r| r.unsupported.is_none()).count() >= 30);
+    // Every recording is compared, every exchange of it.
+    assert!(rows.iter().all(|r| r.unsupported.is_none()), "\n{table}");
+    let exchanges: usize = kubewire_conformance::fixture::Fixture::load_dir(&dir)
+        .unwrap()
+        .iter()
+        .map(|f| f.exchanges.len())
+        .sum();
+    let compared: usize = rows.iter().map(|r| r.compared).sum();
+    assert_eq!(compared, exchanges, "\n{table}");
+    assert!(rows.len() >= 33);
 }
 
 mod arbitrary_requests {

@@ -10,9 +10,12 @@
 //! resourceVersions and continue tokens a recorded request carries are
 //! translated into the fake's as the answers reveal them.
 //!
-//! Some recordings hold what no fake can reproduce (events written by
-//! another client while the recording ran, authentication); [`PLAN`] says
-//! which, exchange by exchange, and why.
+//! What a recording shows beyond its client's requests is made to happen
+//! as it happened: the writes other clients made while it ran are replayed
+//! ([`FakeApiserver::replay_writers`]), a watch the recording left open is
+//! compared as far as the recording goes, and [`PLAN`] says where the
+//! recording's etcd compacted, its controllers finished, or its token was
+//! refused.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -22,8 +25,8 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::recorded::{self, parse_body, recorded_body};
-use super::{Controllers, FakeApiserver};
-use crate::fixture::{Exchange, Fixture, RequestBody};
+use super::{Controllers, FakeApiserver, Fault};
+use crate::fixture::{End, Exchange, Fixture, RequestBody};
 
 /// What to do around one recorded exchange.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,60 +35,31 @@ pub enum Step {
     CompactBefore,
     /// Run the controllers before it (the recording's controller finished).
     ControllersBefore,
-    /// Do not compare it, for this reason.
-    Skip(&'static str),
+    /// Answer it as an unknown token is answered (the recording sent one).
+    Unauthorized,
+    /// Answer it as RBAC refuses this user (the recording's token has no
+    /// rights).
+    ForbiddenFor(&'static str),
 }
 
-/// Why a whole fixture is not compared, or the steps that make it
-/// comparable: `(fixture, exchange index, step)`.
+/// The steps that make a fixture comparable: `(fixture, exchange index,
+/// step)`.
 pub const PLAN: &[(&str, usize, Step)] = &[
+    ("auth-errors", 0, Step::Unauthorized),
     (
-        "delete-foreground",
+        "auth-errors",
         1,
-        Step::Skip("the watch shows the controller-manager scaling and deleting the ReplicaSet"),
+        Step::ForbiddenFor("system:serviceaccount:demo:nobody"),
     ),
     (
-        "lease-watch",
-        1,
-        Step::Skip("the events come from another client writing while the recording ran"),
+        "auth-errors",
+        2,
+        Step::ForbiddenFor("system:serviceaccount:demo:nobody"),
     ),
     ("list-continue-expired", 1, Step::CompactBefore),
     ("namespace-delete", 2, Step::ControllersBefore),
-    (
-        "pods-watch",
-        0,
-        Step::Skip("the events come from another client writing while the recording ran"),
-    ),
-    (
-        "pods-watch-timeout",
-        0,
-        Step::Skip("the events come from another client writing while the recording ran"),
-    ),
-    (
-        "seed-quickstart",
-        5,
-        Step::Skip("the events come from another client writing while the recording ran"),
-    ),
-    (
-        "wait-pod-ready",
-        0,
-        Step::Skip("the events come from a kubelet-like writer outside the recording"),
-    ),
     ("watch-expired", 0, Step::CompactBefore),
-    (
-        "watch-expired",
-        2,
-        Step::Skip(
-            "the client stopped reading a watch that had no event; the fake's ends at the check's timeout with a closing bookmark the recording never reached",
-        ),
-    ),
 ];
-
-/// Fixtures not compared at all, and why.
-pub const UNSUPPORTED: &[(&str, &str)] = &[(
-    "auth-errors",
-    "the fake has no authentication or RBAC: every request is allowed",
-)];
 
 /// Fixtures whose state needs another fixture's object first:
 /// `(fixture, other fixture, exchange whose request body is seeded)`.
@@ -123,8 +97,6 @@ pub struct Row {
     pub equal: usize,
     /// Of those, differing: a line each, saying where.
     pub differing: Vec<String>,
-    /// Exchanges not compared, with why.
-    pub skipped: Vec<String>,
     /// Why the whole fixture is not compared, if it is not.
     pub unsupported: Option<String>,
 }
@@ -384,10 +356,6 @@ pub fn check(fixture: &Fixture, others: &[Fixture]) -> Row {
         fixture: fixture.name.clone(),
         ..Row::default()
     };
-    if let Some((_, why)) = UNSUPPORTED.iter().find(|(n, _)| *n == fixture.name) {
-        row.unsupported = Some(why.to_string());
-        return row;
-    }
     let fake = FakeApiserver::new();
     fake.set_controllers(Controllers::Manual);
     let mut t = Translation::default();
@@ -395,6 +363,7 @@ pub fn check(fixture: &Fixture, others: &[Fixture]) -> Row {
         row.unsupported = Some(format!("its state cannot be seeded: {e}"));
         return row;
     }
+    fake.replay_writers(fixture);
     let mut watches = Vec::new();
     for (i, exchange) in fixture.exchanges.iter().enumerate() {
         let steps: Vec<Step> = PLAN
@@ -408,10 +377,18 @@ pub fn check(fixture: &Fixture, others: &[Fixture]) -> Row {
         if steps.contains(&Step::ControllersBefore) {
             fake.run_controllers();
         }
-        let skip = steps.iter().find_map(|s| match s {
-            Step::Skip(why) => Some(*why),
-            _ => None,
-        });
+        for step in &steps {
+            match step {
+                Step::Unauthorized => fake.inject(Fault::Unauthorized, 1),
+                Step::ForbiddenFor(user) => fake.inject(
+                    Fault::Forbidden {
+                        user: user.to_string(),
+                    },
+                    1,
+                ),
+                _ => {}
+            }
+        }
         let request = request(exchange, &t, fake.resource_version());
         let kind = if request
             .uri()
@@ -432,11 +409,6 @@ pub fn check(fixture: &Fixture, others: &[Fixture]) -> Row {
         };
         let status = response.status().as_u16();
         let mut body = response.into_body();
-        if let Some(why) = skip {
-            row.skipped
-                .push(format!("#{i} {}: {why}", exchange.request.method));
-            continue;
-        }
         if kind == kubewire::RequestKind::Stream {
             // Read to its end (its timeout) beside the exchanges that follow.
             watches.push((
@@ -452,11 +424,19 @@ pub fn check(fixture: &Fixture, others: &[Fixture]) -> Row {
         }
         let mut bytes = Vec::new();
         let _ = body.read_to_end(&mut bytes);
-        compare(&mut row, &mut t, i, exchange, status, &bytes);
+        compare(&mut row, &mut t, i, exchange, status, &bytes, false);
     }
     for (i, status, reader) in watches {
         let bytes = reader.join().unwrap_or_default();
-        compare(&mut row, &mut t, i, &fixture.exchanges[i], status, &bytes);
+        compare(
+            &mut row,
+            &mut t,
+            i,
+            &fixture.exchanges[i],
+            status,
+            &bytes,
+            true,
+        );
     }
     row
 }
@@ -468,10 +448,26 @@ fn compare(
     exchange: &Exchange,
     status: u16,
     bytes: &[u8],
+    watch: bool,
 ) {
     row.compared += 1;
-    let recorded = recorded_body(exchange);
-    let fake = parse_body(bytes);
+    let (recorded, fake) = if watch {
+        // A watch the recording left open (or saw cut) shows the first
+        // events only: the fake's are compared as far as it goes.
+        let events = |b: &[u8]| -> Vec<Value> {
+            b.split(|&c| c == b'\n')
+                .filter_map(|l| serde_json::from_slice(l).ok())
+                .collect()
+        };
+        let recorded = events(&exchange.response.body.bytes());
+        let mut fake = events(bytes);
+        if exchange.response.end != End::Complete {
+            fake.truncate(recorded.len());
+        }
+        (Value::Array(recorded), Value::Array(fake))
+    } else {
+        (recorded_body(exchange), parse_body(bytes))
+    };
     t.learn(&recorded, &fake);
     let what = format!("#{i} {} {}", exchange.request.method, exchange.request.path);
     if status != exchange.response.status {
@@ -494,8 +490,8 @@ pub fn check_dir(dir: &Path) -> Result<Vec<Row>, crate::fixture::FixtureError> {
     Ok(fixtures.iter().map(|f| check(f, &fixtures)).collect())
 }
 
-/// The table: fixture, exchanges compared, equal, differing; then what was
-/// skipped or unsupported, and every difference.
+/// The table: fixture, exchanges compared, equal, differing; then the
+/// fixtures that could not be seeded, and every difference.
 pub fn table(rows: &[Row]) -> String {
     let mut out = format!(
         "{:<28} {:>8} {:>6} {:>9}\n",
@@ -512,9 +508,6 @@ pub fn table(rows: &[Row]) -> String {
                 r.equal,
                 r.differing.len()
             )),
-        }
-        for s in &r.skipped {
-            notes.push_str(&format!("not compared {} {s}\n", r.fixture));
         }
         for d in &r.differing {
             notes.push_str(&format!("DIFFERS {} {d}\n", r.fixture));

@@ -44,6 +44,7 @@ mod timer;
 mod transport;
 mod verbs;
 mod watch;
+mod writers;
 mod writes;
 
 use std::collections::VecDeque;
@@ -76,6 +77,16 @@ pub enum Fault {
     },
     /// `503 ServiceUnavailable`.
     Unavailable,
+    /// `401 Unauthorized`, as an unknown or expired token is answered.
+    Unauthorized,
+    /// `403 Forbidden`, worded as RBAC refuses `user` the request's verb
+    /// on its resource (`pods is forbidden: User "…" cannot list resource
+    /// "pods" in API group "" in the namespace "demo"`).
+    Forbidden {
+        /// The user named in the refusal
+        /// (`system:serviceaccount:demo:nobody`).
+        user: String,
+    },
     /// A watch is cut (the connection closes, no final chunk) once it has
     /// sent what it had at the start. Requests that are not watches pass.
     CutWatch,
@@ -84,14 +95,17 @@ pub enum Fault {
 }
 
 /// When the fake's controllers run: namespace finalization (a deleted
-/// namespace goes once it is empty).
+/// namespace goes once it is empty) and the garbage collector's part of a
+/// foreground deletion (the dependents go, then the owner).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Controllers {
     /// Right after the write that made the work (the default).
     #[default]
     Immediate,
     /// Only when the test calls [`FakeApiserver::run_controllers`]: a
-    /// deleted namespace stays `Terminating` until then.
+    /// deleted namespace stays `Terminating`, and an object deleted in the
+    /// foreground keeps its dependents and its `foregroundDeletion`
+    /// finalizer, until then.
     Manual,
 }
 
@@ -115,6 +129,7 @@ pub(crate) struct State {
     controllers: Controllers,
     uids: u64,
     requests: u64,
+    writers: writers::Script,
 }
 
 /// What every handle shares: the state and the watchers' wake-ups.
@@ -192,6 +207,7 @@ impl FakeApiserver {
                     controllers: Controllers::Immediate,
                     uids: 0,
                     requests: 0,
+                    writers: writers::Script::default(),
                 }),
                 changed: Condvar::new(),
                 wakers: Mutex::new(Vec::new()),
@@ -277,6 +293,42 @@ impl FakeApiserver {
             .map_err(SeedError)
     }
 
+    /// Makes, while the test runs, the writes other clients made while
+    /// `fixture` was recorded: each change its watches show that its own
+    /// requests did not make (a kubelet's status updates, a controller's
+    /// scaling, another user's pod). Each is made once the client reaches
+    /// the point where the recording saw it: it has opened the watch that
+    /// showed it, and its own writes numbered before it are answered. The
+    /// object is stored as recorded, numbered with the recorded
+    /// resourceVersion unless the fake is past it; an update or deletion of
+    /// an object the fake no longer has is not made. Returns how many
+    /// writes were scheduled.
+    ///
+    /// With [`FakeApiserver::seed_fixture`], a watch the recording shows
+    /// then sees the events the recording shows.
+    pub fn replay_writers(&self, fixture: &Fixture) -> usize {
+        let writes = writers::replayed(fixture);
+        let n = writes.len();
+        self.shared.lock().writers.schedule(writes);
+        n
+    }
+
+    /// Stores `object` as another client would (created, or replacing the
+    /// stored one) once the fake has answered `requests` requests in all:
+    /// a CustomResourceDefinition that appears between two discovery
+    /// reads, a pod a controller makes after the client's first list.
+    /// Writes scheduled earlier are made first.
+    pub fn write_after(&self, requests: u64, object: Value) {
+        let mut state = self.shared.lock();
+        state
+            .writers
+            .schedule([writers::Write::after_requests(requests, object)]);
+        // Already due: made now rather than at the next request.
+        writers::run_due(&mut state, &self.shared);
+        drop(state);
+        self.shared.notify();
+    }
+
     /// The object `name` of `apiVersion`/`kind` (in `namespace`, `""` for
     /// a cluster-scoped kind), as stored.
     pub fn get(&self, api_version: &str, kind: &str, namespace: &str, name: &str) -> Option<Value> {
@@ -320,9 +372,17 @@ impl FakeApiserver {
         self.shared.lock().controllers = mode;
     }
 
-    /// Runs the controllers now: terminating namespaces that are empty go.
+    /// Runs the controllers now: the garbage collector finishes foreground
+    /// deletions (dependents deleted, then the owner), and terminating
+    /// namespaces that are empty go.
     pub fn run_controllers(&self) {
         let mut state = self.shared.lock();
+        verbs::outside_request(
+            &mut state,
+            &self.shared,
+            "kube-controller-manager",
+            writes::collect_garbage,
+        );
         verbs::finalize_namespaces(&mut state);
         drop(state);
         self.shared.notify();
@@ -338,7 +398,9 @@ impl FakeApiserver {
         let answer = {
             let mut state = self.shared.lock();
             state.requests += 1;
-            verbs::handle(&mut state, &self.shared, request)
+            let answer = verbs::handle(&mut state, &self.shared, request);
+            writers::after_request(&mut state, &self.shared, request, answer.status);
+            answer
         };
         self.shared.notify();
         answer

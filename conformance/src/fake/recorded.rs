@@ -75,6 +75,8 @@ pub(crate) fn recorded_body(exchange: &Exchange) -> Value {
 fn objects_in(fixture: &Fixture) -> Vec<Value> {
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
+    // The names each whole, unfiltered list showed, by path.
+    let mut listed: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
     for exchange in &fixture.exchanges {
         let response = &exchange.response;
         let created = response.status == 201;
@@ -88,6 +90,20 @@ fn objects_in(fixture: &Fixture) -> Vec<Value> {
                 continue;
             };
             if let Some(items) = v["items"].as_array() {
+                let q = &exchange.request.query;
+                let whole = v["metadata"]["continue"].as_str().is_none_or(str::is_empty)
+                    && !q.iter().any(|(k, _)| {
+                        ["labelSelector", "fieldSelector", "continue"].contains(&k.as_str())
+                    });
+                if whole {
+                    listed.insert(
+                        &exchange.request.path,
+                        items
+                            .iter()
+                            .map(|i| i["metadata"]["name"].clone())
+                            .collect(),
+                    );
+                }
                 let kind = v["kind"]
                     .as_str()
                     .unwrap_or_default()
@@ -112,12 +128,24 @@ fn objects_in(fixture: &Fixture) -> Vec<Value> {
                     && !q
                         .iter()
                         .any(|(k, v)| k == "sendInitialEvents" && v == "true");
-                if v["type"] == "ADDED" && resumed {
-                    // Created while the recording ran: not part of its start.
+                let unlisted = listed
+                    .get(exchange.request.path.as_str())
+                    .is_some_and(|names| !names.contains(&v["object"]["metadata"]["name"]));
+                if (v["type"] == "ADDED" || unlisted) && resumed {
+                    // Created while the recording ran (or after a whole list
+                    // of its kind that lacks it): not part of its start.
                     let o = &v["object"];
                     seen.insert(identity(o));
                 } else if v["type"] == "MODIFIED" || v["type"] == "ADDED" {
-                    found.push(v["object"].clone());
+                    let mut object = v["object"].clone();
+                    if resumed
+                        && let Some((_, from)) = q.iter().find(|(k, _)| k == "resourceVersion")
+                    {
+                        // It was there when the watch began; the event is a
+                        // change to it that the recording replays.
+                        object["metadata"]["resourceVersion"] = json!(from);
+                    }
+                    found.push(object);
                 }
             } else if v["metadata"]["name"].is_string()
                 && v["kind"] != "Status"

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::catalog::ResourceType;
+use super::route::Target;
 
 /// An answer the fake gives instead of an object.
 #[derive(Clone, Debug, PartialEq)]
@@ -205,6 +206,55 @@ impl Failure {
             "TooManyRequests",
             "Too many requests, please try again later.".into(),
             Some(json!({"retryAfterSeconds": retry_after})),
+        )
+    }
+
+    /// An injected `401`, as an unknown token is answered.
+    pub(crate) fn unauthorized() -> Failure {
+        Failure::status(401, "Unauthorized", "Unauthorized".into(), None)
+    }
+
+    /// An injected RBAC refusal of `verb` for `user`, worded as the
+    /// authorizer words it (`auth-errors`): the resource, its group and
+    /// its namespace (or the cluster scope); a path no resource serves is
+    /// named as a path.
+    pub(crate) fn forbidden(
+        user: &str,
+        verb: &str,
+        target: Option<&Target>,
+        path: &str,
+    ) -> Failure {
+        let Some(target) = target else {
+            return Failure::status(
+                403,
+                "Forbidden",
+                format!("forbidden: User {user:?} cannot {verb} path {path:?}"),
+                Some(json!({})),
+            );
+        };
+        let t = &target.t;
+        let name = target.name.as_deref().unwrap_or_default();
+        let subject = if name.is_empty() {
+            t.plural.clone()
+        } else {
+            format!("{} {name:?}", t.plural)
+        };
+        let resource = match &target.sub {
+            Some(sub) => format!("{}/{sub}", t.plural),
+            None => t.plural.clone(),
+        };
+        let scope = match &target.namespace {
+            Some(ns) => format!("in the namespace {ns:?}"),
+            None => "at the cluster scope".into(),
+        };
+        Failure::status(
+            403,
+            "Forbidden",
+            format!(
+                "{subject} is forbidden: User {user:?} cannot {verb} resource {resource:?} in API group {:?} {scope}",
+                t.group
+            ),
+            Some(Failure::details(t, name)),
         )
     }
 

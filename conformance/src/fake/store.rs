@@ -141,6 +141,13 @@ impl Store {
         Some(gone)
     }
 
+    /// Whether the kept history holds a deletion of the object at `key`.
+    pub(crate) fn was_deleted(&self, key: &Key) -> bool {
+        self.log
+            .iter()
+            .any(|c| c.after.is_none() && c.before.is_some() && c.key == *key)
+    }
+
     /// Logs a bookmark at the current version.
     pub(crate) fn bookmark(&mut self) {
         let rv = self.rv;

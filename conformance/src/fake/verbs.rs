@@ -104,6 +104,31 @@ pub(crate) fn output(t: &ResourceType, object: &Value) -> Value {
     o
 }
 
+/// Runs `work` as a controller or another client would, outside any
+/// request: its writes are made by `manager`, at the current time.
+pub(crate) fn outside_request(
+    state: &mut State,
+    shared: &Arc<Shared>,
+    manager: &str,
+    work: impl FnOnce(&mut Ctx<'_>),
+) {
+    let req = ActualRequest {
+        method: "PATCH".into(),
+        path: String::new(),
+        query: Vec::new(),
+        headers: Vec::new(),
+        body: Vec::new(),
+    };
+    work(&mut Ctx {
+        state,
+        shared,
+        req: &req,
+        now: timestamp(SystemTime::now()),
+        manager: manager.into(),
+        cut: false,
+    });
+}
+
 /// Answers one request.
 pub(crate) fn handle(state: &mut State, shared: &Arc<Shared>, req: &ActualRequest) -> Answer {
     let route = route::resolve(&state.catalog, &req.path);
@@ -130,6 +155,10 @@ pub(crate) fn handle(state: &mut State, shared: &Arc<Shared>, req: &ActualReques
                 return a;
             }
             Fault::Unavailable => return Answer::failure(Failure::unavailable()),
+            Fault::Unauthorized => return Answer::failure(Failure::unauthorized()),
+            Fault::Forbidden { user } => {
+                return Answer::failure(forbidden(&route, req, is_watch, &user));
+            }
             Fault::CutWatch => cut = true,
             Fault::Slow(d) => delay = d,
         }
@@ -176,16 +205,8 @@ fn dispatch(ctx: &mut Ctx<'_>, route: Route, is_watch: bool) -> Result<Answer, F
             target.t.plural
         )));
     }
-    let verb = match (method, target.name.is_some()) {
-        ("GET", false) if is_watch => "watch",
-        ("GET", false) => "list",
-        ("GET", true) => "get",
-        ("POST", false) => "create",
-        ("PUT", true) => "update",
-        ("PATCH", true) => "patch",
-        ("DELETE", true) => "delete",
-        ("DELETE", false) => "deletecollection",
-        _ => return Err(Failure::method_not_allowed(&target.t, method)),
+    let Some(verb) = verb(method, target.name.is_some(), is_watch) else {
+        return Err(Failure::method_not_allowed(&target.t, method));
     };
     if target.sub.is_none() && !target.t.allows(verb) {
         return Err(Failure::method_not_allowed(&target.t, verb));
@@ -199,6 +220,38 @@ fn dispatch(ctx: &mut Ctx<'_>, route: Route, is_watch: bool) -> Result<Answer, F
         "patch" => writes::patch(ctx, &target),
         "delete" => writes::delete(ctx, &target),
         _ => writes::delete_collection(ctx, &target),
+    }
+}
+
+/// The authorization verb of a request on a resource (`None`: a method
+/// the apiserver does not route there).
+fn verb(method: &str, named: bool, is_watch: bool) -> Option<&'static str> {
+    Some(match (method, named) {
+        ("GET", false) if is_watch => "watch",
+        ("GET", false) => "list",
+        ("GET", true) => "get",
+        ("POST", false) => "create",
+        ("PUT", true) => "update",
+        ("PATCH", true) => "patch",
+        ("DELETE", true) => "delete",
+        ("DELETE", false) => "deletecollection",
+        _ => return None,
+    })
+}
+
+/// RBAC's refusal of `req` for `user` (see [`Failure::forbidden`]).
+fn forbidden(
+    route: &Result<Route, Failure>,
+    req: &ActualRequest,
+    is_watch: bool,
+    user: &str,
+) -> Failure {
+    match route {
+        Ok(Route::Resource(target)) => {
+            let verb = verb(&req.method, target.name.is_some(), is_watch).unwrap_or(&req.method);
+            Failure::forbidden(user, verb, Some(target), &req.path)
+        }
+        _ => Failure::forbidden(user, &req.method.to_lowercase(), None, &req.path),
     }
 }
 

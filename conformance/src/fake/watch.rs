@@ -15,6 +15,9 @@ use super::timer::Timer;
 use super::{Shared, State};
 use crate::http1::POLL;
 
+/// How long before a watch's deadline the apiserver sends its bookmark.
+const BOOKMARK_LEAD: Duration = Duration::from_secs(2);
+
 /// Which objects a watch sees.
 #[derive(Clone, Debug)]
 pub(crate) struct Filter {
@@ -110,6 +113,8 @@ pub(crate) struct WatchStream {
     cursor: u64,
     pending: VecDeque<Vec<u8>>,
     deadline: Option<Instant>,
+    /// Whether a bookmark closes the watch at its deadline.
+    closing_bookmark: bool,
     cut: bool,
     ended: bool,
     /// Wakes an async reader at the deadline.
@@ -126,12 +131,17 @@ impl WatchStream {
         cut: bool,
     ) -> WatchStream {
         let deadline = timeout.map(|t| Instant::now() + t);
+        // The apiserver's watch cache schedules a watcher's bookmark two
+        // seconds before its deadline, and none when that is already past
+        // (recorded: `timeoutSeconds=3` ends with one, `2` without).
+        let closing_bookmark = filter.bookmarks && timeout.is_some_and(|t| t > BOOKMARK_LEAD);
         WatchStream {
             shared,
             filter,
             cursor,
             pending: initial.into(),
             deadline,
+            closing_bookmark,
             cut,
             ended: false,
             timer: deadline.map(Timer::at),
@@ -155,10 +165,9 @@ impl WatchStream {
             return Next::End { cut: false };
         }
         if self.deadline.is_some_and(|d| Instant::now() >= d) {
-            // The apiserver closes a timed-out watch with a bookmark, so a
-            // client can resume from where it ends.
+            // A client can resume from where a timed-out watch ends.
             self.ended = true;
-            if self.filter.bookmarks {
+            if self.closing_bookmark {
                 return Next::Data(self.filter.bookmark(state.store.rv(), false));
             }
             return Next::End { cut: false };

@@ -714,11 +714,88 @@ fn after_removal(ctx: &mut Ctx<'_>, gone: &Value) {
     }
 }
 
+/// Removes the object at `k` as another client's deletion (the last
+/// finalizer gone) would: what depends on it follows.
+pub(crate) fn removed_by_another(ctx: &mut Ctx<'_>, k: &Key) {
+    if let Some(gone) = ctx.state.store.remove(k) {
+        after_removal(ctx, &gone);
+    }
+}
+
+/// The garbage collector's part of a foreground deletion of the object at
+/// `k`: its dependents are deleted, then its `foregroundDeletion`
+/// finalizer is lifted (and it goes, if that was the last).
+fn collect_in_foreground(ctx: &mut Ctx<'_>, t: &ResourceType, k: &Key) {
+    let Some(before) = ctx.state.store.get(k).map(|o| (**o).clone()) else {
+        return;
+    };
+    let uid = before["metadata"]["uid"].as_str().unwrap_or_default();
+    for dk in dependents(ctx, uid) {
+        remove(ctx, &dk, None);
+    }
+    let Some(before) = ctx.state.store.get(k).map(|o| (**o).clone()) else {
+        return;
+    };
+    let mut lifted = before.clone();
+    if let Some(f) = lifted["metadata"]["finalizers"].as_array_mut() {
+        f.retain(|f| f != "foregroundDeletion");
+    }
+    commit(ctx, t, None, k.clone(), &before, lifted);
+}
+
+/// Runs the garbage collector over every object being deleted in the
+/// foreground (see [`Controllers::Manual`]).
+pub(crate) fn collect_garbage(ctx: &mut Ctx<'_>) {
+    let waiting: Vec<Key> = ctx
+        .state
+        .store
+        .all()
+        .filter(|(_, o)| {
+            !o["metadata"]["deletionTimestamp"].is_null()
+                && o["metadata"]["finalizers"]
+                    .as_array()
+                    .is_some_and(|f| f.iter().any(|f| f == "foregroundDeletion"))
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in waiting {
+        let t = ctx
+            .state
+            .catalog
+            .types()
+            .find(|t| t.storage() == k.0)
+            .cloned();
+        if let Some(t) = t {
+            collect_in_foreground(ctx, &t, &k);
+        }
+    }
+}
+
 /// Deletes the object at `k` as the apiserver does: with finalizers it is
 /// marked (`deletionTimestamp`) and kept; else it goes. The object as the
 /// answer shows it.
 fn remove(ctx: &mut Ctx<'_>, k: &Key, grace: Option<i64>) -> Option<Arc<Value>> {
-    let object = (**ctx.state.store.get(k)?).clone();
+    remove_marked(ctx, k, grace, None)
+}
+
+/// [`remove`], adding `finalizer` in the same write (a foreground
+/// deletion's `foregroundDeletion`).
+fn remove_marked(
+    ctx: &mut Ctx<'_>,
+    k: &Key,
+    grace: Option<i64>,
+    finalizer: Option<&str>,
+) -> Option<Arc<Value>> {
+    let stored = (**ctx.state.store.get(k)?).clone();
+    let mut object = stored.clone();
+    if let Some(f) = finalizer {
+        let list = &mut object["metadata"]["finalizers"];
+        if !list.as_array().is_some_and(|l| l.iter().any(|x| x == f)) {
+            let mut l = list.as_array().cloned().unwrap_or_default();
+            l.push(json!(f));
+            *list = json!(l);
+        }
+    }
     let has_finalizers = object["metadata"]["finalizers"]
         .as_array()
         .is_some_and(|f| !f.is_empty());
@@ -741,7 +818,7 @@ fn remove(ctx: &mut Ctx<'_>, k: &Key, grace: Option<i64>) -> Option<Arc<Value>> 
         }
     }
     if has_finalizers {
-        if marked == object {
+        if marked == stored {
             return ctx.state.store.get(k).cloned();
         }
         return Some(ctx.state.store.put(k.clone(), marked));
@@ -821,25 +898,10 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, target: &Target) -> Result<Answer, Failu
             }
         }
         "Foreground" => {
-            let mut marked = old.clone();
-            let mut finalizers = marked["metadata"]["finalizers"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            finalizers.push(json!("foregroundDeletion"));
-            marked["metadata"]["finalizers"] = json!(finalizers);
-            ctx.state.store.put(k.clone(), marked);
-            let shown = remove(ctx, &k, options.grace).map(|o| (*o).clone());
-            for dk in dependents(ctx, &uid) {
-                remove(ctx, &dk, None);
-            }
-            // Dependents gone: the garbage collector lifts its finalizer.
-            if let Some(before) = ctx.state.store.get(&k).map(|o| (**o).clone()) {
-                let mut lifted = before.clone();
-                if let Some(f) = lifted["metadata"]["finalizers"].as_array_mut() {
-                    f.retain(|f| f != "foregroundDeletion");
-                }
-                commit(ctx, t, None, k, &before, lifted);
+            let shown = remove_marked(ctx, &k, options.grace, Some("foregroundDeletion"))
+                .map(|o| (*o).clone());
+            if ctx.state.controllers == Controllers::Immediate {
+                collect_in_foreground(ctx, t, &k);
             }
             return Ok(ok(200, &output(t, &shown.unwrap_or(old))));
         }
