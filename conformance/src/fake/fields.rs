@@ -1,10 +1,12 @@
 //! Managed fields and server-side apply.
 //!
 //! Ownership is kept per field path, as `metadata.managedFields` shows it
-//! (`FieldsV1`). One simplification against the real server: a list is
-//! owned as a whole (`f:containers`), not element by element
-//! (`k:{"name":"app"}`); ownership read from seeded objects is cut back to
-//! the list the same way.
+//! (`FieldsV1`). The lists the apiserver's schema makes maps (containers
+//! by `name`, a container's ports by `containerPort` and `protocol`,
+//! conditions by `type`, ...) are owned element by element
+//! (`k:{"name":"app"}`), so two managers can each own their own container;
+//! other lists are owned whole, and the set-like entries (`v:`) of seeded
+//! objects are cut back to their list.
 
 use std::collections::BTreeSet;
 
@@ -12,11 +14,48 @@ use serde_json::{Map, Value, json};
 
 use super::patch;
 
-/// A field path: `["data", "k"]` for `.data.k`.
+/// A field path in `FieldsV1` segments: `["f:data", "f:k"]` for `.data.k`,
+/// `["f:spec", "f:containers", "k:{\"name\":\"app\"}", "f:image"]` for a
+/// container's image. A path ending in a `k:` segment is the element
+/// itself.
 pub(crate) type Path = Vec<String>;
 
-/// The paths an object sets: its leaves, lists counted as leaves, with
-/// `apiVersion`, `kind` and the metadata the server owns left out.
+/// The key fields of the list `field` whose elements the apiserver's schema
+/// keys (`None`: the list is owned whole). `element` tells a container's
+/// `ports` from a Service's.
+fn list_keys(field: &str, element: &Value) -> Option<&'static [&'static str]> {
+    Some(match field {
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets" => &["name"],
+        "ports" if element.get("containerPort").is_some() => &["containerPort", "protocol"],
+        "ports" => &["port", "protocol"],
+        "hostAliases" => &["ip"],
+        "volumeMounts" => &["mountPath"],
+        "volumeDevices" => &["devicePath"],
+        "conditions" => &["type"],
+        "ownerReferences" => &["uid"],
+        "topologySpreadConstraints" => &["topologyKey", "whenUnsatisfiable"],
+        _ => return None,
+    })
+}
+
+/// The `k:` segment of a keyed list's element: its key fields as a JSON
+/// object (members in name order), or `None` when it has none of them.
+fn element_key(element: &Value, keys: &[&str]) -> Option<String> {
+    let fields: Map<String, Value> = keys
+        .iter()
+        .filter_map(|k| Some((k.to_string(), element.get(*k)?.clone())))
+        .collect();
+    (!fields.is_empty()).then(|| format!("k:{}", Value::Object(fields)))
+}
+
+/// The paths an object sets: its leaves, keyed lists' elements and their
+/// leaves, other lists as leaves; `apiVersion`, `kind` and the metadata
+/// the server owns left out.
 pub(crate) fn paths(object: &Value) -> BTreeSet<Path> {
     let mut out = BTreeSet::new();
     if let Value::Object(m) = object {
@@ -26,11 +65,15 @@ pub(crate) fn paths(object: &Value) -> BTreeSet<Path> {
                 "metadata" => {
                     for key in ["labels", "annotations", "finalizers", "ownerReferences"] {
                         if let Some(v) = v.get(key) {
-                            walk(v, &mut vec!["metadata".into(), key.into()], &mut out);
+                            walk(
+                                v,
+                                &mut vec!["f:metadata".into(), format!("f:{key}")],
+                                &mut out,
+                            );
                         }
                     }
                 }
-                _ => walk(v, &mut vec![k.clone()], &mut out),
+                _ => walk(v, &mut vec![format!("f:{k}")], &mut out),
             }
         }
     }
@@ -38,10 +81,31 @@ pub(crate) fn paths(object: &Value) -> BTreeSet<Path> {
 }
 
 fn walk(value: &Value, at: &mut Path, out: &mut BTreeSet<Path>) {
+    let field = at
+        .last()
+        .and_then(|s| s.strip_prefix("f:"))
+        .unwrap_or_default();
+    // A keyed list's element segments, when every element has its key.
+    let elements: Option<Vec<String>> = match value {
+        Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .map(|e| element_key(e, list_keys(field, e)?))
+            .collect(),
+        _ => None,
+    };
+    if let (Some(segments), Value::Array(items)) = (elements, value) {
+        for (segment, e) in segments.into_iter().zip(items) {
+            at.push(segment);
+            out.insert(at.clone());
+            walk(e, at, out);
+            at.pop();
+        }
+        return;
+    }
     match value {
         Value::Object(m) if !m.is_empty() => {
             for (k, v) in m {
-                at.push(k.clone());
+                at.push(format!("f:{k}"));
                 walk(v, at, out);
                 at.pop();
             }
@@ -52,40 +116,86 @@ fn walk(value: &Value, at: &mut Path, out: &mut BTreeSet<Path>) {
     }
 }
 
-/// The value at `path`, if any.
-fn at<'a>(object: &'a Value, path: &[String]) -> Option<&'a Value> {
-    path.iter().try_fold(object, |v, k| v.get(k))
+/// The element of `list` a `k:` segment names.
+fn element_index(list: &[Value], segment: &str) -> Option<usize> {
+    let key: Map<String, Value> = serde_json::from_str(segment.strip_prefix("k:")?).ok()?;
+    list.iter()
+        .position(|e| key.iter().all(|(k, v)| e.get(k) == Some(v)))
 }
 
+/// One step along a path segment.
+fn step<'a>(value: &'a Value, segment: &str) -> Option<&'a Value> {
+    match segment.strip_prefix("f:") {
+        Some(name) => value.get(name),
+        None => {
+            let list = value.as_array()?;
+            list.get(element_index(list, segment)?)
+        }
+    }
+}
+
+/// The value at `path`, if any.
+fn at<'a>(object: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter().try_fold(object, |v, s| step(v, s))
+}
+
+/// Removes the field or element at `path`.
 fn remove_path(object: &mut Value, path: &[String]) {
     let Some((last, parent)) = path.split_last() else {
         return;
     };
     let mut v = object;
-    for k in parent {
-        match v.get_mut(k) {
-            Some(next) => v = next,
+    for s in parent {
+        let next = match s.strip_prefix("f:") {
+            Some(name) => v.get_mut(name),
+            None => match v.as_array_mut() {
+                Some(list) => match element_index(list, s) {
+                    Some(i) => list.get_mut(i),
+                    None => None,
+                },
+                None => None,
+            },
+        };
+        match next {
+            Some(n) => v = n,
             None => return,
         }
     }
-    if let Some(m) = v.as_object_mut() {
-        m.remove(last);
-        // An emptied map goes too, as it would from the applier's config.
+    match last.strip_prefix("f:") {
+        Some(name) => {
+            if let Some(m) = v.as_object_mut() {
+                m.remove(name);
+            }
+        }
+        None => {
+            if let Some(list) = v.as_array_mut()
+                && let Some(i) = element_index(list, last)
+            {
+                list.remove(i);
+            }
+        }
     }
 }
 
+/// Whether `path` is a keyed list's element itself (not one of its fields).
+fn is_element(path: &[String]) -> bool {
+    path.last().is_some_and(|s| s.starts_with("k:"))
+}
+
 /// `FieldsV1` of a set of paths; `dots` marks the maps themselves as owned
-/// (an `Update` does, an `Apply` does not).
+/// (an `Update` does, an `Apply` does not). An owned element is marked
+/// `"."` either way.
 pub(crate) fn to_fields_v1(paths: &BTreeSet<Path>, dots: bool) -> Value {
     let mut root = Map::new();
     for p in paths {
         let mut node = &mut root;
-        for (i, k) in p.iter().enumerate() {
+        for (i, segment) in p.iter().enumerate() {
             let entry = node
-                .entry(format!("f:{k}"))
+                .entry(segment.clone())
                 .or_insert_with(|| Value::Object(Map::new()));
             let m = entry.as_object_mut().expect("every node is an object");
-            if dots && i + 1 < p.len() {
+            let last = i + 1 == p.len();
+            if (dots && !last && segment.starts_with("f:")) || (last && segment.starts_with("k:")) {
                 m.insert(".".into(), json!({}));
             }
             node = m;
@@ -94,25 +204,25 @@ pub(crate) fn to_fields_v1(paths: &BTreeSet<Path>, dots: bool) -> Value {
     Value::Object(root)
 }
 
-/// The paths of a `FieldsV1` tree (element keys `k:`/`v:`/`i:` cut back
-/// to their list).
+/// The paths of a `FieldsV1` tree (set entries `v:` and index entries `i:`
+/// cut back to their list).
 pub(crate) fn from_fields_v1(fields: &Value) -> BTreeSet<Path> {
     fn go(node: &Value, at: &mut Path, out: &mut BTreeSet<Path>) {
         let Some(m) = node.as_object() else { return };
         let mut leaf = true;
         for (k, v) in m {
-            if let Some(name) = k.strip_prefix("f:") {
+            if k.starts_with("f:") || k.starts_with("k:") {
                 leaf = false;
-                at.push(name.to_string());
+                at.push(k.clone());
                 go(v, at, out);
                 at.pop();
             } else if k != "." {
-                // An element of a list: the list is the unit owned here.
+                // An element of a set or an index: the list is the unit.
                 leaf = false;
                 out.insert(at.clone());
             }
         }
-        if leaf && !at.is_empty() {
+        if (leaf || is_element(at)) && !at.is_empty() {
             out.insert(at.clone());
         }
     }
@@ -189,9 +299,18 @@ pub(crate) struct Writer<'a> {
 pub(crate) fn record_update(old: Option<&Value>, new: &mut Value, writer: &Writer<'_>) {
     let before = old.map(paths).unwrap_or_default();
     let after = paths(new);
+    // An element changes when it comes or goes; its fields say the rest.
+    let differs = |p: &Path| {
+        let before = old.and_then(|o| at(o, p));
+        if is_element(p) {
+            before.is_some() != at(new, p).is_some()
+        } else {
+            before != at(new, p)
+        }
+    };
     let changed: BTreeSet<Path> = after
         .iter()
-        .filter(|p| old.and_then(|o| at(o, p)) != at(new, p))
+        .filter(|p| differs(p))
         .chain(before.difference(&after))
         .cloned()
         .collect();
@@ -223,9 +342,21 @@ pub(crate) fn record_update(old: Option<&Value>, new: &mut Value, writer: &Write
     store(new, &list);
 }
 
-/// Renders a path as the apiserver does in conflicts: `.data.k`.
+/// Renders a path as the apiserver does in conflicts: `.data.k`,
+/// `.spec.containers[name="app"].image`.
 fn dotted(path: &[String]) -> String {
-    path.iter().map(|k| format!(".{k}")).collect()
+    path.iter()
+        .map(|s| match s.strip_prefix("f:") {
+            Some(name) => format!(".{name}"),
+            None => {
+                let key: Map<String, Value> =
+                    serde_json::from_str(s.strip_prefix("k:").unwrap_or_default())
+                        .unwrap_or_default();
+                let parts: Vec<String> = key.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!("[{}]", parts.join(","))
+            }
+        })
+        .collect()
 }
 
 /// Server-side apply of `config` by `writer` over `live` (or over nothing,
@@ -241,10 +372,14 @@ pub(crate) fn apply(
     let wanted = paths(config);
     let mut list = live.map(entries).unwrap_or_default();
     let mut conflicts = Vec::new();
+    let mut taken = BTreeSet::new();
     for e in list.iter().filter(|e| e.manager != writer.manager) {
-        for p in wanted.intersection(&e.paths) {
+        // An element is shared by whoever sets fields in it; a field set
+        // to the value it has is shared too.
+        for p in wanted.intersection(&e.paths).filter(|p| !is_element(p)) {
             if live.and_then(|l| at(l, p)) != at(config, p) {
                 conflicts.push((e.manager.clone(), dotted(p)));
+                taken.insert(p.clone());
             }
         }
     }
@@ -258,9 +393,11 @@ pub(crate) fn apply(
         .map(|e| e.paths.clone())
         .unwrap_or_default();
     for p in previous.difference(&wanted) {
+        // What another manager owns stays: the field, or anything in the
+        // element.
         let others = list
             .iter()
-            .any(|e| e.manager != writer.manager && e.paths.contains(p));
+            .any(|e| e.manager != writer.manager && e.paths.iter().any(|q| q.starts_with(p)));
         if !others {
             remove_path(&mut object, p);
         }
@@ -273,7 +410,7 @@ pub(crate) fn apply(
     patch::strategic(&mut object, &body);
     for e in &mut list {
         if e.manager != writer.manager {
-            e.paths.retain(|p| !wanted.contains(p));
+            e.paths.retain(|p| !taken.contains(p));
         }
     }
     list.retain(|e| !(e.manager == writer.manager && e.operation == "Apply"));
@@ -313,10 +450,65 @@ mod tests {
         assert_eq!(to_fields_v1(&p, false), json!({"f:data": {"f:mode": {}}}));
         assert_eq!(from_fields_v1(&to_fields_v1(&p, true)), p);
         let recorded = json!({"f:spec": {"f:containers": {"k:{\"name\":\"nginx\"}": {".": {}, "f:image": {}}}}});
+        let element = ["f:spec", "f:containers", "k:{\"name\":\"nginx\"}"].map(String::from);
+        let mut image = element.to_vec();
+        image.push("f:image".into());
         assert_eq!(
             from_fields_v1(&recorded),
-            BTreeSet::from([vec!["spec".to_string(), "containers".to_string()]])
+            BTreeSet::from([element.to_vec(), image])
         );
+        assert_eq!(to_fields_v1(&from_fields_v1(&recorded), false), recorded);
+        // A pod's own fields: its container and the container's ports are
+        // elements, keyed as the apiserver keys them.
+        let pod = json!({"spec": {"containers": [{"name": "app", "image": "nginx",
+            "ports": [{"containerPort": 80, "protocol": "TCP"}], "args": ["-v"]}]}});
+        assert_eq!(
+            to_fields_v1(&paths(&pod), false),
+            json!({"f:spec": {"f:containers": {"k:{\"name\":\"app\"}": {".": {}, "f:args": {},
+                "f:image": {}, "f:name": {},
+                "f:ports": {"k:{\"containerPort\":80,\"protocol\":\"TCP\"}": {".": {},
+                    "f:containerPort": {}, "f:protocol": {}}}}}}})
+        );
+    }
+
+    fn pod_with(containers: Value) -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": containers}})
+    }
+
+    #[test]
+    fn two_appliers_own_their_own_containers() {
+        let app = pod_with(json!([{"name": "app", "image": "nginx:1"}]));
+        let live = apply(None, &app, &writer("deployer"), false).unwrap();
+        let sidecar = pod_with(json!([{"name": "proxy", "image": "envoy:1"}]));
+        let live = apply(Some(&live), &sidecar, &writer("injector"), false).unwrap();
+        let names = |o: &Value| -> Vec<String> {
+            o["spec"]["containers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(names(&live), ["app", "proxy"], "merged, not a conflict");
+        // Each re-applies its own: nothing of the other's is touched.
+        let app2 = pod_with(json!([{"name": "app", "image": "nginx:2"}]));
+        let live = apply(Some(&live), &app2, &writer("deployer"), false).unwrap();
+        assert_eq!(live["spec"]["containers"][1]["image"], "envoy:1");
+        assert_eq!(live["spec"]["containers"][0]["image"], "nginx:2");
+        // Another's container field is a conflict, named as the apiserver
+        // names it.
+        let steal = pod_with(json!([{"name": "proxy", "image": "envoy:2"}]));
+        assert_eq!(
+            apply(Some(&live), &steal, &writer("deployer"), false).unwrap_err(),
+            vec![(
+                "injector".to_string(),
+                ".spec.containers[name=\"proxy\"].image".to_string()
+            )]
+        );
+        // A container its applier stops applying goes; the other's stays.
+        let none = pod_with(json!([]));
+        let live = apply(Some(&live), &none, &writer("injector"), false).unwrap();
+        assert_eq!(names(&live), ["app"]);
     }
 
     #[test]

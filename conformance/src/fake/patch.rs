@@ -144,7 +144,11 @@ pub(crate) fn json_patch(doc: &mut Value, patch: &Value) -> Result<(), JsonPatch
 }
 
 /// The merge key of a list field of the built-in kinds, by field name.
-fn merge_key(field: &str) -> Option<&'static str> {
+fn merge_key(field: &str, sample: Option<&Value>) -> Option<&'static str> {
+    if field == "ports" && sample.is_some_and(|e| e.get("containerPort").is_none()) {
+        // A Service's ports, not a container's.
+        return Some("port");
+    }
     Some(match field {
         "containers"
         | "initContainers"
@@ -172,7 +176,8 @@ fn is_set(field: &str) -> bool {
 }
 
 /// Strategic merge patch: objects merge, `null` removes, lists with a
-/// merge key (`containers` by `name`, `ports` by `containerPort`,
+/// merge key (`containers` by `name`, a container's `ports` by
+/// `containerPort` and a Service's by `port`,
 /// `conditions` by `type`, ...) merge element by element, `finalizers`
 /// merge as a set, other lists replace. `$patch: delete` removes a list
 /// element, `$patch: replace` replaces an object or list.
@@ -235,7 +240,7 @@ fn merge_list(field: &str, current: &mut Value, items: &[Value]) {
         }
         return;
     }
-    let Some(key) = merge_key(field) else {
+    let Some(key) = merge_key(field, items.first()) else {
         *existing = items.to_vec();
         return;
     };

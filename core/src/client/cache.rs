@@ -242,6 +242,15 @@ impl<D: Driver, I: ViewItem> Cache<D, I> {
         lock(&self.shared.store).is_empty()
     }
 
+    /// The resourceVersion the cache is current to: its last list's, or
+    /// that of the last change or bookmark applied since (as client-go's
+    /// `LastSyncResourceVersion`). `None` before the first list completes.
+    pub fn resource_version(&self) -> Option<String> {
+        lock(&self.shared.store)
+            .resource_version()
+            .map(str::to_string)
+    }
+
     /// The last error the watch reported (it retries, so the cache goes
     /// on, possibly stale, until the watch recovers).
     pub fn last_error(&self) -> Option<String> {
@@ -251,13 +260,28 @@ impl<D: Driver, I: ViewItem> Cache<D, I> {
             .map(ToString::to_string)
     }
 
-    /// The changes from now on, for a work queue: one entry per object
-    /// (a later change to an object still queued replaces it), the
-    /// objects of the first list included when taken before it completes.
-    /// Ends when the cache's watch does.
+    /// The changes, for a work queue: first every object the cache holds
+    /// already, as an addition, then every change from now on; one entry
+    /// per object (a later change to an object still queued replaces it).
+    /// Taken before the first list completes, it starts with that list's
+    /// objects; taken after, it misses none of them either, as client-go's
+    /// event handlers do. Ends when the cache's watch does.
     pub fn changes(&self) -> CacheChanges<D, I> {
         let queue = Arc::new(Queue::default());
         let mut state = lock(&self.shared.state);
+        // Under the state lock, no change is pushed between this snapshot
+        // and the queue's registration; one applied to the store just
+        // before is folded into its object's entry.
+        let held: Vec<Change> = lock(&self.shared.store)
+            .snapshot()
+            .iter()
+            .map(|item| Change {
+                kind: ChangeKind::Added,
+                key: ObjectKey::of(item),
+                item: item.clone(),
+            })
+            .collect();
+        queue.push(&held);
         if state.ended {
             queue.end();
         }
