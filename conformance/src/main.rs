@@ -123,8 +123,12 @@ fn serve_fake(args: &[String]) -> Result<(), String> {
                 let text = std::fs::read_to_string(v).map_err(|e| format!("{v}: {e}"))?;
                 let as_fixture = Fixture::parse(text.as_bytes(), Path::new(v));
                 match as_fixture {
-                    Ok(f) if text.contains("\"exchanges\"") => fake.seed_fixture(&f),
-                    _ => fake.seed_yaml(&text),
+                    // A recording's state, and its other clients' writes
+                    // as a client's requests reach them.
+                    Ok(f) if text.contains("\"exchanges\"") => {
+                        fake.seed_fixture(&f).map(|()| fake.replay_writers(&f))
+                    }
+                    _ => fake.seed_yaml(&text).map(|()| 0),
                 }
                 .map_err(|e| format!("{v}: {e}"))?;
             }
