@@ -20,29 +20,6 @@ use super::patch;
 /// itself.
 pub(crate) type Path = Vec<String>;
 
-/// The key fields of the list `field` whose elements the apiserver's schema
-/// keys (`None`: the list is owned whole). `element` tells a container's
-/// `ports` from a Service's.
-fn list_keys(field: &str, element: &Value) -> Option<&'static [&'static str]> {
-    Some(match field {
-        "containers"
-        | "initContainers"
-        | "ephemeralContainers"
-        | "env"
-        | "volumes"
-        | "imagePullSecrets" => &["name"],
-        "ports" if element.get("containerPort").is_some() => &["containerPort", "protocol"],
-        "ports" => &["port", "protocol"],
-        "hostAliases" => &["ip"],
-        "volumeMounts" => &["mountPath"],
-        "volumeDevices" => &["devicePath"],
-        "conditions" => &["type"],
-        "ownerReferences" => &["uid"],
-        "topologySpreadConstraints" => &["topologyKey", "whenUnsatisfiable"],
-        _ => return None,
-    })
-}
-
 /// The `k:` segment of a keyed list's element: its key fields as a JSON
 /// object (members in name order), or `None` when it has none of them.
 fn element_key(element: &Value, keys: &[&str]) -> Option<String> {
@@ -89,7 +66,7 @@ fn walk(value: &Value, at: &mut Path, out: &mut BTreeSet<Path>) {
     let elements: Option<Vec<String>> = match value {
         Value::Array(items) if !items.is_empty() => items
             .iter()
-            .map(|e| element_key(e, list_keys(field, e)?))
+            .map(|e| element_key(e, patch::list_keys(field, e)?))
             .collect(),
         _ => None,
     };

@@ -143,31 +143,33 @@ pub(crate) fn json_patch(doc: &mut Value, patch: &Value) -> Result<(), JsonPatch
     Ok(())
 }
 
-/// The merge key of a list field of the built-in kinds, by field name.
-fn merge_key(field: &str, sample: Option<&Value>) -> Option<&'static str> {
-    if field == "ports" && sample.is_some_and(|e| e.get("containerPort").is_none()) {
-        // A Service's ports, not a container's.
-        return Some("port");
-    }
+/// The key fields of the list `field` whose elements the apiserver's schema
+/// keys: server-side apply owns such a list element by element, and a
+/// strategic merge merges it by the first key. `None`: the list is atomic.
+/// `element` tells a container's `ports` from a Service's.
+pub(crate) fn list_keys(field: &str, element: &Value) -> Option<&'static [&'static str]> {
     Some(match field {
         "containers"
         | "initContainers"
         | "ephemeralContainers"
         | "env"
         | "volumes"
-        | "imagePullSecrets"
-        | "hostAliases" => match field {
-            "hostAliases" => "ip",
-            _ => "name",
-        },
-        "ports" => "containerPort",
-        "volumeMounts" => "mountPath",
-        "volumeDevices" => "devicePath",
-        "conditions" => "type",
-        "ownerReferences" => "uid",
-        "topologySpreadConstraints" => "topologyKey",
+        | "imagePullSecrets" => &["name"],
+        "ports" if element.get("containerPort").is_some() => &["containerPort", "protocol"],
+        "ports" => &["port", "protocol"],
+        "hostAliases" => &["ip"],
+        "volumeMounts" => &["mountPath"],
+        "volumeDevices" => &["devicePath"],
+        "conditions" => &["type"],
+        "ownerReferences" => &["uid"],
+        "topologySpreadConstraints" => &["topologyKey", "whenUnsatisfiable"],
         _ => return None,
     })
+}
+
+/// The strategic merge key of the list `field`: the first of its keys.
+fn merge_key(field: &str, sample: &Value) -> Option<&'static str> {
+    list_keys(field, sample)?.first().copied()
 }
 
 /// Lists merged as sets of scalars.
@@ -240,7 +242,7 @@ fn merge_list(field: &str, current: &mut Value, items: &[Value]) {
         }
         return;
     }
-    let Some(key) = merge_key(field, items.first()) else {
+    let Some(key) = merge_key(field, items.first().unwrap_or(&Value::Null)) else {
         *existing = items.to_vec();
         return;
     };

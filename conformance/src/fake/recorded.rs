@@ -122,12 +122,7 @@ fn objects_in(fixture: &Fixture) -> Vec<Value> {
                 // created during the recording; from a fresh watch it is
                 // one of the objects already there.
                 let q = &exchange.request.query;
-                let resumed = q
-                    .iter()
-                    .any(|(k, v)| k == "resourceVersion" && !v.is_empty() && v != "0")
-                    && !q
-                        .iter()
-                        .any(|(k, v)| k == "sendInitialEvents" && v == "true");
+                let resumed = resumes(q);
                 let unlisted = listed
                     .get(exchange.request.path.as_str())
                     .is_some_and(|names| !names.contains(&v["object"]["metadata"]["name"]));
@@ -225,6 +220,17 @@ fn undo_patch(object: &mut Value, exchange: &Exchange) {
     } else if content_type.contains("merge-patch") {
         strip(object, &body);
     }
+}
+
+/// Whether a watch with this query resumes at a version (its events are
+/// changes) rather than starting with an `ADDED` for each object there.
+pub(crate) fn resumes(query: &[(String, String)]) -> bool {
+    query
+        .iter()
+        .any(|(k, v)| k == "resourceVersion" && !v.is_empty() && v != "0")
+        && !query
+            .iter()
+            .any(|(k, v)| k == "sendInitialEvents" && v == "true")
 }
 
 /// Kind, namespace and name.

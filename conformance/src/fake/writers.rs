@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::recorded::recorded_body;
+use super::recorded::{recorded_body, resumes};
 use super::store::Key;
 use super::verbs;
 use super::{Shared, State, writes};
@@ -293,14 +293,7 @@ pub(crate) fn replayed(fixture: &Fixture) -> Vec<Write> {
 /// `ADDED` for each object there, up to the `initial-events-end` bookmark
 /// when there is one.
 fn outside_events(exchange: &Exchange) -> Vec<(String, Value)> {
-    let q = &exchange.request.query;
-    let resumed = q
-        .iter()
-        .any(|(k, v)| k == "resourceVersion" && !v.is_empty() && v != "0")
-        && !q
-            .iter()
-            .any(|(k, v)| k == "sendInitialEvents" && v == "true");
-    let mut initial = !resumed;
+    let mut initial = !resumes(&exchange.request.query);
     let body = exchange.response.body.bytes();
     let mut out = Vec::new();
     for line in body.split(|&b| b == b'\n') {
