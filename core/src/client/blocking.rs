@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::client::driver::{BoxFuture, Driver, Sealed, now, read_all};
+use crate::client::driver::{BoxFuture, Driver, Sealed, now, preallocation, read_all};
 use crate::client::lifecycle::Lifecycle;
 pub use crate::client::pipe::PipeReader;
 use crate::client::pipe::{Head, Pipe, pump};
@@ -94,15 +94,18 @@ impl<T: Transport + std::fmt::Debug> Driver for T {
         }
     }
 
-    fn read_to_end(body: BlockingBody<T::Body>) -> BoxFuture<'static, io::Result<Vec<u8>>> {
+    fn read_to_end(
+        body: BlockingBody<T::Body>,
+        size: Option<usize>,
+    ) -> BoxFuture<'static, io::Result<Vec<u8>>> {
         match body {
             BlockingBody::Direct(mut body) => {
-                let mut out = Vec::new();
+                let mut out = Vec::with_capacity(preallocation(size));
                 let read = body.read_to_end(&mut out).map(|_| out);
                 Box::pin(std::future::ready(read))
             }
             BlockingBody::Piped(mut reader) => {
-                Box::pin(read_all(move |cx, buf| reader.poll_read(cx, buf)))
+                Box::pin(read_all(size, move |cx, buf| reader.poll_read(cx, buf)))
             }
         }
     }

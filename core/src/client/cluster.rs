@@ -444,7 +444,11 @@ impl<D: Driver> Cluster<D> {
     /// Reads an answer whole.
     async fn read_whole(&self, response: http::Response<D::Body>) -> Result<http::Response<Bytes>> {
         let (parts, body) = response.into_parts();
-        let bytes = D::read_to_end(body)
+        let size = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse().ok());
+        let bytes = D::read_to_end(body, size)
             .await
             .map_err(|e| self.name_server(read_error("reading the answer", &e)))?;
         Ok(http::Response::from_parts(parts, Bytes::from(bytes)))
