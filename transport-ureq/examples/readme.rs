@@ -179,7 +179,7 @@ fn controller(cluster: &Cluster) -> Result<(), Failure> {
     let pods = cluster.pods().namespace("demo")?.cache()?;   // listed, then kept current by a watch
     pods.wait_until_ready()?;                                  // the first list is complete
     let web = pods.list_by_label("app", "web")?;               // from memory; the label is indexed on first use
-    let mut changes = pods.changes();                          // a work queue: one entry per changed object
+    let mut changes = pods.changes();                          // a work queue: the pods held, then each change; one entry per object
     let mut params = LeaseParams::default();                   // client-go's 15 s / 10 s / 2 s
     params.namespace = Some("demo".into());
     let mut leadership = cluster.lead("my-controller", "pod-a", &params)?;   // on a Lease
