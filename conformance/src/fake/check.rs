@@ -24,7 +24,8 @@ use std::path::Path;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::recorded::{self, parse_body, recorded_body};
+use super::recorded::{self, json_lines, parse_body, recorded_body};
+use super::verbs::{is_watch, text};
 use super::{Controllers, FakeApiserver, Fault};
 use crate::fixture::{End, Exchange, Fixture, RequestBody};
 
@@ -275,7 +276,7 @@ fn encode(s: &str) -> String {
 /// The recorded request, its versions and tokens translated.
 fn request(exchange: &Exchange, t: &Translation, newest: u64) -> http::Request<Bytes> {
     let r = &exchange.request;
-    let is_watch = r.query.iter().any(|(k, v)| k == "watch" && v == "true");
+    let watch = is_watch(&r.method, &r.query);
     let mut query: Vec<(String, String)> = r
         .query
         .iter()
@@ -288,7 +289,7 @@ fn request(exchange: &Exchange, t: &Translation, newest: u64) -> http::Request<B
             (k.clone(), v)
         })
         .collect();
-    if is_watch && !query.iter().any(|(k, _)| k == "timeoutSeconds") {
+    if watch && !query.iter().any(|(k, _)| k == "timeoutSeconds") {
         query.push(("timeoutSeconds".into(), "1".into()));
     }
     let mut uri = r.path.split('/').map(encode).collect::<Vec<_>>().join("/");
@@ -335,7 +336,6 @@ fn seed(
         f.exchanges.get(index)?.request.body.json()
     })?;
     for object in recorded::seed_from(fake, fixture)? {
-        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
         let m = &object["metadata"];
         if let Some(stored) = fake.get(
             &text(&object["apiVersion"]),
@@ -366,19 +366,14 @@ pub fn check(fixture: &Fixture, others: &[Fixture]) -> Row {
     fake.replay_writers(fixture);
     let mut watches = Vec::new();
     for (i, exchange) in fixture.exchanges.iter().enumerate() {
-        let steps: Vec<Step> = PLAN
+        let steps = PLAN
             .iter()
             .filter(|(n, at, _)| *n == fixture.name && *at == i)
-            .map(|(_, _, s)| *s)
-            .collect();
-        if steps.contains(&Step::CompactBefore) {
-            fake.compact();
-        }
-        if steps.contains(&Step::ControllersBefore) {
-            fake.run_controllers();
-        }
-        for step in &steps {
+            .map(|(_, _, s)| *s);
+        for step in steps {
             match step {
+                Step::CompactBefore => fake.compact(),
+                Step::ControllersBefore => fake.run_controllers(),
                 Step::Unauthorized => fake.inject(Fault::Unauthorized, 1),
                 Step::ForbiddenFor(user) => fake.inject(
                     Fault::Forbidden {
@@ -386,15 +381,10 @@ pub fn check(fixture: &Fixture, others: &[Fixture]) -> Row {
                     },
                     1,
                 ),
-                _ => {}
             }
         }
         let request = request(exchange, &t, fake.resource_version());
-        let kind = if request
-            .uri()
-            .query()
-            .is_some_and(|q| q.contains("watch=true"))
-        {
+        let kind = if is_watch(&exchange.request.method, &exchange.request.query) {
             kubewire::RequestKind::Stream
         } else {
             kubewire::RequestKind::Normal
@@ -454,13 +444,8 @@ fn compare(
     let (recorded, fake) = if watch {
         // A watch the recording left open (or saw cut) shows the first
         // events only: the fake's are compared as far as it goes.
-        let events = |b: &[u8]| -> Vec<Value> {
-            b.split(|&c| c == b'\n')
-                .filter_map(|l| serde_json::from_slice(l).ok())
-                .collect()
-        };
-        let recorded = events(&exchange.response.body.bytes());
-        let mut fake = events(bytes);
+        let recorded = json_lines(&exchange.response.body.bytes());
+        let mut fake = json_lines(bytes);
         if exchange.response.end != End::Complete {
             fake.truncate(recorded.len());
         }

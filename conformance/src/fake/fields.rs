@@ -116,28 +116,26 @@ fn at<'a>(object: &'a Value, path: &[String]) -> Option<&'a Value> {
     path.iter().try_fold(object, |v, s| step(v, s))
 }
 
+/// One step along a path segment, for a change.
+fn step_mut<'a>(value: &'a mut Value, segment: &str) -> Option<&'a mut Value> {
+    match segment.strip_prefix("f:") {
+        Some(name) => value.get_mut(name),
+        None => {
+            let list = value.as_array_mut()?;
+            let i = element_index(list, segment)?;
+            list.get_mut(i)
+        }
+    }
+}
+
 /// Removes the field or element at `path`.
 fn remove_path(object: &mut Value, path: &[String]) {
     let Some((last, parent)) = path.split_last() else {
         return;
     };
-    let mut v = object;
-    for s in parent {
-        let next = match s.strip_prefix("f:") {
-            Some(name) => v.get_mut(name),
-            None => match v.as_array_mut() {
-                Some(list) => match element_index(list, s) {
-                    Some(i) => list.get_mut(i),
-                    None => None,
-                },
-                None => None,
-            },
-        };
-        match next {
-            Some(n) => v = n,
-            None => return,
-        }
-    }
+    let Some(v) = parent.iter().try_fold(object, |v, s| step_mut(v, s)) else {
+        return;
+    };
     match last.strip_prefix("f:") {
         Some(name) => {
             if let Some(m) = v.as_object_mut() {

@@ -302,7 +302,9 @@ impl FakeApiserver {
     /// object is stored as recorded, numbered with the recorded
     /// resourceVersion unless the fake is past it; an update or deletion of
     /// an object the fake no longer has is not made. Returns how many
-    /// writes were scheduled.
+    /// writes were scheduled. The client's progress counts from this call
+    /// on (and from the next scheduling, once every scheduled write is
+    /// made).
     ///
     /// With [`FakeApiserver::seed_fixture`], a watch the recording shows
     /// then sees the events the recording shows.

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::FakeApiserver;
 use super::catalog::Catalog;
 use super::route::{self, Route};
+use super::verbs::text;
 use crate::fixture::{Exchange, Fixture, ResponseBody};
 
 /// Seeds `fake` with the state `fixture` started from: the namespaces its
@@ -47,16 +48,20 @@ pub(crate) fn parse_body(bytes: &[u8]) -> Value {
     if let Ok(v) = serde_json::from_slice(bytes) {
         return v;
     }
-    let lines: Vec<Value> = bytes
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .filter_map(|l| serde_json::from_slice(l).ok())
-        .collect();
+    let lines = json_lines(bytes);
     if lines.is_empty() {
         Value::String(String::from_utf8_lossy(bytes).into_owned())
     } else {
         Value::Array(lines)
     }
+}
+
+/// The lines of `bytes` that are JSON values (a watch's events).
+pub(crate) fn json_lines(bytes: &[u8]) -> Vec<Value> {
+    bytes
+        .split(|&b| b == b'\n')
+        .filter_map(|l| serde_json::from_slice(l).ok())
+        .collect()
 }
 
 /// A recorded answer's body as JSON (see [`parse_body`]).
@@ -83,12 +88,8 @@ fn objects_in(fixture: &Fixture) -> Vec<Value> {
         if !(response.status == 200 || created) {
             continue;
         }
-        let bytes = response.body.bytes();
         let mut found = Vec::new();
-        for line in bytes.split(|&b| b == b'\n') {
-            let Ok(v) = serde_json::from_slice::<Value>(line) else {
-                continue;
-            };
+        for v in json_lines(&response.body.bytes()) {
             if let Some(items) = v["items"].as_array() {
                 let q = &exchange.request.query;
                 let whole = v["metadata"]["continue"].as_str().is_none_or(str::is_empty)
@@ -235,7 +236,6 @@ pub(crate) fn resumes(query: &[(String, String)]) -> bool {
 
 /// Kind, namespace and name.
 fn identity(object: &Value) -> (String, String, String) {
-    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
     (
         text(&object["kind"]),
         text(&object["metadata"]["namespace"]),

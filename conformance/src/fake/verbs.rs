@@ -31,11 +31,7 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// A query parameter.
     pub(crate) fn query(&self, name: &str) -> Option<&str> {
-        self.req
-            .query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        param(&self.req.query, name)
     }
 
     /// `dryRun=All`.
@@ -129,14 +125,31 @@ pub(crate) fn outside_request(
     });
 }
 
+/// A JSON string's text (`""` when it is not one).
+pub(crate) fn text(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}
+
+/// A query parameter of `query`.
+pub(crate) fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    query
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Whether a request is a watch (`GET` with `watch=true` or `watch=1`).
+pub(crate) fn is_watch(method: &str, query: &[(String, String)]) -> bool {
+    method == "GET"
+        && query
+            .iter()
+            .any(|(k, v)| k == "watch" && (v == "true" || v == "1"))
+}
+
 /// Answers one request.
 pub(crate) fn handle(state: &mut State, shared: &Arc<Shared>, req: &ActualRequest) -> Answer {
     let route = route::resolve(&state.catalog, &req.path);
-    let is_watch = req.method == "GET"
-        && req
-            .query
-            .iter()
-            .any(|(k, v)| k == "watch" && (v == "true" || v == "1"));
+    let is_watch = is_watch(&req.method, &req.query);
     let mut delay = Duration::ZERO;
     let mut cut = false;
     if let Some((fault, left)) = state.faults.front_mut()

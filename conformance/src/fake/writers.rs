@@ -15,9 +15,9 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::recorded::{recorded_body, resumes};
+use super::recorded::{json_lines, recorded_body, resumes};
 use super::store::Key;
-use super::verbs;
+use super::verbs::{self, is_watch, param, text};
 use super::{Shared, State, writes};
 use crate::fixture::{Exchange, Fixture};
 use crate::matching::ActualRequest;
@@ -122,6 +122,10 @@ pub(crate) fn after_request(
     req: &ActualRequest,
     status: u16,
 ) {
+    if state.writers.pending.is_empty() {
+        // Nothing scheduled: the client's progress need not be kept.
+        return;
+    }
     state.writers.observe(req, status);
     run_due(state, shared);
 }
@@ -135,47 +139,47 @@ pub(crate) fn run_due(state: &mut State, shared: &Arc<Shared>) {
         let write = state.writers.pending.pop_front().expect("a due write");
         make(state, shared, write);
     }
+    if state.writers.pending.is_empty() {
+        // What the client did counts from the next scheduling on.
+        state.writers.watches.clear();
+        state.writers.writes.clear();
+    }
 }
 
 /// Makes one write as another client would have.
 fn make(state: &mut State, shared: &Arc<Shared>, write: Write) {
-    let (object, create, delete) = match &write.change {
-        Change::Put(o) => (o, true, false),
-        Change::Update(o) => (o, false, false),
-        Change::Delete(o) => (o, false, true),
-    };
+    let (Change::Put(object) | Change::Update(object) | Change::Delete(object)) = &write.change;
     let Some(key) = key_of(state, object) else {
         return;
     };
-    let stored = state.store.get(&key).cloned();
-    if delete {
-        if stored.is_some() {
-            if let Some(rv) = write.rv {
-                state.store.advance(rv.saturating_sub(1));
+    let present = state.store.get(&key).is_some();
+    match write.change {
+        Change::Delete(_) => {
+            if present {
+                if let Some(rv) = write.rv {
+                    state.store.advance(rv.saturating_sub(1));
+                }
+                verbs::outside_request(state, shared, "kubewire-fake-writer", |ctx| {
+                    writes::removed_by_another(ctx, &key);
+                });
             }
-            verbs::outside_request(state, shared, "kubewire-fake-writer", |ctx| {
-                writes::removed_by_another(ctx, &key);
-            });
         }
-        return;
-    }
-    if stored.is_none() && !create && state.store.was_deleted(&key) {
         // The fake deleted it already (its own garbage collection, say).
-        return;
+        Change::Update(_) if !present && state.store.was_deleted(&key) => {}
+        Change::Put(mut object) | Change::Update(mut object) => {
+            let rv = write
+                .rv
+                .unwrap_or_default()
+                .max(state.store.rv().saturating_add(1));
+            object["metadata"]["resourceVersion"] = json!(rv.to_string());
+            // Only a kind the fake serves has a key; seeding it cannot fail.
+            let _ = verbs::seed(state, &shared.hasher, object);
+        }
     }
-    let mut object = object.clone();
-    let rv = write
-        .rv
-        .unwrap_or_default()
-        .max(state.store.rv().saturating_add(1));
-    object["metadata"]["resourceVersion"] = json!(rv.to_string());
-    // Only a kind the fake serves has a key; seeding it cannot fail.
-    let _ = verbs::seed(state, &shared.hasher, object);
 }
 
 /// Where `object` is stored, if the fake serves its kind.
 fn key_of(state: &State, object: &Value) -> Option<Key> {
-    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
     let t = state
         .catalog
         .by_kind(&text(&object["apiVersion"]), &text(&object["kind"]))?;
@@ -187,26 +191,12 @@ fn key_of(state: &State, object: &Value) -> Option<Key> {
     (!name.is_empty()).then(|| verbs::key(t, namespace, &name))
 }
 
-fn is_watch(method: &str, query: &[(String, String)]) -> bool {
-    method == "GET"
-        && query
-            .iter()
-            .any(|(k, v)| k == "watch" && (v == "true" || v == "1"))
-}
-
-fn param(query: &[(String, String)], name: &str) -> String {
-    query
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
-
 fn watch_key(path: &str, query: &[(String, String)]) -> WatchKey {
+    let param = |name| param(query, name).unwrap_or_default().to_string();
     (
         path.to_string(),
-        param(query, "labelSelector"),
-        param(query, "fieldSelector"),
+        param("labelSelector"),
+        param("fieldSelector"),
     )
 }
 
@@ -214,7 +204,7 @@ fn own_write(method: &str, path: &str, query: &[(String, String)]) -> OwnWrite {
     (
         method.to_string(),
         path.to_string(),
-        param(query, "dryRun") == "All",
+        param(query, "dryRun") == Some("All"),
     )
 }
 
@@ -294,14 +284,10 @@ pub(crate) fn replayed(fixture: &Fixture) -> Vec<Write> {
 /// when there is one.
 fn outside_events(exchange: &Exchange) -> Vec<(String, Value)> {
     let mut initial = !resumes(&exchange.request.query);
-    let body = exchange.response.body.bytes();
     let mut out = Vec::new();
-    for line in body.split(|&b| b == b'\n') {
-        let Ok(event) = serde_json::from_slice::<Value>(line) else {
-            continue;
-        };
-        let kind = event["type"].as_str().unwrap_or_default().to_string();
-        let object = event["object"].clone();
+    for mut event in json_lines(&exchange.response.body.bytes()) {
+        let kind = text(&event["type"]);
+        let object = event["object"].take();
         match kind.as_str() {
             "BOOKMARK"
                 if object["metadata"]["annotations"]["k8s.io/initial-events-end"] == "true" =>

@@ -14,7 +14,7 @@ use super::reads::{current, scale_of};
 use super::route::Target;
 use super::status::Failure;
 use super::store::Key;
-use super::verbs::{Ctx, finalize_namespaces, key, namespace_key, ok, output, suffix};
+use super::verbs::{Ctx, finalize_namespaces, key, namespace_key, ok, output, suffix, text};
 use super::{Answer, Controllers};
 
 /// A lowercase RFC 1123 subdomain, the apiserver's rule for most names.
@@ -726,11 +726,10 @@ pub(crate) fn removed_by_another(ctx: &mut Ctx<'_>, k: &Key) {
 /// `k`: its dependents are deleted, then its `foregroundDeletion`
 /// finalizer is lifted (and it goes, if that was the last).
 fn collect_in_foreground(ctx: &mut Ctx<'_>, t: &ResourceType, k: &Key) {
-    let Some(before) = ctx.state.store.get(k).map(|o| (**o).clone()) else {
+    let Some(uid) = ctx.state.store.get(k).map(|o| text(&o["metadata"]["uid"])) else {
         return;
     };
-    let uid = before["metadata"]["uid"].as_str().unwrap_or_default();
-    for dk in dependents(ctx, uid) {
+    for dk in dependents(ctx, &uid) {
         remove(ctx, &dk, None);
     }
     let Some(before) = ctx.state.store.get(k).map(|o| (**o).clone()) else {
@@ -746,8 +745,8 @@ fn collect_in_foreground(ctx: &mut Ctx<'_>, t: &ResourceType, k: &Key) {
 /// Runs the garbage collector over every object being deleted in the
 /// foreground (see [`Controllers::Manual`]).
 pub(crate) fn collect_garbage(ctx: &mut Ctx<'_>) {
-    let waiting: Vec<Key> = ctx
-        .state
+    let state = &ctx.state;
+    let waiting: Vec<(Key, ResourceType)> = state
         .store
         .all()
         .filter(|(_, o)| {
@@ -756,18 +755,15 @@ pub(crate) fn collect_garbage(ctx: &mut Ctx<'_>) {
                     .as_array()
                     .is_some_and(|f| f.iter().any(|f| f == "foregroundDeletion"))
         })
-        .map(|(k, _)| k.clone())
+        .filter_map(|(k, o)| {
+            let t = state
+                .catalog
+                .by_kind(&text(&o["apiVersion"]), &text(&o["kind"]))?;
+            Some((k.clone(), t.clone()))
+        })
         .collect();
-    for k in waiting {
-        let t = ctx
-            .state
-            .catalog
-            .types()
-            .find(|t| t.storage() == k.0)
-            .cloned();
-        if let Some(t) = t {
-            collect_in_foreground(ctx, &t, &k);
-        }
+    for (k, t) in waiting {
+        collect_in_foreground(ctx, &t, &k);
     }
 }
 
@@ -790,10 +786,12 @@ fn remove_marked(
     let mut object = stored.clone();
     if let Some(f) = finalizer {
         let list = &mut object["metadata"]["finalizers"];
-        if !list.as_array().is_some_and(|l| l.iter().any(|x| x == f)) {
-            let mut l = list.as_array().cloned().unwrap_or_default();
-            l.push(json!(f));
-            *list = json!(l);
+        if !list.is_array() {
+            *list = json!([]);
+        }
+        let list = list.as_array_mut().expect("an array");
+        if !list.iter().any(|x| x == f) {
+            list.push(json!(f));
         }
     }
     let has_finalizers = object["metadata"]["finalizers"]
