@@ -24,11 +24,13 @@
 //!   loopback or in process, checked against the recordings
 //!   ([`fake::check`]).
 //!
-//! The fixture format, the replay server, the sans-IO transport, the
-//! recorder and the fake apiserver are always built; the suites (scenarios, facade checks and the
-//! drivers that run them) come with the `suites` feature, on by default.
-//! A program that only embeds a replay server (a demo, a test helper)
-//! turns it off: `default-features = false`.
+//! The fixture format and the replay server are always built. The rest
+//! of the testing kit (the fake apiserver, the recorder and cassettes, the
+//! sans-IO transport, the TLS and proxy helpers) comes with the `kit`
+//! feature, and the suites (scenarios, facade checks and the drivers that
+//! run them) with `suites`; both are on by default. A program that only
+//! embeds a replay server (a demo, a test helper) turns them off with
+//! `default-features = false`, and builds a fraction of the crate.
 //!
 //! Using the replay server from your own tests (as a dev-dependency):
 //!
@@ -51,12 +53,16 @@
 
 #[cfg(feature = "suites")]
 pub mod async_support;
+#[cfg(feature = "kit")]
 pub mod cassette;
 pub mod chunking;
+#[cfg(feature = "kit")]
 pub mod connect_proxy;
+#[cfg(feature = "kit")]
 pub mod driver;
 #[cfg(feature = "suites")]
 pub mod facade;
+#[cfg(feature = "kit")]
 pub mod fake;
 pub mod fixture;
 pub mod http1;
@@ -65,9 +71,12 @@ pub mod lease_scenarios;
 pub mod lease_server;
 mod listener;
 pub mod matching;
+#[cfg(feature = "kit")]
 pub mod recorder;
+#[cfg(feature = "kit")]
 pub mod redact;
 pub mod relaxed;
+#[cfg(feature = "kit")]
 pub mod sans_io;
 #[cfg(feature = "suites")]
 pub mod scenario;
@@ -81,23 +90,29 @@ pub mod stream_client;
 pub mod stream_scenarios;
 #[cfg(feature = "suites")]
 pub mod suite;
+#[cfg(feature = "kit")]
 pub mod tls;
 #[cfg(feature = "suites")]
 pub mod transport_driver;
+#[cfg(feature = "kit")]
 pub mod tunnel;
 pub mod upgrade;
 #[cfg(feature = "suites")]
 pub mod wire_client;
 
+#[cfg(feature = "kit")]
 pub use cassette::{Cassette, CassetteError};
 pub use chunking::Chunking;
+#[cfg(feature = "kit")]
 pub use driver::{Body, BodyError, Connect, Driver, Response};
 pub use fixture::{
     Chunk, End, Exchange, ExpectedRequest, Fixture, FixtureError, Offer, RecordedResponse,
     RequestBody, ResponseBody, Side, Source, Upgrade, UpgradeEnd, WsMessage, opcode_name,
 };
+#[cfg(feature = "kit")]
 pub use recorder::{Recorder, RecorderOptions};
 pub use relaxed::Matching;
+#[cfg(feature = "kit")]
 pub use sans_io::{SansIoDriver, SansIoTransport};
 #[cfg(feature = "suites")]
 pub use scenario::{Ctx, Scenario};
