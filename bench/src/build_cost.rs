@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::table::Table;
+use crate::table::{Table, median};
 
 /// A program: its manifest's dependencies and its `main.rs`.
 struct Program {
@@ -68,11 +68,15 @@ async fn main() -> Result<(), kube::Error> {
     ]
 }
 
-/// Build time and stripped size of one binary.
+/// Build times (one per round) and stripped size of one binary.
 struct Built {
-    time: Duration,
+    times: Vec<f64>,
     size: u64,
 }
+
+/// Clean builds of each program, interleaved: every round builds every
+/// program once, so a busy moment on the machine hits them all alike.
+pub const ROUNDS: usize = 5;
 
 fn stripped_size(binary: &Path) -> u64 {
     let out = binary.with_extension("stripped");
@@ -111,7 +115,9 @@ fn cargo_release(dir: &Path, args: &[&str], target: &Path) -> Duration {
     started.elapsed()
 }
 
-fn build_program(work: &Path, p: &Program) -> Built {
+/// Writes `p`'s package and fetches its dependencies, so that a timed
+/// build is only the build; its directory.
+fn prepare(work: &Path, p: &Program) -> PathBuf {
     let dir = work.join(p.name);
     std::fs::create_dir_all(dir.join("src")).expect("program dir");
     std::fs::write(
@@ -124,19 +130,13 @@ fn build_program(work: &Path, p: &Program) -> Built {
     )
     .expect("manifest");
     std::fs::write(dir.join("src/main.rs"), &p.main).expect("main.rs");
-    // Resolve (and fetch) first, so the timed build is only the build.
     let status = cargo()
         .current_dir(&dir)
         .args(["fetch", "--quiet"])
         .status()
         .expect("cargo fetch");
     assert!(status.success(), "cargo fetch for {}", p.name);
-    let target = dir.join("target");
-    let time = cargo_release(&dir, &[], &target);
-    Built {
-        time,
-        size: stripped_size(&target.join("release").join(p.name)),
-    }
+    dir
 }
 
 /// The version of `package` in a lock file.
@@ -153,37 +153,64 @@ fn locked(lock: &Path, package: &str) -> String {
     "?".into()
 }
 
-/// Builds everything from clean; returns the table and, per program,
-/// (name, build seconds, stripped MiB).
+/// Builds everything from clean, [`ROUNDS`] times interleaved; returns
+/// the table and, per program, (name, median build seconds, stripped MiB).
 pub fn run(root: &Path, work: &Path) -> (Table, Vec<(String, f64, f64)>) {
-    let mut built = Vec::new();
-    for p in programs(root) {
-        println!("building {} from clean (release)...", p.name);
-        built.push((p.name, build_program(work, &p)));
-    }
-    println!("building the quickstart example from clean (release)...");
+    const QUICKSTART: &str = "quickstart (kubewire-ureq, embeds the demo server)";
+    // (name, directory to build in, cargo arguments, target dir, binary)
+    let mut builds: Vec<(&str, PathBuf, Vec<&str>, PathBuf, PathBuf)> = programs(root)
+        .iter()
+        .map(|p| {
+            let dir = prepare(work, p);
+            let target = dir.join("target");
+            let binary = target.join("release").join(p.name);
+            (p.name, dir, Vec::new(), target, binary)
+        })
+        .collect();
     let target = work.join("quickstart-target");
-    let time = cargo_release(root, &["--bin", "quickstart"], &target);
-    let quickstart = Built {
-        time,
-        size: stripped_size(&target.join("release/quickstart")),
-    };
-    let (kube, ours) = built.split_last().expect("programs");
-    let kube = &kube.1;
+    let binary = target.join("release/quickstart");
+    builds.push((
+        QUICKSTART,
+        root.to_path_buf(),
+        vec!["--bin", "quickstart"],
+        target,
+        binary,
+    ));
+    let mut times: Vec<Vec<f64>> = builds.iter().map(|_| Vec::new()).collect();
+    for round in 1..=ROUNDS {
+        for (i, (name, dir, args, target, _)) in builds.iter().enumerate() {
+            println!("round {round}/{ROUNDS}: building {name} from clean (release)...");
+            times[i].push(cargo_release(dir, args, target).as_secs_f64());
+        }
+    }
+    let built: Vec<(&str, Built)> = builds
+        .iter()
+        .zip(times)
+        .map(|((name, .., binary), times)| {
+            let size = stripped_size(binary);
+            (*name, Built { times, size })
+        })
+        .collect();
+    let kube_at = built
+        .iter()
+        .position(|(name, _)| *name == "list-kube-rs")
+        .expect("kube-rs's program");
+    let kube = &built[kube_at].1;
     let mut t = Table::default();
-    let secs = |b: &Built| b.time.as_secs_f64();
     let mib = |b: &Built| b.size as f64 / (1024.0 * 1024.0);
-    let mut summary = vec![("list-kube-rs".to_string(), secs(kube), mib(kube))];
-    for (name, b) in ours.iter().chain([&(
-        "quickstart (kubewire-ureq, embeds the demo server)",
-        quickstart,
-    )]) {
-        t.lower(
+    let mut summary = vec![("list-kube-rs".to_string(), median(&kube.times), mib(kube))];
+    for (name, b) in built
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != kube_at)
+        .map(|(_, b)| b)
+    {
+        t.lower_spread(
             &format!("{name}: clean release build"),
             "s",
-            secs(b),
+            &b.times,
             "list-kube-rs",
-            secs(kube),
+            &kube.times,
         );
         t.lower(
             &format!("{name}: stripped binary"),
@@ -192,7 +219,7 @@ pub fn run(root: &Path, work: &Path) -> (Table, Vec<(String, f64, f64)>) {
             "list-kube-rs",
             mib(kube),
         );
-        summary.push((name.to_string(), secs(b), mib(b)));
+        summary.push((name.to_string(), median(&b.times), mib(b)));
     }
     let kube_lock = work.join("list-kube-rs/Cargo.lock");
     let ureq_lock = work.join("list-kubewire-ureq/Cargo.lock");
