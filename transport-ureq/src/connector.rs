@@ -69,7 +69,8 @@ impl<In: Transport> Connector<In> for TlsConnector {
         let name_override = self.server_name.as_ref().filter(|_| to_server);
         let name = crate::tls::server_name(name_override, host)
             .map_err(|_| ureq::Error::Tls("the server's name is not a DNS name or IP"))?;
-        let mut conn = ClientConnection::new(self.tls.clone(), name)?;
+        let mut conn = ClientConnection::new(self.tls.clone(), name)
+            .map_err(|e| tls_error(std::io::Error::other(e)))?;
         let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
         sock.set_timeout(details.timeout);
         while conn.is_handshaking() {
@@ -86,14 +87,12 @@ impl<In: Transport> Connector<In> for TlsConnector {
     }
 }
 
-/// rustls's refusal as itself, so that it reads as a TLS error: in the
-/// handshake, and after it (under TLS 1.3 a server refuses a client
-/// certificate with an alert on the first read).
+/// An error of the TLS step, handed to ureq as it is: an I/O error that
+/// carries rustls's refusal, which [`crate::transport_error`] reads as a
+/// TLS error (in the handshake, and after it: under TLS 1.3 a server
+/// refuses a client certificate with an alert on the first read).
 fn tls_error(e: std::io::Error) -> ureq::Error {
-    match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-        Some(tls) => ureq::Error::Rustls(tls.clone()),
-        None => ureq::Error::Io(e),
-    }
+    ureq::Error::Io(e)
 }
 
 /// A TLS connection as ureq's transport.
