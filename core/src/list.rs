@@ -6,7 +6,7 @@ use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
 use crate::item::{Item, Names};
-use crate::item_scan::ItemScan;
+use crate::list_scan::Found;
 use crate::meta::ListMeta;
 
 /// One list response (one page, when paginated).
@@ -62,11 +62,53 @@ fn check_envelope(raw: &RawList<'_>) -> Result<String> {
             message: format!("got a {}", raw.kind),
         });
     }
-    Ok(raw
-        .kind
-        .strip_suffix("List")
-        .unwrap_or_default()
-        .to_string())
+    Ok(item_kind(&raw.kind).to_string())
+}
+
+/// The kind of a list's items: `Pod` for `PodList`.
+fn item_kind(list_kind: &str) -> &str {
+    list_kind.strip_suffix("List").unwrap_or_default()
+}
+
+/// A list's items as they are decoded, and those left out.
+#[derive(Default)]
+struct Collected {
+    items: Vec<Item>,
+    skipped: Vec<SkippedItem>,
+    /// How many items have been passed (the next one's index).
+    seen: usize,
+}
+
+impl Collected {
+    /// Decodes one item (from what its scan found, when it did); one that
+    /// does not decode is left out and noted.
+    fn push(&mut self, body: &Bytes, (span, found): Found, names: &mut Names) {
+        let scanned =
+            found.and_then(|found| Item::from_scan(body, span.clone(), found, names).ok());
+        let item = match scanned {
+            Some(item) => Ok(item),
+            None => Item::decode_with(body.slice(span.clone()), names),
+        };
+        match item {
+            Ok(item) => self.items.push(item),
+            Err(e) => self.skipped.push(SkippedItem {
+                index: self.seen,
+                message: e.to_string(),
+                span,
+            }),
+        }
+        self.seen += 1;
+    }
+
+    fn into_list(self, kind: String, api_version: String, meta: ListMeta) -> ItemList {
+        ItemList {
+            kind,
+            api_version,
+            items: self.items,
+            meta,
+            skipped: self.skipped,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -100,25 +142,43 @@ impl ItemList {
     /// metadata of) each as it passes; then the small envelope is parsed. A
     /// body laid out otherwise, or with an item that is not even JSON, goes
     /// the general way, so both accept and refuse exactly the same bodies.
+    ///
+    /// When the envelope's `kind` and `apiVersion` come before `items` (as
+    /// the apiserver writes them), each item is decoded as the scan passes
+    /// it, so no record of the items is kept beside them; otherwise the
+    /// scan's findings wait for the envelope.
     pub(crate) fn decode_lenient(body: Bytes) -> Result<ItemList> {
-        let Some(spans) = crate::list_scan::scan(&body) else {
+        let mut built = Collected::default();
+        let mut names: Option<Names> = None;
+        let mut waiting = Vec::new();
+        let scanned = crate::list_scan::scan(&body, |head, found| {
+            let first = built.seen == 0 && waiting.is_empty();
+            if first && let (Some(kind), Some(api_version)) = (head.kind, head.api_version) {
+                names = Some(Names::new(api_version, item_kind(kind)));
+            }
+            match &mut names {
+                Some(names) => built.push(&body, found, names),
+                None => waiting.push(found),
+            }
+        });
+        let Some(array) = scanned else {
             return ItemList::decode_general(body);
         };
-        let mut envelope = Vec::with_capacity(body.len() - spans.array.len() + 2);
-        envelope.extend_from_slice(&body[..spans.array.start]);
+        let mut envelope = Vec::with_capacity(body.len() - array.len() + 2);
+        envelope.extend_from_slice(&body[..array.start]);
         envelope.extend_from_slice(b"[]");
-        envelope.extend_from_slice(&body[spans.array.end..]);
+        envelope.extend_from_slice(&body[array.end..]);
         let raw: RawList<'_> =
             serde_json::from_slice(&envelope).map_err(|e| Error::decode(EXPECTED, e))?;
         let item_kind = check_envelope(&raw)?;
-        let list = ItemList::collect(
-            &body,
-            spans.items.into_iter(),
-            raw.kind,
-            raw.api_version,
-            raw.metadata,
-            item_kind,
-        );
+        if names.is_none() {
+            let mut names = Names::new(&raw.api_version, &item_kind);
+            built.items.reserve_exact(waiting.len());
+            for found in waiting {
+                built.push(&body, found, &mut names);
+            }
+        }
+        let list = built.into_list(raw.kind, raw.api_version, raw.metadata);
         // An item that is not JSON (or not UTF-8) makes the body not
         // JSON: refused whole, as the general decoder refuses it.
         let not_json = list.skipped.iter().any(|s| {
@@ -151,7 +211,7 @@ impl ItemList {
             .collect();
         Ok(ItemList::collect(
             &body,
-            spans.into_iter().map(|span| (span, None)),
+            spans.into_iter(),
             raw.kind,
             raw.api_version,
             raw.metadata,
@@ -159,42 +219,21 @@ impl ItemList {
         ))
     }
 
-    /// Decodes the items at `spans` of `body` (from what their scan found,
-    /// when it did), leaving out those that do not decode.
+    /// Decodes the items at `spans` of `body`.
     fn collect(
         body: &Bytes,
-        spans: impl Iterator<Item = (std::ops::Range<usize>, Option<ItemScan>)>,
+        spans: impl Iterator<Item = std::ops::Range<usize>>,
         kind: String,
         api_version: String,
         meta: ListMeta,
         item_kind: String,
     ) -> ItemList {
-        let mut items = Vec::with_capacity(spans.size_hint().0);
-        let mut skipped = Vec::new();
+        let mut built = Collected::default();
         let mut names = Names::new(&api_version, &item_kind);
-        for (index, (span, found)) in spans.enumerate() {
-            let scanned =
-                found.and_then(|found| Item::from_scan(body, span.clone(), found, &mut names).ok());
-            let item = match scanned {
-                Some(item) => Ok(item),
-                None => Item::decode_with(body.slice(span.clone()), &mut names),
-            };
-            match item {
-                Ok(item) => items.push(item),
-                Err(e) => skipped.push(SkippedItem {
-                    index,
-                    message: e.to_string(),
-                    span,
-                }),
-            }
+        for span in spans {
+            built.push(body, (span, None), &mut names);
         }
-        ItemList {
-            kind,
-            api_version,
-            items,
-            meta,
-            skipped,
-        }
+        built.into_list(kind, api_version, meta)
     }
 
     /// The items of a leniently decoded page that did not decode (a
@@ -244,12 +283,25 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The two decoders' outcome, comparable: the items' texts, the
-    /// skipped indices, the envelope, or that the body was refused.
-    fn outcome(list: Result<ItemList>) -> Option<(Vec<Bytes>, Vec<usize>, String, String)> {
+    /// One item, comparable: its text, `apiVersion` and kind.
+    type Seen = (Bytes, String, String);
+
+    /// The two decoders' outcome, comparable: the items (with the
+    /// `apiVersion` and kind the envelope gave them), the skipped indices,
+    /// the envelope, or that the body was refused.
+    fn outcome(list: Result<ItemList>) -> Option<(Vec<Seen>, Vec<usize>, String, String)> {
         list.ok().map(|l| {
             (
-                l.items.iter().map(|i| i.raw().clone()).collect(),
+                l.items
+                    .iter()
+                    .map(|i| {
+                        (
+                            i.raw().clone(),
+                            i.api_version().to_string(),
+                            i.kind().to_string(),
+                        )
+                    })
+                    .collect(),
                 l.skipped.iter().map(|s| s.index).collect(),
                 l.kind.clone(),
                 l.meta.resource_version.clone(),
@@ -278,18 +330,31 @@ mod tests {
     }
 
     fn body() -> impl Strategy<Value = Vec<u8>> {
-        (
-            prop::collection::vec(item(), 0..6),
-            prop::sample::select(vec![
+        // What comes before and after `items`: the envelope's kind and
+        // apiVersion before them (as the apiserver writes them), after
+        // them, escaped, partial or absent.
+        let around = prop::sample::select(vec![
+            (
                 r#""kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"9"},"#,
-                r#""metadata":{"continue":"c\"x","resourceVersion":"3"},"kind":"ConfigMapList","#,
                 "",
-            ]),
-            prop::sample::select(vec!["", r#","trailer":{"a":[1]}"#]),
-        )
-            .prop_map(|(items, head, tail)| {
-                format!("{{{head}\"items\":[{}]{tail}}}", items.join(",")).into_bytes()
-            })
+            ),
+            (
+                r#""metadata":{"continue":"c\"x","resourceVersion":"3"},"kind":"ConfigMapList","#,
+                r#","trailer":{"a":[1]}"#,
+            ),
+            (r#""apiVersion":"apps/v1","#, ""),
+            (r#""apiVersion":"v1","kind":"Pod\u004cist","#, ""),
+            ("", ""),
+            ("", r#","trailer":{"a":[1]}"#),
+            (
+                r#""metadata":{"resourceVersion":"4"},"#,
+                r#","kind":"SecretList","apiVersion":"v1""#,
+            ),
+            (r#""apiVersion":"v1","#, r#","kind":"SecretList""#),
+        ]);
+        (prop::collection::vec(item(), 0..6), around).prop_map(|(items, (head, tail))| {
+            format!("{{{head}\"items\":[{}]{tail}}}", items.join(",")).into_bytes()
+        })
     }
 
     proptest! {

@@ -1,23 +1,26 @@
 //! One pass over a list body: where the `items` array and its objects
 //! are, each item scanned (validated, its metadata found) as it is passed
-//! over. The parser then reads the small envelope; a body laid out any
-//! other way than `{..., "items": [{...}, ...], ...}` is left to the general
-//! decoder.
+//! over and handed to the caller at once, so that no record of the items
+//! is kept beside them. The parser then reads the small envelope; a body
+//! laid out any other way than `{..., "items": [{...}, ...], ...}` is left
+//! to the general decoder.
 
 use std::ops::Range;
 
 use crate::item_scan::ItemScan;
 use crate::json_scan::Scanner;
 
-/// Where a list's items are.
-#[derive(Debug)]
-pub(crate) struct ListSpans {
-    /// The `items` array, brackets included.
-    pub(crate) array: Range<usize>,
-    /// Each item object, braces included, with what its scan found (`None`
-    /// when the item is left to the general item decoder).
-    pub(crate) items: Vec<(Range<usize>, Option<ItemScan>)>,
+/// The envelope's `kind` and `apiVersion`, when they come before `items`
+/// as plain strings (the apiserver writes them first).
+#[derive(Debug, Default)]
+pub(crate) struct Head<'a> {
+    pub(crate) kind: Option<&'a str>,
+    pub(crate) api_version: Option<&'a str>,
 }
+
+/// One item the scan passed: its object (braces included) and what its
+/// scan found (`None` when the item is left to the general item decoder).
+pub(crate) type Found = (Range<usize>, Option<ItemScan>);
 
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
@@ -83,7 +86,15 @@ fn value_end(body: &[u8], i: usize) -> Option<usize> {
 /// The spans of `body`'s items, when it is an object whose `items` member
 /// is an array of objects separated as JSON separates them; `None`
 /// otherwise (no `items`, another layout, an escaped key before it).
-pub(crate) fn scan(body: &[u8]) -> Option<ListSpans> {
+/// Scans `body`, handing each item to `each` with the envelope's head as
+/// far as it came before `items`; the `items` array's span (brackets
+/// included). `None` when the body is laid out otherwise: items already
+/// handed over are then to be dropped.
+pub(crate) fn scan<'a>(
+    body: &'a [u8],
+    mut each: impl FnMut(&Head<'a>, Found),
+) -> Option<Range<usize>> {
+    let mut head = Head::default();
     let mut i = skip_ws(body, 0);
     if body.get(i) != Some(&b'{') {
         return None;
@@ -105,9 +116,15 @@ pub(crate) fn scan(body: &[u8]) -> Option<ListSpans> {
         }
         i = skip_ws(body, i + 1);
         if key == b"items" {
-            return items(body, i);
+            return items(body, i, &head, &mut each);
         }
-        i = skip_ws(body, value_end(body, i)?);
+        let end = value_end(body, i)?;
+        match key {
+            b"kind" => head.kind = plain_string(&body[i..end]),
+            b"apiVersion" => head.api_version = plain_string(&body[i..end]),
+            _ => {}
+        }
+        i = skip_ws(body, end);
         if body.get(i) != Some(&b',') {
             return None;
         }
@@ -115,18 +132,29 @@ pub(crate) fn scan(body: &[u8]) -> Option<ListSpans> {
     }
 }
 
-/// The objects of the array at `i`.
-fn items(body: &[u8], start: usize) -> Option<ListSpans> {
+/// The contents of a JSON string without escapes; `None` for anything
+/// else (the envelope's parse has the last word on those).
+fn plain_string(value: &[u8]) -> Option<&str> {
+    let inner = value.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    if inner.contains(&b'\\') {
+        return None;
+    }
+    std::str::from_utf8(inner).ok()
+}
+
+/// The objects of the array at `start`, each handed to `each`.
+fn items<'a>(
+    body: &'a [u8],
+    start: usize,
+    head: &Head<'a>,
+    each: &mut impl FnMut(&Head<'a>, Found),
+) -> Option<Range<usize>> {
     if body.get(start) != Some(&b'[') {
         return None;
     }
-    let mut spans = Vec::new();
     let mut i = skip_ws(body, start + 1);
     if body.get(i) == Some(&b']') {
-        return Some(ListSpans {
-            array: start..i + 1,
-            items: spans,
-        });
+        return Some(start..i + 1);
     }
     loop {
         if body.get(i) != Some(&b'{') {
@@ -137,16 +165,11 @@ fn items(body: &[u8], start: usize) -> Option<ListSpans> {
             Ok(found) => (scanner.at, Some(found)),
             Err(_) => (value_end(body, i)?, None),
         };
-        spans.push((i..end, found));
+        each(head, (i..end, found));
         i = skip_ws(body, end);
         match body.get(i)? {
             b',' => i = skip_ws(body, i + 1),
-            b']' => {
-                return Some(ListSpans {
-                    array: start..i + 1,
-                    items: spans,
-                });
-            }
+            b']' => return Some(start..i + 1),
             _ => return None,
         }
     }
@@ -156,13 +179,48 @@ fn items(body: &[u8], start: usize) -> Option<ListSpans> {
 mod tests {
     use super::*;
 
+    /// What a scan of a body handed over.
+    struct Scanned<'a> {
+        texts: Vec<&'a [u8]>,
+        array: Range<usize>,
+        kind: Option<String>,
+        api_version: Option<String>,
+    }
+
+    fn scanned(body: &[u8]) -> Option<Scanned<'_>> {
+        let mut spans = Vec::new();
+        let (mut kind, mut api_version) = (None, None);
+        let array = scan(body, |head, (span, _)| {
+            spans.push(span);
+            kind = head.kind.map(String::from);
+            api_version = head.api_version.map(String::from);
+        })?;
+        let texts = spans.into_iter().map(|r| &body[r]).collect();
+        Some(Scanned {
+            texts,
+            array,
+            kind,
+            api_version,
+        })
+    }
+
     #[test]
     fn finds_the_items_whatever_comes_around_them() {
         let body = br#" {"kind":"PodList","metadata":{"resourceVersion":"5","x":[1,{"y":"}"}]},"items":[ {"a":"b\"}"} ,{"c":[{}]}],"z":null} "#;
-        let spans = scan(body).unwrap();
-        let texts: Vec<&[u8]> = spans.items.iter().map(|r| &body[r.0.clone()]).collect();
-        assert_eq!(texts, [&br#"{"a":"b\"}"}"#[..], br#"{"c":[{}]}"#]);
-        assert_eq!(&body[spans.array.clone()][..2], b"[ ");
+        let found = scanned(body).unwrap();
+        assert_eq!(found.texts, [&br#"{"a":"b\"}"}"#[..], br#"{"c":[{}]}"#]);
+        assert_eq!(&body[found.array][..2], b"[ ");
+        assert_eq!(found.kind.as_deref(), Some("PodList"));
+        assert_eq!(found.api_version, None);
+    }
+
+    #[test]
+    fn the_head_is_what_came_before_the_items_as_plain_strings() {
+        let body = br#"{"apiVersion":"v1","kind":"Pod\u004cist","items":[{}],"kind":"X"}"#;
+        let found = scanned(body).unwrap();
+        assert_eq!(found.texts, [&b"{}"[..]]);
+        assert_eq!(found.kind, None);
+        assert_eq!(found.api_version.as_deref(), Some("v1"));
     }
 
     #[test]
@@ -177,7 +235,7 @@ mod tests {
             br#"["items"]"#,
             br#"{"items":[{"a":"#,
         ] {
-            assert!(scan(body).is_none(), "{}", String::from_utf8_lossy(body));
+            assert!(scanned(body).is_none(), "{}", String::from_utf8_lossy(body));
         }
     }
 }
