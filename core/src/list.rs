@@ -152,7 +152,8 @@ impl ItemList {
         let mut names: Option<Names> = None;
         let mut waiting = Vec::new();
         let scanned = crate::list_scan::scan(&body, |head, found| {
-            let first = built.seen == 0 && waiting.is_empty();
+            // At the first item: decoded as they come when the head is whole.
+            let first = names.is_none() && waiting.is_empty();
             if first && let (Some(kind), Some(api_version)) = (head.kind, head.api_version) {
                 names = Some(Names::new(api_version, item_kind(kind)));
             }

@@ -83,13 +83,12 @@ fn value_end(body: &[u8], i: usize) -> Option<usize> {
     }
 }
 
-/// The spans of `body`'s items, when it is an object whose `items` member
-/// is an array of objects separated as JSON separates them; `None`
-/// otherwise (no `items`, another layout, an escaped key before it).
 /// Scans `body`, handing each item to `each` with the envelope's head as
 /// far as it came before `items`; the `items` array's span (brackets
-/// included). `None` when the body is laid out otherwise: items already
-/// handed over are then to be dropped.
+/// included). `None` when `body` is not an object whose `items` member is
+/// an array of objects separated as JSON separates them (no `items`,
+/// another layout, an escaped key before it): items already handed over
+/// are then to be dropped.
 pub(crate) fn scan<'a>(
     body: &'a [u8],
     mut each: impl FnMut(&Head<'a>, Found),

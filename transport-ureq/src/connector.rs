@@ -3,6 +3,11 @@
 //! configuration. ureq's built-in TLS names the server by the URL's host;
 //! this step names it by kubeconfig's `tls-server-name` when there is one,
 //! as kubectl does (the connection still goes to the URL's host).
+//!
+//! The step's errors reach ureq as I/O errors that carry rustls's refusal,
+//! in the handshake and after it (under TLS 1.3 a server refuses a client
+//! certificate with an alert on the first read); [`crate::tls::is_refusal`]
+//! reads them as TLS errors.
 
 use std::fmt;
 use std::io::{Read, Write};
@@ -70,11 +75,11 @@ impl<In: Transport> Connector<In> for TlsConnector {
         let name = crate::tls::server_name(name_override, host)
             .map_err(|_| ureq::Error::Tls("the server's name is not a DNS name or IP"))?;
         let mut conn = ClientConnection::new(self.tls.clone(), name)
-            .map_err(|e| tls_error(std::io::Error::other(e)))?;
+            .map_err(|e| ureq::Error::Io(std::io::Error::other(e)))?;
         let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
         sock.set_timeout(details.timeout);
         while conn.is_handshaking() {
-            conn.complete_io(&mut sock).map_err(tls_error)?;
+            conn.complete_io(&mut sock).map_err(ureq::Error::Io)?;
         }
         let buffers = LazyBuffers::new(
             details.config.input_buffer_size(),
@@ -85,14 +90,6 @@ impl<In: Transport> Connector<In> for TlsConnector {
             stream: StreamOwned { conn, sock },
         })))
     }
-}
-
-/// An error of the TLS step, handed to ureq as it is: an I/O error that
-/// carries rustls's refusal, which [`crate::transport_error`] reads as a
-/// TLS error (in the handshake, and after it: under TLS 1.3 a server
-/// refuses a client certificate with an alert on the first read).
-fn tls_error(e: std::io::Error) -> ureq::Error {
-    ureq::Error::Io(e)
 }
 
 /// A TLS connection as ureq's transport.
@@ -117,14 +114,14 @@ impl Transport for TlsTransport {
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         self.stream.get_mut().set_timeout(timeout);
         let output = &self.buffers.output()[..amount];
-        self.stream.write_all(output).map_err(tls_error)?;
+        self.stream.write_all(output).map_err(ureq::Error::Io)?;
         Ok(())
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
         self.stream.get_mut().set_timeout(timeout);
         let input = self.buffers.input_append_buf();
-        let amount = self.stream.read(input).map_err(tls_error)?;
+        let amount = self.stream.read(input).map_err(ureq::Error::Io)?;
         self.buffers.input_appended(amount);
         Ok(amount > 0)
     }

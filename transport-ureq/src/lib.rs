@@ -103,9 +103,7 @@ fn transport_error(e: ureq::Error) -> Error {
         | ureq::Error::ConnectProxyFailed(_) => TransportErrorKind::Connect,
         ureq::Error::Tls(_) | ureq::Error::TlsRequired => TransportErrorKind::Tls,
         // The TLS step's refusal (see `connector`), carried as I/O.
-        ureq::Error::Io(io) if io.get_ref().is_some_and(|i| i.is::<rustls::Error>()) => {
-            TransportErrorKind::Tls
-        }
+        ureq::Error::Io(io) if tls::is_refusal(io) => TransportErrorKind::Tls,
         ureq::Error::Io(io) if io.kind() == io::ErrorKind::ConnectionRefused => {
             TransportErrorKind::Connect
         }

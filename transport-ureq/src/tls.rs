@@ -84,12 +84,17 @@ pub(crate) fn server_name(
     .map_err(|e| config_error(format!("server name {host:?}: {e}")))
 }
 
-/// A failed handshake with `server`: a TLS error when rustls said no (a
-/// certificate refused either way), else what the socket said.
+/// Whether an I/O error carries rustls's refusal (a certificate refused
+/// either way, an alert), rather than what the socket said.
+pub(crate) fn is_refusal(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>())
+}
+
+/// A failed handshake with `server`: a TLS error when rustls said no, else
+/// what the socket said.
 pub(crate) fn handshake_error(e: io::Error, server: &str) -> Error {
-    let tls = e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>());
     Error::Transport {
-        kind: if tls {
+        kind: if is_refusal(&e) {
             TransportErrorKind::Tls
         } else {
             TransportErrorKind::Io
