@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::table::{Table, median};
+use crate::table::{Table, interleaved, median};
 
 /// A program: its manifest's dependencies and its `main.rs`.
 struct Program {
@@ -77,6 +77,16 @@ struct Built {
 /// Clean builds of each program, interleaved: every round builds every
 /// program once, so a busy moment on the machine hits them all alike.
 pub const ROUNDS: usize = 5;
+
+/// One program's clean build: where cargo runs, with which arguments,
+/// into which target directory, and the binary it makes.
+struct Build {
+    name: &'static str,
+    dir: PathBuf,
+    args: Vec<&'static str>,
+    target: PathBuf,
+    binary: PathBuf,
+}
 
 fn stripped_size(binary: &Path) -> u64 {
     let out = binary.with_extension("stripped");
@@ -156,55 +166,56 @@ fn locked(lock: &Path, package: &str) -> String {
 /// Builds everything from clean, [`ROUNDS`] times interleaved; returns
 /// the table and, per program, (name, median build seconds, stripped MiB).
 pub fn run(root: &Path, work: &Path) -> (Table, Vec<(String, f64, f64)>) {
-    const QUICKSTART: &str = "quickstart (kubewire-ureq, embeds the demo server)";
-    // (name, directory to build in, cargo arguments, target dir, binary)
-    let mut builds: Vec<(&str, PathBuf, Vec<&str>, PathBuf, PathBuf)> = programs(root)
+    let mut builds: Vec<Build> = programs(root)
         .iter()
         .map(|p| {
             let dir = prepare(work, p);
             let target = dir.join("target");
-            let binary = target.join("release").join(p.name);
-            (p.name, dir, Vec::new(), target, binary)
+            Build {
+                name: p.name,
+                binary: target.join("release").join(p.name),
+                dir,
+                args: Vec::new(),
+                target,
+            }
         })
         .collect();
     let target = work.join("quickstart-target");
-    let binary = target.join("release/quickstart");
-    builds.push((
-        QUICKSTART,
-        root.to_path_buf(),
-        vec!["--bin", "quickstart"],
+    builds.push(Build {
+        name: "quickstart (kubewire-ureq, embeds the demo server)",
+        dir: root.to_path_buf(),
+        args: vec!["--bin", "quickstart"],
+        binary: target.join("release/quickstart"),
         target,
-        binary,
-    ));
-    let mut times: Vec<Vec<f64>> = builds.iter().map(|_| Vec::new()).collect();
-    for round in 1..=ROUNDS {
-        for (i, (name, dir, args, target, _)) in builds.iter().enumerate() {
-            println!("round {round}/{ROUNDS}: building {name} from clean (release)...");
-            times[i].push(cargo_release(dir, args, target).as_secs_f64());
-        }
-    }
+    });
+    let mut runs: Vec<Box<dyn FnMut() -> f64 + '_>> = builds
+        .iter()
+        .map(|b| {
+            Box::new(move || {
+                println!("building {} from clean (release)...", b.name);
+                cargo_release(&b.dir, &b.args, &b.target).as_secs_f64()
+            }) as Box<dyn FnMut() -> f64>
+        })
+        .collect();
+    let mut contenders: Vec<&mut dyn FnMut() -> f64> =
+        runs.iter_mut().map(|run| &mut **run as _).collect();
+    let times = interleaved(ROUNDS, &mut contenders);
     let built: Vec<(&str, Built)> = builds
         .iter()
         .zip(times)
-        .map(|((name, .., binary), times)| {
-            let size = stripped_size(binary);
-            (*name, Built { times, size })
+        .map(|(b, times)| {
+            let size = stripped_size(&b.binary);
+            (b.name, Built { times, size })
         })
         .collect();
-    let kube_at = built
+    let (_, kube) = built
         .iter()
-        .position(|(name, _)| *name == "list-kube-rs")
+        .find(|(name, _)| *name == "list-kube-rs")
         .expect("kube-rs's program");
-    let kube = &built[kube_at].1;
     let mut t = Table::default();
     let mib = |b: &Built| b.size as f64 / (1024.0 * 1024.0);
     let mut summary = vec![("list-kube-rs".to_string(), median(&kube.times), mib(kube))];
-    for (name, b) in built
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != kube_at)
-        .map(|(_, b)| b)
-    {
+    for (name, b) in built.iter().filter(|(name, _)| *name != "list-kube-rs") {
         t.lower_spread(
             &format!("{name}: clean release build"),
             "s",
