@@ -15,14 +15,23 @@ struct Program {
     main: String,
 }
 
-/// The program that lists pods on a kubewire transport crate.
-fn kubewire_program(name: &'static str, transport: &str, path: &str) -> Program {
+/// The program that lists pods on a kubewire transport crate; `features`
+/// replace the transport's default features when given.
+fn kubewire_program(
+    name: &'static str,
+    transport: &str,
+    path: &str,
+    features: Option<&str>,
+) -> Program {
     let core = Path::new(path).with_file_name("core").display().to_string();
     let module = transport.replace('-', "_");
+    let features = features.map_or(String::new(), |f| {
+        format!(", default-features = false, features = [{f:?}]")
+    });
     Program {
         name,
         dependencies: format!(
-            "kubewire = {{ path = {core:?} }}\n{transport} = {{ path = {path:?} }}\n"
+            "kubewire = {{ path = {core:?} }}\n{transport} = {{ path = {path:?}{features} }}\n"
         ),
         main: format!(
             r#"fn main() -> Result<(), kubewire::Error> {{
@@ -42,8 +51,14 @@ fn programs(root: &Path) -> Vec<Program> {
     let ureq = root.join("transport-ureq").display().to_string();
     let isahc = root.join("transport-isahc").display().to_string();
     vec![
-        kubewire_program("list-kubewire-ureq", "kubewire-ureq", &ureq),
-        kubewire_program("list-kubewire-isahc", "kubewire-isahc", &isahc),
+        kubewire_program("list-kubewire-ureq", "kubewire-ureq", &ureq, None),
+        kubewire_program(
+            "list-kubewire-ureq-native-tls",
+            "kubewire-ureq",
+            &ureq,
+            Some("native-tls"),
+        ),
+        kubewire_program("list-kubewire-isahc", "kubewire-isahc", &isahc, None),
         Program {
             name: "list-kube-rs",
             dependencies: "kube = { version = \"5.0\", default-features = false, features = [\"client\", \"rustls-tls\", \"ring\"] }\n\
@@ -182,7 +197,7 @@ pub fn run(root: &Path, work: &Path) -> (Table, Vec<(String, f64, f64)>) {
         .collect();
     let target = work.join("quickstart-target");
     builds.push(Build {
-        name: "quickstart (kubewire-ureq, embeds the demo server)",
+        name: "quickstart (kubewire-ureq on native-tls, embeds the demo server)",
         dir: root.to_path_buf(),
         args: vec!["--bin", "quickstart"],
         binary: target.join("release/quickstart"),

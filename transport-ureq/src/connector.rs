@@ -1,20 +1,18 @@
 //! ureq's connection chain with this transport's own TLS step: TCP (or an
-//! HTTP proxy's `CONNECT` tunnel), then rustls with [`crate::tls`]'s
+//! HTTP proxy's `CONNECT` tunnel), then TLS with [`crate::tls`]'s
 //! configuration. ureq's built-in TLS names the server by the URL's host;
 //! this step names it by kubeconfig's `tls-server-name` when there is one,
 //! as kubectl does (the connection still goes to the URL's host).
 //!
-//! The step's errors reach ureq as I/O errors that carry rustls's refusal,
+//! The step's errors reach ureq as I/O errors that carry the TLS library's refusal,
 //! in the handshake and after it (under TLS 1.3 a server refuses a client
 //! certificate with an alert on the first read); [`crate::tls::is_refusal`]
 //! reads them as TLS errors.
 
 use std::fmt;
 use std::io::{Read, Write};
-use std::sync::Arc;
 
-use rustls::pki_types::ServerName;
-use rustls::{ClientConfig, ClientConnection, StreamOwned};
+use crate::tls::{Tls, TlsStream};
 use ureq::unversioned::transport::{
     Buffers, ConnectProxyConnector, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout,
     TcpConnector, Transport, TransportAdapter,
@@ -24,33 +22,24 @@ use ureq::unversioned::transport::{
 /// `https`.
 /// `server` is the API server's authority: `server_name` names it and no
 /// other host (not an `https` proxy on the way).
-pub(crate) fn chain(
-    tls: Arc<ClientConfig>,
-    server: Option<http::uri::Authority>,
-    server_name: Option<ServerName<'static>>,
-) -> impl Connector<()> {
+pub(crate) fn chain(tls: Tls, server: Option<http::uri::Authority>) -> impl Connector<()> {
     ().chain(ConnectProxyConnector::default())
         .chain(TcpConnector::default())
-        .chain(TlsConnector {
-            tls,
-            server,
-            server_name,
-        })
+        .chain(TlsConnector { tls, server })
 }
 
-/// Wraps the chained transport in rustls when the URL is `https`.
+/// Wraps the chained transport in TLS when the URL is `https`.
 struct TlsConnector {
-    tls: Arc<ClientConfig>,
+    tls: Tls,
     server: Option<http::uri::Authority>,
-    server_name: Option<ServerName<'static>>,
 }
 
 impl fmt::Debug for TlsConnector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TlsConnector")
+            .field("tls", &self.tls)
             .field("server", &self.server)
-            .field("server_name", &self.server_name)
-            .finish_non_exhaustive()
+            .finish()
     }
 }
 
@@ -71,37 +60,27 @@ impl<In: Transport> Connector<In> for TlsConnector {
         }
         let host = details.uri.host().unwrap_or_default();
         let to_server = details.uri.authority() == self.server.as_ref();
-        let name_override = self.server_name.as_ref().filter(|_| to_server);
-        let name = crate::tls::server_name(name_override, host)
-            .map_err(|_| ureq::Error::Tls("the server's name is not a DNS name or IP"))?;
-        let mut conn = ClientConnection::new(self.tls.clone(), name)
-            .map_err(|e| ureq::Error::Io(std::io::Error::other(e)))?;
         let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
         sock.set_timeout(details.timeout);
-        while conn.is_handshaking() {
-            conn.complete_io(&mut sock).map_err(ureq::Error::Io)?;
-        }
+        let stream = self.tls.connect(host, to_server, sock)?;
         let buffers = LazyBuffers::new(
             details.config.input_buffer_size(),
             details.config.output_buffer_size(),
         );
-        Ok(Some(Either::B(TlsTransport {
-            buffers,
-            stream: StreamOwned { conn, sock },
-        })))
+        Ok(Some(Either::B(TlsTransport { buffers, stream })))
     }
 }
 
 /// A TLS connection as ureq's transport.
 pub(crate) struct TlsTransport {
     buffers: LazyBuffers,
-    stream: StreamOwned<ClientConnection, TransportAdapter>,
+    stream: TlsStream,
 }
 
 impl fmt::Debug for TlsTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TlsTransport")
-            .field("chained", &self.stream.sock.inner())
+            .field("chained", &self.stream.socket_ref().inner())
             .finish()
     }
 }
@@ -112,14 +91,14 @@ impl Transport for TlsTransport {
     }
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        self.stream.get_mut().set_timeout(timeout);
+        self.stream.socket().set_timeout(timeout);
         let output = &self.buffers.output()[..amount];
         self.stream.write_all(output).map_err(ureq::Error::Io)?;
         Ok(())
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        self.stream.get_mut().set_timeout(timeout);
+        self.stream.socket().set_timeout(timeout);
         let input = self.buffers.input_append_buf();
         let amount = self.stream.read(input).map_err(ureq::Error::Io)?;
         self.buffers.input_appended(amount);
@@ -127,7 +106,7 @@ impl Transport for TlsTransport {
     }
 
     fn is_open(&mut self) -> bool {
-        self.stream.get_mut().get_mut().is_open()
+        self.stream.socket().get_mut().is_open()
     }
 
     fn is_tls(&self) -> bool {

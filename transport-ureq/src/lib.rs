@@ -1,8 +1,17 @@
 //! # kubewire-ureq
 //!
-//! A blocking transport for [`kubewire`] on `ureq` 3 (pure Rust, rustls).
-//! It only moves bytes: TLS from the configuration's in-memory PEM,
-//! proxies, timeouts. Everything Kubernetes is in the core.
+//! A blocking transport for [`kubewire`] on `ureq` 3. It only moves
+//! bytes: TLS from the configuration's in-memory PEM, proxies, timeouts.
+//! Everything Kubernetes is in the core.
+//!
+//! TLS is rustls by default (pure Rust, nothing to install). With
+//! `default-features = false, features = ["native-tls"]` it is the
+//! platform's library instead (OpenSSL on Linux, which needs `libssl-dev`
+//! and `pkg-config` to build): a faster build and a smaller binary, with
+//! the same behaviour — kubeconfig's CA, client certificates (PKCS#8,
+//! PKCS#1 RSA and SEC1 EC keys), `insecure-skip-tls-verify`,
+//! `tls-server-name`, and exec, attach and port-forward tunnels read and
+//! written at once. With both features on, rustls is used.
 //!
 //! ```no_run
 //! use kubewire_ureq::Cluster;
@@ -69,7 +78,6 @@ impl UreqTransport {
                 .parse::<http::Uri>()
                 .ok()
                 .and_then(|uri| uri.authority().cloned()),
-            tunnel.server_name().cloned(),
         );
         let agent_config = ureq::Agent::config_builder()
             .http_status_as_error(false)

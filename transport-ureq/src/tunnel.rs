@@ -1,28 +1,23 @@
 //! The one connection ureq cannot make: a raw byte stream for an upgrade
 //! (exec, attach, port-forward). ureq 3 has no upgrade API, so the
 //! transport opens it itself — TCP (through an HTTP proxy's `CONNECT`
-//! tunnel when the agent's requests use one), then rustls with the same
+//! tunnel when the agent's requests use one), then TLS with the same
 //! roots, client certificate and verification as the agent's — and the
 //! core speaks HTTP/1.1 and WebSocket over it.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use kubewire::{Config, Error, Result, error::TransportErrorKind};
-use rustls::pki_types::ServerName;
-use rustls::{ClientConfig, ClientConnection};
 
-use crate::tls_error;
+use crate::tls::Tls;
 
-/// What a tunnel needs to connect: the rustls configuration (absent for
-/// plain `http`) and the connect timeout.
+/// What a tunnel needs to connect: the TLS side (used for `https`), the
+/// connect timeout and the proxy.
 #[derive(Clone)]
 pub(crate) struct TunnelConfig {
-    tls: Arc<ClientConfig>,
-    /// kubeconfig's `tls-server-name`, when it names the certificate.
-    server_name: Option<ServerName<'static>>,
+    tls: Tls,
     connect_timeout: Option<Duration>,
     proxy: Option<Proxy>,
 }
@@ -39,6 +34,7 @@ struct Proxy {
 impl std::fmt::Debug for TunnelConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TunnelConfig")
+            .field("tls", &self.tls)
             .field("connect_timeout", &self.connect_timeout)
             .field(
                 "proxy",
@@ -59,24 +55,16 @@ impl TunnelConfig {
         proxy: Option<String>,
     ) -> Result<TunnelConfig> {
         let proxy = proxy.as_deref().map(Proxy::parse).transpose()?;
-        let tls = crate::tls::client_config(config)?;
-        let server_name = crate::tls::server_name_override(config)?;
         Ok(TunnelConfig {
-            tls,
-            server_name,
+            tls: Tls::new(config)?,
             connect_timeout,
             proxy,
         })
     }
 
-    /// The rustls configuration, shared with the requests' connector.
-    pub(crate) fn tls(&self) -> &Arc<ClientConfig> {
+    /// The TLS side, shared with the requests' connector.
+    pub(crate) fn tls(&self) -> &Tls {
         &self.tls
-    }
-
-    /// kubeconfig's `tls-server-name`, shared with the requests' connector.
-    pub(crate) fn server_name(&self) -> Option<&ServerName<'static>> {
-        self.server_name.as_ref()
     }
 
     /// Connects to the server `uri` names.
@@ -93,22 +81,7 @@ impl TunnelConfig {
         if !https {
             return Ok(Box::new(PlainTunnel(tcp)));
         }
-        let name = crate::tls::server_name(self.server_name.as_ref(), host)?;
-        let mut conn = ClientConnection::new(self.tls.clone(), name)
-            .map_err(|e| tls_error(format!("TLS setup: {e}")))?;
-        let mut io = &tcp;
-        while conn.is_handshaking() {
-            conn.complete_io(&mut io)
-                .map_err(|e| crate::tls::handshake_error(e, &format!("{host}:{port}")))?;
-        }
-        Ok(Box::new(TlsTunnel {
-            tcp,
-            conn: Mutex::new(TlsState {
-                conn,
-                pending: Vec::new(),
-            }),
-            sending: Mutex::new(()),
-        }))
+        self.tls.tunnel(host, &format!("{host}:{port}"), tcp)
     }
 }
 
@@ -222,98 +195,5 @@ impl kubewire::Tunnel for PlainTunnel {
 
     fn shutdown(&self) {
         let _ = self.0.shutdown(Shutdown::Both);
-    }
-}
-
-struct TlsState {
-    conn: ClientConnection,
-    /// TLS bytes read from the socket that rustls has not taken yet.
-    pending: Vec<u8>,
-}
-
-/// rustls over TCP, split so that a blocked read never holds up a write:
-/// the socket is read without the connection's lock, and encrypted bytes
-/// are written without it (in order, under `sending`).
-struct TlsTunnel {
-    tcp: TcpStream,
-    conn: Mutex<TlsState>,
-    sending: Mutex<()>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl TlsTunnel {
-    /// Encrypted bytes rustls wants sent (alerts, handshake messages).
-    fn flush(&self, state: &mut TlsState) -> io::Result<Vec<u8>> {
-        let mut out = Vec::new();
-        while state.conn.wants_write() {
-            state.conn.write_tls(&mut out)?;
-        }
-        Ok(out)
-    }
-}
-
-impl kubewire::Tunnel for TlsTunnel {
-    fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        // One TLS record's worth, on the stack: no allocation per read.
-        let mut raw = [0u8; 16 * 1024];
-        loop {
-            {
-                let mut state = lock(&self.conn);
-                match state.conn.reader().read(buf) {
-                    Ok(n) => return Ok(n),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    // The server dropped TCP without close_notify, as the
-                    // apiserver does after a WebSocket close: the end.
-                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
-                    Err(e) => return Err(e),
-                }
-                if !state.pending.is_empty() {
-                    let tls = &mut *state;
-                    let mut rest = &tls.pending[..];
-                    let taken = tls.conn.read_tls(&mut rest)?;
-                    tls.pending.drain(..taken);
-                    tls.conn.process_new_packets().map_err(io::Error::other)?;
-                    drop(state);
-                    // What rustls wants sent (alerts, key updates) goes now,
-                    // unless a write is under way: that write sends it.
-                    if let Ok(_sending) = self.sending.try_lock() {
-                        let out = self.flush(&mut lock(&self.conn))?;
-                        (&self.tcp).write_all(&out)?;
-                    }
-                    continue;
-                }
-            }
-            let n = (&self.tcp).read(&mut raw)?;
-            let mut state = lock(&self.conn);
-            if n == 0 {
-                // Let rustls see the end: it hands out what it holds, then EOF.
-                state.conn.read_tls(&mut &[][..])?;
-                state.conn.process_new_packets().map_err(io::Error::other)?;
-                return match state.conn.reader().read(buf) {
-                    Ok(n) => Ok(n),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
-                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
-                    Err(e) => Err(e),
-                };
-            }
-            state.pending.extend_from_slice(&raw[..n]);
-        }
-    }
-
-    fn write_all(&self, data: &[u8]) -> io::Result<()> {
-        let _sending = lock(&self.sending);
-        let out = {
-            let mut state = lock(&self.conn);
-            state.conn.writer().write_all(data)?;
-            self.flush(&mut state)?
-        };
-        (&self.tcp).write_all(&out)
-    }
-
-    fn shutdown(&self) {
-        let _ = self.tcp.shutdown(Shutdown::Both);
     }
 }

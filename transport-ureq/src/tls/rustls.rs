@@ -1,22 +1,120 @@
-//! The one rustls configuration of a transport, built from the
-//! configuration's in-memory PEM: the requests' connector and the
-//! upgrade tunnels both use it, so they trust, present and name the same.
+//! The rustls backend (feature `rustls`, the default): one client
+//! configuration, built from the configuration's in-memory PEM, for the
+//! requests' connections and the upgrade tunnels, so that they trust,
+//! present and name the same.
 
-use std::io;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
 use std::sync::Arc;
 
-use kubewire::{Config, Error, Result, error::TransportErrorKind};
+use kubewire::{Config, Result};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned};
+use ureq::unversioned::transport::TransportAdapter;
 
+use super::rustls_tunnel::TlsTunnel;
 use crate::{config_error, tls_error};
+
+/// The TLS side of a transport: whom it trusts, what it presents, and
+/// kubeconfig's `tls-server-name`.
+#[derive(Clone)]
+pub(crate) struct Tls {
+    config: Arc<ClientConfig>,
+    server_name: Option<ServerName<'static>>,
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tls")
+            .field("backend", &"rustls")
+            .field("server_name", &self.server_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tls {
+    /// The configuration's CA (or the webpki roots), client certificate,
+    /// verification and server name.
+    pub(crate) fn new(config: &Config) -> Result<Tls> {
+        Ok(Tls {
+            config: client_config(config)?,
+            server_name: server_name_override(config)?,
+        })
+    }
+
+    /// TLS over a connection ureq made to `host`; `to_server` says it is
+    /// the API server (`tls-server-name` names no other host).
+    pub(crate) fn connect(
+        &self,
+        host: &str,
+        to_server: bool,
+        mut sock: TransportAdapter,
+    ) -> std::result::Result<TlsStream, ureq::Error> {
+        let name_override = self.server_name.as_ref().filter(|_| to_server);
+        let name = server_name(name_override, host)
+            .map_err(|_| ureq::Error::Tls("the server's name is not a DNS name or IP"))?;
+        let mut conn = ClientConnection::new(self.config.clone(), name)
+            .map_err(|e| ureq::Error::Io(io::Error::other(e)))?;
+        while conn.is_handshaking() {
+            conn.complete_io(&mut sock).map_err(ureq::Error::Io)?;
+        }
+        Ok(TlsStream(StreamOwned { conn, sock }))
+    }
+
+    /// A tunnel to the API server at `host` over `tcp`, once the
+    /// handshake is done; `server` (host and port) names it in errors.
+    pub(crate) fn tunnel(
+        &self,
+        host: &str,
+        server: &str,
+        tcp: TcpStream,
+    ) -> Result<Box<dyn kubewire::Tunnel>> {
+        let name = server_name(self.server_name.as_ref(), host)?;
+        let conn = ClientConnection::new(self.config.clone(), name)
+            .map_err(|e| tls_error(format!("TLS setup: {e}")))?;
+        let tunnel =
+            TlsTunnel::handshake(conn, tcp).map_err(|e| super::handshake_error(e, server))?;
+        Ok(Box::new(tunnel))
+    }
+}
+
+/// A TLS connection over ureq's transport.
+pub(crate) struct TlsStream(StreamOwned<ClientConnection, TransportAdapter>);
+
+impl TlsStream {
+    /// The connection under TLS.
+    pub(crate) fn socket(&mut self) -> &mut TransportAdapter {
+        &mut self.0.sock
+    }
+
+    /// The connection under TLS, to show.
+    pub(crate) fn socket_ref(&self) -> &TransportAdapter {
+        &self.0.sock
+    }
+}
+
+impl Read for TlsStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for TlsStream {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.0.write(data)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
 
 /// The rustls client configuration for `config`: its CA (or the webpki
 /// roots), its client certificate, and verification unless
 /// `insecure-skip-tls-verify` switches it off.
-pub(crate) fn client_config(config: &Config) -> Result<Arc<ClientConfig>> {
+fn client_config(config: &Config) -> Result<Arc<ClientConfig>> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -56,7 +154,7 @@ pub(crate) fn client_config(config: &Config) -> Result<Arc<ClientConfig>> {
 }
 
 /// The name kubeconfig's `tls-server-name` asks for, checked once.
-pub(crate) fn server_name_override(config: &Config) -> Result<Option<ServerName<'static>>> {
+fn server_name_override(config: &Config) -> Result<Option<ServerName<'static>>> {
     config
         .tls_server_name
         .as_deref()
@@ -69,7 +167,7 @@ pub(crate) fn server_name_override(config: &Config) -> Result<Option<ServerName<
 
 /// The name the server's certificate must carry (and the SNI sent): the
 /// override when there is one, else the URL's host.
-pub(crate) fn server_name(
+fn server_name(
     name_override: Option<&ServerName<'static>>,
     host: &str,
 ) -> Result<ServerName<'static>> {
@@ -88,19 +186,6 @@ pub(crate) fn server_name(
 /// either way, an alert), rather than what the socket said.
 pub(crate) fn is_refusal(e: &io::Error) -> bool {
     e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>())
-}
-
-/// A failed handshake with `server`: a TLS error when rustls said no, else
-/// what the socket said.
-pub(crate) fn handshake_error(e: io::Error, server: &str) -> Error {
-    Error::Transport {
-        kind: if is_refusal(&e) {
-            TransportErrorKind::Tls
-        } else {
-            TransportErrorKind::Io
-        },
-        message: format!("TLS handshake with {server}: {e}"),
-    }
 }
 
 /// Checks that a client key belongs to its certificate, so that a

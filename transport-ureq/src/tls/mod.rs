@@ -1,0 +1,57 @@
+//! TLS for the requests' connections and the upgrade tunnels, from the
+//! configuration's in-memory PEM, by the backend chosen when the crate is
+//! built: rustls (feature `rustls`, the default: pure Rust, nothing to
+//! install) or the platform's own library through native-tls (feature
+//! `native-tls`: OpenSSL on Linux, Security.framework on macOS, SChannel
+//! on Windows; it builds faster and links the system's library). With
+//! both features on, rustls is used.
+//!
+//! Both backends give the same [`Tls`] (trust, client certificate,
+//! kubeconfig's `tls-server-name`), [`TlsStream`] (TLS over a connection
+//! ureq made) and tunnels that are read and written from two threads at
+//! once, and [`is_refusal`] tells their refusals from socket errors.
+
+use std::io;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use kubewire::{Error, error::TransportErrorKind};
+
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+compile_error!(
+    "kubewire-ureq needs a TLS backend: the feature `rustls` (the default) or `native-tls`"
+);
+
+#[cfg(feature = "rustls")]
+mod rustls;
+#[cfg(feature = "rustls")]
+mod rustls_tunnel;
+#[cfg(feature = "rustls")]
+pub(crate) use self::rustls::{Tls, TlsStream, is_refusal};
+
+#[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+mod native;
+#[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+mod native_tunnel;
+#[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+mod pkcs8;
+#[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+pub(crate) use self::native::{Tls, TlsStream, is_refusal};
+
+/// A failed handshake with `server`: a TLS error when the TLS library
+/// said no, else what the socket said.
+pub(crate) fn handshake_error(e: io::Error, server: &str) -> Error {
+    Error::Transport {
+        kind: if is_refusal(&e) {
+            TransportErrorKind::Tls
+        } else {
+            TransportErrorKind::Io
+        },
+        message: format!("TLS handshake with {server}: {e}"),
+    }
+}
+
+/// A lock that a panicked holder does not poison: the tunnels' state is
+/// consistent between calls.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
