@@ -1458,6 +1458,7 @@ pub fn run_tls<D: ConnectDriver>(name: &str) -> Vec<String> {
         )),
     }
     failures.extend(run_tls_server_name::<D>(&pki, name));
+    failures.extend(run_tls_key_forms::<D>(&pki, name));
     drop(front);
     let report = server.stop();
     if !report.is_clean() {
@@ -1488,6 +1489,46 @@ fn tls_kubeconfig(
     let config = Config::from_kubeconfig(std::slice::from_ref(&path), None);
     let _ = std::fs::remove_file(&path);
     config
+}
+
+/// Mutual TLS on transport `D` with the key forms kubeconfig files carry
+/// besides PKCS#8: SEC1 (`EC PRIVATE KEY`, as kind and kubeadm write it)
+/// and PKCS#1 (`RSA PRIVATE KEY`).
+fn run_tls_key_forms<D: ConnectDriver>(pki: &crate::tls::TestPki, name: &str) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (form, cert, key) in [
+        ("a SEC1 EC key", &pki.client_cert, &pki.client_key_sec1),
+        (
+            "a PKCS#1 RSA key",
+            &pki.rsa_client_cert,
+            &pki.rsa_client_key_pkcs1,
+        ),
+    ] {
+        let mut fetch = corpus_fixture("pod-fetch-running");
+        fetch.exchanges.truncate(1);
+        let server = ReplayServer::start(vec![fetch]).expect("server");
+        let front = crate::tls::TlsFront::start(pki, server.addr()).expect("tls front");
+        let mut config = match tls_kubeconfig(pki, &front, name) {
+            Ok(c) => c,
+            Err(e) => return vec![format!("tls [{name}] {form}: kubeconfig: {e}")],
+        };
+        if let Some(client) = &mut config.credentials.client_certificate {
+            client.certificate_pem = cert.clone();
+            client.key_pem = kubewire::config::Sensitive::new(key.clone());
+        }
+        match Cluster::<D>::from_config(config).and_then(|c| {
+            D::wait(c.pods().fetch("web-0", Some("demo"))).map(|p| p.meta().name().to_string())
+        }) {
+            Ok(pod) if pod == "web-0" => {}
+            other => failures.push(format!("tls [{name}] mutual TLS with {form}: {other:?}")),
+        }
+        drop(front);
+        let report = server.stop();
+        if !report.is_clean() {
+            failures.push(format!("tls [{name}] {form}: replay not clean\n{report}"));
+        }
+    }
+    failures
 }
 
 /// kubeconfig's `tls-server-name` on transport `D`: the connection goes to

@@ -29,8 +29,15 @@ pub struct TestPki {
     pub server_key: Vec<u8>,
     /// The client certificate.
     pub client_cert: Vec<u8>,
-    /// The client key.
+    /// The client key (PKCS#8, `PRIVATE KEY`).
     pub client_key: Vec<u8>,
+    /// The same key in SEC1 form (`EC PRIVATE KEY`, as kind and kubeadm
+    /// write it).
+    pub client_key_sec1: Vec<u8>,
+    /// A second client certificate, for an RSA key.
+    pub rsa_client_cert: Vec<u8>,
+    /// Its key in PKCS#1 form (`RSA PRIVATE KEY`, as older tools write it).
+    pub rsa_client_key_pkcs1: Vec<u8>,
     /// A key that belongs to no certificate here.
     pub stray_key: Vec<u8>,
     /// A client certificate signed by `other_ca` (the server refuses it).
@@ -92,10 +99,13 @@ impl TestPki {
         )?;
         std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n")?;
         std::fs::write(dir.join("untrusted.ext"), "extendedKeyUsage=clientAuth\n")?;
-        for (name, cn, signer) in [
-            ("server", "127.0.0.1", "ca"),
-            ("client", "kubewire-client", "ca"),
-            ("untrusted", "kubewire-client", "other"),
+        std::fs::write(dir.join("rsa.ext"), "extendedKeyUsage=clientAuth\n")?;
+        let rsa = ["-newkey", "rsa:2048", "-nodes"];
+        for (name, cn, signer, kind) in [
+            ("server", "127.0.0.1", "ca", ec.as_slice()),
+            ("client", "kubewire-client", "ca", &ec),
+            ("untrusted", "kubewire-client", "other", &ec),
+            ("rsa", "kubewire-client", "ca", &rsa),
         ] {
             let subj = format!("/CN={cn}");
             let (key, csr, crt, ext) = (
@@ -106,7 +116,7 @@ impl TestPki {
             );
             let (signer_crt, signer_key) = (format!("{signer}.crt"), format!("{signer}.key"));
             let mut args = vec!["req", "-new", "-subj", &subj];
-            args.extend(ec);
+            args.extend(kind);
             args.extend(["-keyout", &key, "-out", &csr]);
             openssl(&dir, &args)?;
             openssl(
@@ -142,6 +152,21 @@ impl TestPki {
                 "stray.key",
             ],
         )?;
+        openssl(
+            &dir,
+            &["ec", "-in", "client.key", "-out", "client-sec1.key"],
+        )?;
+        openssl(
+            &dir,
+            &[
+                "rsa",
+                "-in",
+                "rsa.key",
+                "-traditional",
+                "-out",
+                "rsa-pkcs1.key",
+            ],
+        )?;
         let read = |f: &str| std::fs::read(dir.join(f));
         Ok(TestPki {
             ca: read("ca.crt")?,
@@ -150,6 +175,9 @@ impl TestPki {
             server_key: read("server.key")?,
             client_cert: read("client.crt")?,
             client_key: read("client.key")?,
+            client_key_sec1: read("client-sec1.key")?,
+            rsa_client_cert: read("rsa.crt")?,
+            rsa_client_key_pkcs1: read("rsa-pkcs1.key")?,
             stray_key: read("stray.key")?,
             untrusted_cert: read("untrusted.crt")?,
             untrusted_key: read("untrusted.key")?,
