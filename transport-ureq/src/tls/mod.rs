@@ -11,7 +11,7 @@
 //! ureq made) and tunnels that are read and written from two threads at
 //! once, and [`is_refusal`] tells their refusals from socket errors.
 
-use std::io;
+use std::io::{self, Read, Write};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use kubewire::{Error, error::TransportErrorKind};
@@ -26,7 +26,9 @@ mod rustls;
 #[cfg(feature = "rustls")]
 mod rustls_tunnel;
 #[cfg(feature = "rustls")]
-pub(crate) use self::rustls::{Tls, TlsStream, is_refusal};
+use self::rustls as backend;
+#[cfg(feature = "rustls")]
+pub(crate) use self::rustls::{Tls, is_refusal};
 
 #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
 mod native;
@@ -35,7 +37,40 @@ mod native_tunnel;
 #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
 mod pkcs8;
 #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
-pub(crate) use self::native::{Tls, TlsStream, is_refusal};
+use self::native as backend;
+#[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+pub(crate) use self::native::{Tls, is_refusal};
+
+/// A TLS connection over ureq's transport, by the backend built in.
+pub(crate) struct TlsStream(backend::Stream);
+
+impl TlsStream {
+    /// The connection under TLS.
+    pub(crate) fn socket(&mut self) -> &mut ureq::unversioned::transport::TransportAdapter {
+        backend::socket(&mut self.0)
+    }
+
+    /// The connection under TLS, to show.
+    pub(crate) fn socket_ref(&self) -> &ureq::unversioned::transport::TransportAdapter {
+        backend::socket_ref(&self.0)
+    }
+}
+
+impl Read for TlsStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for TlsStream {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.0.write(data)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
 
 /// A failed handshake with `server`: a TLS error when the TLS library
 /// said no, else what the socket said.

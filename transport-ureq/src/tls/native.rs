@@ -3,13 +3,14 @@
 //! in-memory PEM for the requests' connections and the upgrade tunnels
 //! alike.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{IpAddr, TcpStream};
 
 use kubewire::{Config, Result};
 use native_tls::{Certificate, HandshakeError, Identity, TlsConnector};
 use ureq::unversioned::transport::TransportAdapter;
 
+use super::TlsStream;
 use super::native_tunnel::TlsTunnel;
 use crate::{config_error, tls_error};
 
@@ -122,35 +123,17 @@ impl Tls {
     }
 }
 
-/// A TLS connection over ureq's transport.
-pub(crate) struct TlsStream(native_tls::TlsStream<TransportAdapter>);
+/// native-tls over ureq's transport.
+pub(crate) type Stream = native_tls::TlsStream<TransportAdapter>;
 
-impl TlsStream {
-    /// The connection under TLS.
-    pub(crate) fn socket(&mut self) -> &mut TransportAdapter {
-        self.0.get_mut()
-    }
-
-    /// The connection under TLS, to show.
-    pub(crate) fn socket_ref(&self) -> &TransportAdapter {
-        self.0.get_ref()
-    }
+/// The connection under a [`Stream`].
+pub(crate) fn socket(stream: &mut Stream) -> &mut TransportAdapter {
+    stream.get_mut()
 }
 
-impl Read for TlsStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf)
-    }
-}
-
-impl Write for TlsStream {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        self.0.write(data)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
+/// The connection under a [`Stream`], to show.
+pub(crate) fn socket_ref(stream: &Stream) -> &TransportAdapter {
+    stream.get_ref()
 }
 
 /// Whether an I/O error is the TLS library's refusal (a certificate

@@ -3,7 +3,7 @@
 //! requests' connections and the upgrade tunnels, so that they trust,
 //! present and name the same.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::TcpStream;
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned};
 use ureq::unversioned::transport::TransportAdapter;
 
+use super::TlsStream;
 use super::rustls_tunnel::TlsTunnel;
 use crate::{config_error, tls_error};
 
@@ -80,35 +81,17 @@ impl Tls {
     }
 }
 
-/// A TLS connection over ureq's transport.
-pub(crate) struct TlsStream(StreamOwned<ClientConnection, TransportAdapter>);
+/// rustls over ureq's transport.
+pub(crate) type Stream = StreamOwned<ClientConnection, TransportAdapter>;
 
-impl TlsStream {
-    /// The connection under TLS.
-    pub(crate) fn socket(&mut self) -> &mut TransportAdapter {
-        &mut self.0.sock
-    }
-
-    /// The connection under TLS, to show.
-    pub(crate) fn socket_ref(&self) -> &TransportAdapter {
-        &self.0.sock
-    }
+/// The connection under a [`Stream`].
+pub(crate) fn socket(stream: &mut Stream) -> &mut TransportAdapter {
+    &mut stream.sock
 }
 
-impl Read for TlsStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf)
-    }
-}
-
-impl Write for TlsStream {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        self.0.write(data)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
+/// The connection under a [`Stream`], to show.
+pub(crate) fn socket_ref(stream: &Stream) -> &TransportAdapter {
+    &stream.sock
 }
 
 /// The rustls client configuration for `config`: its CA (or the webpki
