@@ -75,8 +75,6 @@ fn item_kind(list_kind: &str) -> &str {
 struct Collected {
     items: Vec<Item>,
     skipped: Vec<SkippedItem>,
-    /// How many items have been passed (the next one's index).
-    seen: usize,
 }
 
 impl Collected {
@@ -92,12 +90,12 @@ impl Collected {
         match item {
             Ok(item) => self.items.push(item),
             Err(e) => self.skipped.push(SkippedItem {
-                index: self.seen,
+                // The items passed so far, decoded or not.
+                index: self.items.len() + self.skipped.len(),
                 message: e.to_string(),
                 span,
             }),
         }
-        self.seen += 1;
     }
 
     fn into_list(self, kind: String, api_version: String, meta: ListMeta) -> ItemList {
