@@ -4,10 +4,10 @@
 //! this step names it by kubeconfig's `tls-server-name` when there is one,
 //! as kubectl does (the connection still goes to the URL's host).
 //!
-//! The step's errors reach ureq as I/O errors that carry the TLS library's refusal,
-//! in the handshake and after it (under TLS 1.3 a server refuses a client
-//! certificate with an alert on the first read); [`crate::tls::is_refusal`]
-//! reads them as TLS errors.
+//! The step's errors reach ureq as I/O errors that carry the TLS
+//! library's refusal, in the handshake and after it (under TLS 1.3 a
+//! server refuses a client certificate with an alert on the first read);
+//! [`crate::tls::is_refusal`] reads them as TLS errors.
 
 use std::fmt;
 use std::io::{Read, Write};
@@ -20,8 +20,8 @@ use ureq::unversioned::transport::{
 
 /// The connector chain: proxy `CONNECT` when configured, TCP, then TLS for
 /// `https`.
-/// `server` is the API server's authority: `server_name` names it and no
-/// other host (not an `https` proxy on the way).
+/// `server` is the API server's authority: kubeconfig's `tls-server-name`
+/// names it and no other host (not an `https` proxy on the way).
 pub(crate) fn chain(tls: Tls, server: Option<http::uri::Authority>) -> impl Connector<()> {
     ().chain(ConnectProxyConnector::default())
         .chain(TcpConnector::default())

@@ -18,7 +18,8 @@ struct TlsState {
 
 /// rustls over TCP, split so that a blocked read never holds up a write:
 /// the socket is read without the connection's lock, and encrypted bytes
-/// are written without it (in order, under `sending`).
+/// are written without it (in order, under `sending`), as the native-tls
+/// tunnel does.
 pub(crate) struct TlsTunnel {
     tcp: TcpStream,
     conn: Mutex<TlsState>,
@@ -42,13 +43,23 @@ impl TlsTunnel {
         })
     }
 
-    /// Encrypted bytes rustls wants sent (alerts, handshake messages).
-    fn flush(&self, state: &mut TlsState) -> io::Result<Vec<u8>> {
-        let mut out = Vec::new();
-        while state.conn.wants_write() {
-            state.conn.write_tls(&mut out)?;
+    /// Sends what rustls has encrypted, until nothing is left (a read may
+    /// add some, alerts or key updates, while a write is sending).
+    fn send_pending(&self) -> io::Result<()> {
+        let _sending = lock(&self.sending);
+        loop {
+            let mut out = Vec::new();
+            {
+                let mut state = lock(&self.conn);
+                while state.conn.wants_write() {
+                    state.conn.write_tls(&mut out)?;
+                }
+            }
+            if out.is_empty() {
+                return Ok(());
+            }
+            (&self.tcp).write_all(&out)?;
         }
-        Ok(out)
     }
 }
 
@@ -73,12 +84,12 @@ impl kubewire::Tunnel for TlsTunnel {
                     let taken = tls.conn.read_tls(&mut rest)?;
                     tls.pending.drain(..taken);
                     tls.conn.process_new_packets().map_err(io::Error::other)?;
+                    let replies = tls.conn.wants_write();
                     drop(state);
-                    // What rustls wants sent (alerts, key updates) goes now,
-                    // unless a write is under way: that write sends it.
-                    if let Ok(_sending) = self.sending.try_lock() {
-                        let out = self.flush(&mut lock(&self.conn))?;
-                        (&self.tcp).write_all(&out)?;
+                    // What rustls wants sent on reading (alerts, key
+                    // updates) goes now, after any write under way.
+                    if replies {
+                        self.send_pending()?;
                     }
                     continue;
                 }
@@ -101,13 +112,8 @@ impl kubewire::Tunnel for TlsTunnel {
     }
 
     fn write_all(&self, data: &[u8]) -> io::Result<()> {
-        let _sending = lock(&self.sending);
-        let out = {
-            let mut state = lock(&self.conn);
-            state.conn.writer().write_all(data)?;
-            self.flush(&mut state)?
-        };
-        (&self.tcp).write_all(&out)
+        lock(&self.conn).conn.writer().write_all(data)?;
+        self.send_pending()
     }
 
     fn shutdown(&self) {
