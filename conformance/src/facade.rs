@@ -1348,23 +1348,10 @@ pub fn run_tls<D: ConnectDriver>(name: &str) -> Vec<String> {
         Ok(c) => c,
         Err(e) => return vec![format!("tls [{name}]: kubeconfig: {e}")],
     };
-    let attempt = |config: Config| {
-        Cluster::<D>::from_config(config).and_then(|c| {
-            D::wait(c.pods().fetch("web-0", Some("demo"))).map(|p| p.meta().name().to_string())
-        })
-    };
     let mut wrong_ca = config.clone();
     wrong_ca.credentials.certificate_authority = Some(pki.other_ca.clone());
     // An upgraded connection (exec) is set up with the same TLS.
-    let exec_attempt = |config: Config| {
-        Cluster::<D>::from_config(config).and_then(|c| {
-            D::wait(
-                c.pods()
-                    .exec("web-0", Some("demo"), &sh("echo out; echo err >&2")),
-            )
-        })
-    };
-    match exec_attempt(wrong_ca.clone()) {
+    match tls_exec::<D>(wrong_ca.clone()) {
         Err(Error::Transport {
             kind: TransportErrorKind::Tls,
             ..
@@ -1382,7 +1369,7 @@ pub fn run_tls<D: ConnectDriver>(name: &str) -> Vec<String> {
         cert.certificate_pem =
             b"-----BEGIN CERTIFICATE-----\nAAECAwQFBgcICQ==\n-----END CERTIFICATE-----\n".to_vec();
     }
-    match attempt(garbage) {
+    match tls_fetch::<D>(garbage) {
         Err(Error::Transport {
             kind: TransportErrorKind::Tls,
             message,
@@ -1397,7 +1384,7 @@ pub fn run_tls<D: ConnectDriver>(name: &str) -> Vec<String> {
         ("wrong CA", wrong_ca),
         ("key not matching its certificate", stray_key),
     ] {
-        match attempt(config) {
+        match tls_fetch::<D>(config) {
             Err(Error::Transport {
                 kind: TransportErrorKind::Tls,
                 ..
@@ -1413,7 +1400,7 @@ pub fn run_tls<D: ConnectDriver>(name: &str) -> Vec<String> {
         cert.certificate_pem = pki.untrusted_cert.clone();
         cert.key_pem = kubewire::config::Sensitive::new(pki.untrusted_key.clone());
     }
-    match attempt(untrusted) {
+    match tls_fetch::<D>(untrusted) {
         Err(Error::Transport {
             kind: TransportErrorKind::Tls,
             ..
@@ -1425,7 +1412,7 @@ pub fn run_tls<D: ConnectDriver>(name: &str) -> Vec<String> {
     // The server refuses the session for want of a client certificate
     // (under TLS 1.3, with an alert after the handshake): a TLS error on
     // every transport.
-    match attempt(anonymous) {
+    match tls_fetch::<D>(anonymous) {
         Err(Error::Transport {
             kind: TransportErrorKind::Tls,
             ..
@@ -1434,7 +1421,7 @@ pub fn run_tls<D: ConnectDriver>(name: &str) -> Vec<String> {
             "tls [{name}] no client certificate: expected a TLS error, got {other:?}"
         )),
     }
-    match attempt(config.clone()) {
+    match tls_fetch::<D>(config.clone()) {
         Ok(pod) if pod == "web-0" => {}
         other => failures.push(format!(
             "tls [{name}] mutual TLS from kubeconfig PEM: {other:?}"
@@ -1451,7 +1438,7 @@ pub fn run_tls<D: ConnectDriver>(name: &str) -> Vec<String> {
         Err(Error::NotFound(_)) => {}
         other => failures.push(format!("tls [{name}] a 404 over TLS: {other:?}")),
     }
-    match exec_attempt(config) {
+    match tls_exec::<D>(config) {
         Ok(out) if out.stdout == b"out\n" && out.exit_code() == Some(0) => {}
         other => failures.push(format!(
             "tls [{name}] exec over mutual TLS from kubeconfig PEM: {other:?}"
@@ -1465,6 +1452,24 @@ pub fn run_tls<D: ConnectDriver>(name: &str) -> Vec<String> {
         failures.push(format!("tls [{name}]: replay not clean\n{report}"));
     }
     failures
+}
+
+/// The TLS checks' fetch on transport `D`: pod `web-0`'s name.
+fn tls_fetch<D: ConnectDriver>(config: Config) -> Result<String, Error> {
+    Cluster::<D>::from_config(config).and_then(|c| {
+        D::wait(c.pods().fetch("web-0", Some("demo"))).map(|p| p.meta().name().to_string())
+    })
+}
+
+/// The TLS checks' exec on transport `D`: an upgraded connection, set up
+/// with the same TLS as the requests.
+fn tls_exec<D: ConnectDriver>(config: Config) -> Result<kubewire::client::ExecOutput, Error> {
+    Cluster::<D>::from_config(config).and_then(|c| {
+        D::wait(
+            c.pods()
+                .exec("web-0", Some("demo"), &sh("echo out; echo err >&2")),
+        )
+    })
 }
 
 /// A kubeconfig (read through the kubeconfig parser) for the TLS front:
@@ -1516,9 +1521,7 @@ fn run_tls_key_forms<D: ConnectDriver>(pki: &crate::tls::TestPki, name: &str) ->
             client.certificate_pem = cert.clone();
             client.key_pem = kubewire::config::Sensitive::new(key.clone());
         }
-        match Cluster::<D>::from_config(config).and_then(|c| {
-            D::wait(c.pods().fetch("web-0", Some("demo"))).map(|p| p.meta().name().to_string())
-        }) {
+        match tls_fetch::<D>(config) {
             Ok(pod) if pod == "web-0" => {}
             other => failures.push(format!("tls [{name}] mutual TLS with {form}: {other:?}")),
         }
@@ -1550,22 +1553,9 @@ fn run_tls_server_name<D: ConnectDriver>(pki: &crate::tls::TestPki, name: &str) 
         named.tls_server_name = Some(server_name.into());
         named
     };
-    let attempt = |config: Config| {
-        Cluster::<D>::from_config(config).and_then(|c| {
-            D::wait(c.pods().fetch("web-0", Some("demo"))).map(|p| p.meta().name().to_string())
-        })
-    };
-    let exec_attempt = |config: Config| {
-        Cluster::<D>::from_config(config).and_then(|c| {
-            D::wait(
-                c.pods()
-                    .exec("web-0", Some("demo"), &sh("echo out; echo err >&2")),
-            )
-        })
-    };
     for (what, outcome) in [
-        ("fetch", attempt(named("other.internal")).map(|_| ())),
-        ("exec", exec_attempt(named("other.internal")).map(|_| ())),
+        ("fetch", tls_fetch::<D>(named("other.internal")).map(|_| ())),
+        ("exec", tls_exec::<D>(named("other.internal")).map(|_| ())),
     ] {
         match outcome {
             Err(Error::Transport {
@@ -1578,8 +1568,8 @@ fn run_tls_server_name<D: ConnectDriver>(pki: &crate::tls::TestPki, name: &str) 
         }
     }
     match (
-        attempt(named("kubewire-api.internal")),
-        exec_attempt(named("kubewire-api.internal")),
+        tls_fetch::<D>(named("kubewire-api.internal")),
+        tls_exec::<D>(named("kubewire-api.internal")),
     ) {
         (Ok(pod), Ok(out)) if pod == "web-0" && out.stdout == b"out\n" => {}
         other => failures.push(format!(
