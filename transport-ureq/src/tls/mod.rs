@@ -12,6 +12,7 @@
 //! once, and [`is_refusal`] tells their refusals from socket errors.
 
 use std::io::{self, Read, Write};
+use std::net::TcpStream;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use kubewire::{Error, error::TransportErrorKind};
@@ -82,6 +83,26 @@ pub(crate) fn handshake_error(e: io::Error, server: &str) -> Error {
             TransportErrorKind::Io
         },
         message: format!("TLS handshake with {server}: {e}"),
+    }
+}
+
+/// Sends to a tunnel's socket what its TLS library has encrypted (`take`
+/// empties the library's output), in order under `sending`, until nothing
+/// is left: a read may add some (alerts, key updates) while a write is
+/// sending, and is then sent by that write.
+fn send_pending<T>(
+    sending: &Mutex<()>,
+    tls: &Mutex<T>,
+    mut socket: &TcpStream,
+    take: impl Fn(&mut T) -> io::Result<Vec<u8>>,
+) -> io::Result<()> {
+    let _sending = lock(sending);
+    loop {
+        let out = take(&mut lock(tls))?;
+        if out.is_empty() {
+            return Ok(());
+        }
+        socket.write_all(&out)?;
     }
 }
 

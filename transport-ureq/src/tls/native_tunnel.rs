@@ -111,17 +111,11 @@ impl TlsTunnel {
         Ok(tunnel)
     }
 
-    /// Sends whatever the library has written, until nothing is left (a
-    /// read may add some while a write is sending).
+    /// Sends whatever the library has written.
     fn send_pending(&self) -> io::Result<()> {
-        let _sending = lock(&self.sending);
-        loop {
-            let out = std::mem::take(&mut lock(&self.tls).get_mut().outgoing);
-            if out.is_empty() {
-                return Ok(());
-            }
-            (&self.tcp).write_all(&out)?;
-        }
+        super::send_pending(&self.sending, &self.tls, &self.tcp, |tls| {
+            Ok(std::mem::take(&mut tls.get_mut().outgoing))
+        })
     }
 }
 

@@ -43,23 +43,15 @@ impl TlsTunnel {
         })
     }
 
-    /// Sends what rustls has encrypted, until nothing is left (a read may
-    /// add some, alerts or key updates, while a write is sending).
+    /// Sends what rustls has encrypted.
     fn send_pending(&self) -> io::Result<()> {
-        let _sending = lock(&self.sending);
-        loop {
+        super::send_pending(&self.sending, &self.conn, &self.tcp, |state| {
             let mut out = Vec::new();
-            {
-                let mut state = lock(&self.conn);
-                while state.conn.wants_write() {
-                    state.conn.write_tls(&mut out)?;
-                }
+            while state.conn.wants_write() {
+                state.conn.write_tls(&mut out)?;
             }
-            if out.is_empty() {
-                return Ok(());
-            }
-            (&self.tcp).write_all(&out)?;
-        }
+            Ok(out)
+        })
     }
 }
 
