@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::item_scan::ItemScan;
+use crate::json_ref::JsonRef;
 use crate::json_scan::{Scan, Scanner, Stop};
 use crate::meta::ObjectMeta;
 
@@ -324,6 +325,39 @@ impl Item {
         self.rest().get(name)
     }
 
+    /// The whole object, read in place (see [`JsonRef`]).
+    ///
+    /// ```
+    /// let item = kubewire::request::decode_item(bytes::Bytes::from_static(
+    ///     br#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-0"},"status":{"phase":"Running"}}"#)).unwrap();
+    /// assert_eq!(item.json().pointer("/status/phase").unwrap().as_str().as_deref(), Some("Running"));
+    /// ```
+    pub fn json(&self) -> JsonRef<'_> {
+        // A decoded item's text is one JSON value, checked by the scan or
+        // by serde_json.
+        JsonRef::checked(self.raw.trim_ascii())
+    }
+
+    /// A top-level member (`spec`, `status`, `data`, ...) read in place,
+    /// without parsing anything else; `None` when the object has none.
+    /// `spec` is found without a scan when the decoder located it.
+    ///
+    /// ```
+    /// let item = kubewire::request::decode_item(bytes::Bytes::from_static(
+    ///     br#"{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"web"},"spec":{"replicas":3}}"#)).unwrap();
+    /// assert_eq!(item.field("spec").unwrap().get("replicas").unwrap().as_i64(), Some(3));
+    /// assert!(item.field("status").is_none());
+    /// ```
+    pub fn field(&self, name: &str) -> Option<JsonRef<'_>> {
+        match self.spec_at {
+            SpecAt::At(from, to) if name == "spec" => {
+                Some(JsonRef::checked(&self.raw[from as usize..to as usize]))
+            }
+            SpecAt::Absent if name == "spec" => None,
+            _ => self.json().get(name),
+        }
+    }
+
     /// Deserializes the whole object into `T`.
     pub fn deserialize<'a, T: Deserialize<'a>>(&'a self) -> Result<T> {
         serde_json::from_slice(&self.raw).map_err(|e| Error::decode("the requested type", e))
@@ -505,13 +539,16 @@ mod tests {
     fn outcome(item: Result<Item>) -> std::result::Result<String, String> {
         item.map(|item| {
             let parses = serde_json::from_slice::<serde_json::Value>(item.raw()).is_ok();
+            let in_place = |name| item.field(name).map(|v| v.to_string());
             format!(
-                "{:?} {} {} {:?} {:?}",
+                "{:?} {} {} {:?} {:?} {:?} {:?}",
                 item.raw(),
                 item.api_version(),
                 item.kind(),
                 item.meta(),
                 parses.then(|| (item.spec().clone(), item.member("status").cloned())),
+                in_place("spec"),
+                in_place("status"),
             )
         })
         .map_err(|e| e.to_string())

@@ -174,7 +174,7 @@ impl<'a> Scanner<'a> {
 
     /// A member's key and colon; the cursor ends on its value.
     #[inline(always)]
-    fn key(&mut self) -> Scan<Str> {
+    pub(crate) fn key(&mut self) -> Scan<Str> {
         let key = self.string()?;
         self.ws();
         self.eat(b':')?;
@@ -279,7 +279,7 @@ impl<'a> Scanner<'a> {
 
     /// Opens a container at `depth`: false when it is empty (and closed).
     #[inline(always)]
-    fn open(&mut self, depth: usize, open: u8, close: u8) -> Scan<bool> {
+    pub(crate) fn open(&mut self, depth: usize, open: u8, close: u8) -> Scan<bool> {
         if depth >= MAX_DEPTH {
             return Err(Stop);
         }
@@ -295,7 +295,7 @@ impl<'a> Scanner<'a> {
     /// After a member or element: `,` (true: another follows) or `close`
     /// (false: the container ends).
     #[inline(always)]
-    fn separator(&mut self, close: u8) -> Scan<bool> {
+    pub(crate) fn separator(&mut self, close: u8) -> Scan<bool> {
         self.ws();
         match self.peek() {
             Some(b',') => {

@@ -42,6 +42,7 @@ mod endpoint;
 mod item;
 mod item_scan;
 mod items;
+mod json_ref;
 mod json_scan;
 mod kind;
 mod kubeconfig;
@@ -89,6 +90,7 @@ pub mod model {
     pub use crate::items::service::{LoadBalancerIngress, Service};
     pub use crate::items::typed::TypedItem;
     pub use crate::items::workloads::{DaemonSet, Deployment, ReplicaSet, ReplicationController};
+    pub use crate::json_ref::{Elements, JsonRef, Members};
     pub use crate::kind::Kind;
     pub use crate::list::{ItemList, SkippedItem};
     pub use crate::logs::LogLine;
