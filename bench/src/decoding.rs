@@ -252,7 +252,9 @@ pub fn list(items: usize, runs: usize) -> Table {
                             .and_then(|spec| spec.get("containers"))
                             .map_or(0, |cs| {
                                 cs.elements()
-                                    .filter(|c| c.get("image").is_some_and(|i| i.as_str().is_some()))
+                                    .filter(|c| {
+                                        c.get("image").is_some_and(|i| i.as_str().is_some())
+                                    })
                                     .count()
                             });
                         usize::from(images > 0)

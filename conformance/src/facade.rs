@@ -59,12 +59,24 @@ fn quickstart<D: Driver>(cluster: &Cluster<D>) {
     let web = demo_pods(cluster)
         .filter(Some("app=web"), None)
         .expect("filter");
-    let names: Vec<String> = D::wait(web.list())
-        .expect("list")
-        .iter()
-        .map(|p| p.meta().name().to_string())
-        .collect();
+    let pods = D::wait(web.list()).expect("list");
+    let names: Vec<&str> = pods.iter().map(|p| p.meta().name()).collect();
     assert_eq!(names, ["web-0", "web-1"]);
+    // Fields read in place, as the quickstart reads them.
+    let images: Vec<_> = pods[0]
+        .field("spec")
+        .and_then(|spec| spec.get("containers"))
+        .into_iter()
+        .flat_map(|containers| containers.elements())
+        .filter_map(|c| c.get("image")?.as_str())
+        .collect();
+    assert_eq!(images, ["nginx:1.27", "busybox:1.36"]);
+    assert_eq!(
+        pods[0]
+            .field("status")
+            .and_then(|s| s.pointer("/containerStatuses/0/restartCount")?.as_u64()),
+        Some(0)
+    );
     let mut watcher = demo_pods(cluster).watch().expect("watch");
     let mut seen = Vec::new();
     while let Some(event) = D::wait(watcher.next()) {

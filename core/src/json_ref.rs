@@ -80,7 +80,10 @@ impl<'a> JsonRef<'a> {
     /// The member `key` of an object; `None` when it is absent or this is
     /// not an object.
     pub fn get(self, key: &str) -> Option<JsonRef<'a>> {
-        self.members().filter(|(k, _)| k == key).last().map(|(_, v)| v)
+        self.members()
+            .filter(|(k, _)| k == key)
+            .last()
+            .map(|(_, v)| v)
     }
 
     /// Element `index` of an array; `None` when it is out of range or this
@@ -249,8 +252,8 @@ impl<'a> Iterator for Members<'a> {
             let key = self.s.key()?;
             let value = self.s.span(1)?;
             self.open = self.s.separator(b'}')?;
-            let key = text_of(text, &key)
-                .unwrap_or_else(|Stop| String::from_utf8_lossy(&text[key.span]));
+            let key =
+                text_of(text, &key).unwrap_or_else(|Stop| String::from_utf8_lossy(&text[key.span]));
             Ok::<_, Stop>((key, JsonRef::checked(&text[value])))
         })();
         if member.is_err() {
@@ -323,8 +326,19 @@ mod tests {
 
     fn json() -> impl Strategy<Value = String> {
         let leaf = prop::sample::select(vec![
-            "null", "true", "false", "0", "-7", "3.25", "1e3", "18446744073709551615",
-            r#""""#, r#""web""#, r#""a\"b\\c""#, r#""\u00e9t\u00e9""#, r#""é ☃""#,
+            "null",
+            "true",
+            "false",
+            "0",
+            "-7",
+            "3.25",
+            "1e3",
+            "18446744073709551615",
+            r#""""#,
+            r#""web""#,
+            r#""a\"b\\c""#,
+            r#""\u00e9t\u00e9""#,
+            r#""é ☃""#,
         ])
         .prop_map(str::to_string);
         leaf.prop_recursive(4, 32, 5, |inner| {
@@ -333,8 +347,7 @@ mod tests {
                 prop::collection::vec(inner.clone(), 0..5)
                     .prop_map(|vs| format!("[ {} ]", vs.join(" , "))),
                 prop::collection::vec((key, inner), 0..5).prop_map(|ms| {
-                    let members: Vec<_> =
-                        ms.iter().map(|(k, v)| format!("\"{k}\" :{v}")).collect();
+                    let members: Vec<_> = ms.iter().map(|(k, v)| format!("\"{k}\" :{v}")).collect();
                     format!("{{{}}}", members.join(",\n"))
                 }),
             ]

@@ -435,3 +435,64 @@ fn items_are_equal_when_same_resource_same_version() {
     assert_eq!(a, b);
     assert_ne!(a, c);
 }
+
+/// What an item reads in place, rebuilt as a `Value` from its members,
+/// elements, strings, numbers and literals.
+fn read_in_place(v: JsonRef<'_>) -> Value {
+    if v.is_object() {
+        return Value::Object(
+            v.members()
+                .map(|(k, member)| (k.into_owned(), read_in_place(member)))
+                .collect(),
+        );
+    }
+    if v.is_array() {
+        return Value::Array(v.elements().map(read_in_place).collect());
+    }
+    if let Some(s) = v.as_str() {
+        return Value::String(s.into_owned());
+    }
+    if let Some(b) = v.as_bool() {
+        return Value::Bool(b);
+    }
+    if v.is_null() {
+        return Value::Null;
+    }
+    v.as_u64()
+        .map(Value::from)
+        .or_else(|| v.as_i64().map(Value::from))
+        .or_else(|| v.as_f64().map(Value::from))
+        .expect("a number")
+}
+
+#[test]
+fn every_upstream_object_reads_in_place_as_serde_json_parses_it() {
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir().join("upstream-objects")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let raw = std::fs::read(&path).unwrap();
+        let value: Value = serde_json::from_slice(&raw).unwrap();
+        let Ok(item) = decode_item(Bytes::from(raw)) else {
+            continue; // lists and objects without metadata
+        };
+        files += 1;
+        assert_eq!(read_in_place(item.json()), value, "{}", path.display());
+        for (name, member) in value.as_object().unwrap() {
+            let field = item.field(name).expect("every member is found");
+            assert_eq!(&field.deserialize::<Value>().unwrap(), member, "{name}");
+        }
+        assert!(item.field("noSuchMember").is_none());
+        // The located spec and a pointer through it.
+        if let Some(spec) = value.get("spec") {
+            assert_eq!(read_in_place(item.field("spec").unwrap()), *spec);
+            assert_eq!(
+                item.json().pointer("/spec").map(read_in_place).as_ref(),
+                Some(spec)
+            );
+        }
+    }
+    assert!(files > 150, "the upstream objects were read: {files}");
+}

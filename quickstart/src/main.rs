@@ -102,14 +102,25 @@ fn run() -> Result<(), Failure> {
         rs2.meta().labels().to_map()
     );
 
-    println!("\n4. Pods with app=web:");
+    println!("\n4. Pods with app=web, and their images (read in place, nothing parsed):");
     let web = cluster
         .pods()
         .namespace("demo")?
         .filter(Some("app=web"), None)?;
     for pod in web.iter()? {
         let pod = pod?;
-        println!("   - {} ({:?})", pod.meta().name(), pod.phase()?);
+        let containers = pod.field("spec").and_then(|spec| spec.get("containers"));
+        let images: Vec<_> = containers
+            .into_iter()
+            .flat_map(|list| list.elements())
+            .filter_map(|container| container.get("image")?.as_str())
+            .collect();
+        println!(
+            "   - {} ({:?}): {}",
+            pod.meta().name(),
+            pod.phase()?,
+            images.join(", ")
+        );
     }
 
     println!("\n5. Watching pods in demo (from now) for three events:");

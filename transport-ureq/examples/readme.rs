@@ -45,6 +45,17 @@ fn using_it() -> Result<(), Failure> {
 }
 
 #[rustfmt::skip] // the README's lines, as they stand there
+fn in_place(cluster: &Cluster) -> Result<(), Failure> {
+    for pod in cluster.pods().namespace("demo")?.list()? {
+        let spec = pod.field("spec");                                   // None when the object has none
+        let node = spec.and_then(|s| s.get("nodeName")?.as_str());     // Cow<str>: borrowed unless escaped
+        let ready = pod.field("status").and_then(|s| s.pointer("/containerStatuses/0/ready")?.as_bool());
+        println!("{} on {:?}, first container ready: {:?}", pod.meta().name(), node, ready);
+    }
+    Ok(())
+}
+
+#[rustfmt::skip] // the README's lines, as they stand there
 fn writes(cluster: &Cluster) -> Result<(), Failure> {
     let cms = cluster.resource_at(ApiResource::new("", "v1", "ConfigMap", "configmaps", true)?).namespace("demo")?;
     let created = cms.create(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"mode": "fast"}}))?;
@@ -210,7 +221,8 @@ fn replaying() -> Result<(), Failure> {
 fn main() -> Result<(), Failure> {
     // Compiled by every `cargo test`; the calls below only need a cluster.
     let cluster = Cluster::new("http://127.0.0.1:9")?;
-    let tours: [(&str, Tour); 11] = [
+    let tours: [(&str, Tour); 12] = [
+        ("in place", in_place),
         ("writes", writes),
         ("patch", patch),
         ("delete", delete),

@@ -87,6 +87,12 @@ macro_rules! typed_item {
                 self.item.spec()
             }
 
+            /// A top-level member (`spec`, `status`, ...) read in place,
+            /// nothing parsed (see [`Item::field`](crate::Item::field)).
+            pub fn field(&self, name: &str) -> Option<$crate::model::JsonRef<'_>> {
+                self.item.field(name)
+            }
+
             /// The object's path on the server (what `selfLink` was).
             pub fn link(&self) -> $crate::error::Result<String> {
                 self.item.link(Self::RESOURCE)
