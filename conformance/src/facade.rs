@@ -1332,6 +1332,9 @@ macro_rules! facade_suite {
         fn $name() {
             let mut failures = $crate::facade::run_facade::<$transport>(stringify!($name));
             failures.extend($crate::facade::run_tls::<$transport>(stringify!($name)));
+            failures.extend($crate::timeouts::run_timeouts::<$transport>(stringify!(
+                $name
+            )));
             failures.extend($crate::facade::run_facade_fake::<$transport>(
                 concat!(stringify!($name), " against the fake"),
                 &|fake| kubewire::Cluster::<$transport>::new(&fake.base_url()).expect("cluster"),

@@ -90,6 +90,8 @@ pub mod stream_client;
 pub mod stream_scenarios;
 #[cfg(feature = "suites")]
 pub mod suite;
+#[cfg(feature = "suites")]
+pub mod timeouts;
 #[cfg(feature = "kit")]
 pub mod tls;
 #[cfg(feature = "suites")]

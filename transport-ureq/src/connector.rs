@@ -12,19 +12,21 @@
 use std::fmt;
 use std::io::{Read, Write};
 
+use crate::coarse_timeouts::CoarseTimeouts;
 use crate::tls::{Tls, TlsStream};
 use ureq::unversioned::transport::{
     Buffers, ConnectProxyConnector, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout,
     TcpConnector, Transport, TransportAdapter,
 };
 
-/// The connector chain: proxy `CONNECT` when configured, TCP, then TLS for
-/// `https`.
+/// The connector chain: proxy `CONNECT` when configured, TCP (its timeouts
+/// rounded: [`crate::coarse_timeouts`]), then TLS for `https`.
 /// `server` is the API server's authority: kubeconfig's `tls-server-name`
 /// names it and no other host (not an `https` proxy on the way).
 pub(crate) fn chain(tls: Tls, server: Option<http::uri::Authority>) -> impl Connector<()> {
     ().chain(ConnectProxyConnector::default())
         .chain(TcpConnector::default())
+        .chain(CoarseTimeouts)
         .chain(TlsConnector { tls, server })
 }
 

@@ -24,6 +24,7 @@
 
 use std::io;
 
+mod coarse_timeouts;
 mod connector;
 mod tls;
 mod tunnel;
