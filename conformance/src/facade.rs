@@ -274,6 +274,23 @@ fn next_timeout<D: Driver>(cluster: &Cluster<D>) {
     stopper.join().expect("stopper");
 }
 
+/// A streaming list: the ten pods arrive as `ADDED`; neither the bookmark
+/// that ends the initial events nor the plain one after it is delivered.
+fn bookmarks<D: Driver>(cluster: &Cluster<D>) {
+    let mut options = WatcherOptions::default();
+    options.start = WatchStart::InitialEvents;
+    options.timeout_seconds = Some(3);
+    let mut w = demo_pods(cluster).watch_with(options).expect("watch");
+    let mut seen = Vec::new();
+    while let Some(event) = D::wait(w.next_timeout(Duration::from_millis(1500))).expect("no error")
+    {
+        seen.push(format!("{} {}", event.evtype, event.item.meta().name()));
+    }
+    assert_eq!(seen.len(), 10, "{seen:?}");
+    assert!(seen.iter().all(|s| s.starts_with("ADDED ")), "{seen:?}");
+    assert_eq!(seen[9], "ADDED web-1");
+}
+
 fn close<D: Driver>(cluster: &Cluster<D>) {
     let mut w = demo_pods_after_7800(cluster);
     for _ in 0..3 {
@@ -1047,6 +1064,7 @@ fn checks<D: Driver>() -> Vec<Check<D>> {
             cache_deletion::<D>,
         ),
         ("close", &["pods-watch"], close::<D>),
+        ("bookmarks", &["pods-watch-bookmark"], bookmarks::<D>),
         ("api-version-fallback", &["api-fallback"], fallback::<D>),
         (
             "namespace-delete-conflict-hidden",

@@ -22,7 +22,8 @@ use crate::watch::watcher::{Watcher, WatcherEvent};
 /// cluster.
 #[derive(Debug)]
 pub struct ViewEvent<D: Driver, I> {
-    /// `ADDED`, `MODIFIED`, `DELETED` or `BOOKMARK`.
+    /// `ADDED`, `MODIFIED` or `DELETED` (bookmarks only move the
+    /// watch's resume point and are not delivered).
     pub evtype: WatchEventType,
     /// The object (its last state for `DELETED`).
     pub item: Bound<D, I>,
@@ -161,6 +162,9 @@ impl<D: Driver, I: ViewItem> WatchIter<D, I> {
     fn collect(&mut self) {
         while let Some(e) = self.watcher.poll_event() {
             match e {
+                // A bookmark carries no change: the watch resumes from
+                // it, and the caller is not told.
+                WatcherEvent::Event(event) if event.evtype == WatchEventType::Bookmark => {}
                 WatcherEvent::Event(event) => {
                     let converted = I::from_view_item(event.item).map(|item| ViewEvent {
                         evtype: event.evtype,
