@@ -383,6 +383,36 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::disallowed_methods)] // the test reads the fixture corpus
+    fn every_upstream_object_reads_in_place_as_serde_json_parses_it() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/upstream-objects");
+        let mut objects = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let raw = std::fs::read(&path).unwrap();
+            let value: Value = serde_json::from_slice(&raw).unwrap();
+            let Ok(item) = crate::request::decode_item(bytes::Bytes::from(raw)) else {
+                continue; // lists and objects without metadata
+            };
+            objects += 1;
+            assert_eq!(read(item.json()), value, "{}", path.display());
+            for (name, member) in value.as_object().unwrap() {
+                let field = item.field(name).expect("every member is found");
+                assert_eq!(read(field), *member, "{name}");
+            }
+            assert!(item.field("noSuchMember").is_none());
+            if let Some(spec) = value.get("spec") {
+                assert_eq!(item.json().pointer("/spec").map(read).as_ref(), Some(spec));
+            }
+        }
+        assert!(objects > 150, "the upstream objects were read: {objects}");
+    }
+
+    #[test]
     fn wrong_shapes_read_as_absent() {
         let v = JsonRef::parse(br#"{"s":"x","n":-1.5,"list":[1,2]}"#).unwrap();
         assert!(v.get("missing").is_none());
