@@ -263,6 +263,10 @@ impl<'a> Iterator for Members<'a> {
     }
 }
 
+// Once a scan ends (the closing brace, or text it cannot follow), it
+// stays ended.
+impl std::iter::FusedIterator for Members<'_> {}
+
 /// The elements of an array, from [`JsonRef::elements`].
 #[derive(Debug)]
 pub struct Elements<'a> {
@@ -288,6 +292,8 @@ impl<'a> Iterator for Elements<'a> {
         element.ok()
     }
 }
+
+impl std::iter::FusedIterator for Elements<'_> {}
 
 #[cfg(test)]
 mod tests {
