@@ -29,7 +29,7 @@ scenarios! {
     "exec-stdin-left-open" ["exec-stdin-left-open"] => stdin_left_open,
     "exec-tty-resize" ["exec-tty-resize"] => tty_resize,
     "exec-large-output" ["exec-large-output"] => large_output,
-    "exec-over-the-message-bound" ["exec-large-output"] => over_the_bound,
+    "exec-over-the-message-bound" ["exec-over-the-bound"] => over_the_bound,
     "exec-command-not-found" ["exec-command-not-found"] => command_not_found,
     "attach-echo" ["attach-echo"] => attach_echo,
     "exec-v4-only" ["exec-v4-only"] => v4_only,
