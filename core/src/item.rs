@@ -309,20 +309,25 @@ impl Item {
             let spec = self.spec.get_or_init(|| {
                 #[cfg(test)]
                 tests::PARSES.with(|n| n.set(n.get() + 1));
-                let value = match self.spec_at {
-                    SpecAt::At(from, to) => {
-                        std::str::from_utf8(&self.raw[from as usize..to as usize])
-                            .ok()
-                            .and_then(|text| serde_json::from_str(text).ok())
-                            .unwrap_or_default()
-                    }
-                    _ => serde_json::Value::Null,
-                };
+                let value = self
+                    .located_spec()
+                    .and_then(|text| std::str::from_utf8(text).ok())
+                    .and_then(|text| serde_json::from_str(text).ok())
+                    .unwrap_or_default();
                 Arc::new(value)
             });
             return Some(&**spec).filter(|s| !s.is_null());
         }
         self.rest().get(name)
+    }
+
+    /// The text of the `spec` the decoding scan located; `None` when it
+    /// found none, or did not look (then `spec` is in the rest).
+    fn located_spec(&self) -> Option<&[u8]> {
+        match self.spec_at {
+            SpecAt::At(from, to) => Some(&self.raw[from as usize..to as usize]),
+            SpecAt::Absent | SpecAt::Unknown => None,
+        }
     }
 
     /// The whole object, read in place (see [`JsonRef`]).
@@ -349,13 +354,10 @@ impl Item {
     /// assert!(item.field("status").is_none());
     /// ```
     pub fn field(&self, name: &str) -> Option<JsonRef<'_>> {
-        match self.spec_at {
-            SpecAt::At(from, to) if name == "spec" => {
-                Some(JsonRef::checked(&self.raw[from as usize..to as usize]))
-            }
-            SpecAt::Absent if name == "spec" => None,
-            _ => self.json().get(name),
+        if name == "spec" && self.spec_at != SpecAt::Unknown {
+            return self.located_spec().map(JsonRef::checked);
         }
+        self.json().get(name)
     }
 
     /// Deserializes the whole object into `T`.
@@ -392,19 +394,18 @@ impl Item {
     /// ```
     pub fn spec_as<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
         let err = |e: serde_json::Error| Error::decode("the requested spec type", e);
-        match self.spec_at {
-            SpecAt::At(from, to) if &self.raw[from as usize..to as usize] != b"null" => {
-                serde_json::from_slice(&self.raw[from as usize..to as usize]).map_err(err)
-            }
-            SpecAt::At(..) | SpecAt::Absent => Err(Error::StatusUnavailable {
-                field: "spec".to_string(),
-            }),
-            SpecAt::Unknown => match self.member("spec") {
+        let absent = || Error::StatusUnavailable {
+            field: "spec".to_string(),
+        };
+        if self.spec_at == SpecAt::Unknown {
+            return match self.member("spec") {
                 Some(spec) => T::deserialize(spec).map_err(err),
-                None => Err(Error::StatusUnavailable {
-                    field: "spec".to_string(),
-                }),
-            },
+                None => Err(absent()),
+            };
+        }
+        match self.located_spec() {
+            Some(text) if text != b"null" => serde_json::from_slice(text).map_err(err),
+            _ => Err(absent()),
         }
     }
 
