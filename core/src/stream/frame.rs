@@ -153,6 +153,8 @@ pub struct FrameDecoder {
     payload: BytesMut,
     /// The opcode and the fragments so far of a fragmented message.
     fragments: Option<(Opcode, BytesMut)>,
+    /// The close code the last refusal calls for.
+    refusal: u16,
 }
 
 impl FrameDecoder {
@@ -166,7 +168,24 @@ impl FrameDecoder {
             frame: None,
             payload: BytesMut::new(),
             fragments: None,
+            refusal: CLOSE_PROTOCOL_ERROR,
         }
+    }
+
+    /// The status code to close with after `feed` failed (RFC 6455
+    /// §7.4.1): 1009 when a message was over the bound, 1007 when a text
+    /// message or a close reason was not UTF-8, 1002 (protocol error) for
+    /// any other violation.
+    ///
+    /// ```
+    /// use kubewire::stream::FrameDecoder;
+    /// let mut decoder = FrameDecoder::new(4);
+    /// // A binary message of 5 bytes, over the 4-byte bound.
+    /// assert!(decoder.feed(&[0x82, 0x05, 1, 2, 3, 4, 5], &mut |_| {}).is_err());
+    /// assert_eq!(decoder.refusal_code(), 1009);
+    /// ```
+    pub fn refusal_code(&self) -> u16 {
+        self.refusal
     }
 
     /// The bytes held for frames and messages not yet complete.
@@ -237,6 +256,7 @@ impl FrameDecoder {
         }
         let held = self.fragments.as_ref().map_or(0, |(_, f)| f.len() as u64);
         if len.saturating_add(held) > self.max_message as u64 {
+            self.refusal = CLOSE_MESSAGE_TOO_BIG;
             return Err(violation(&format!(
                 "a message of more than {} bytes (the bound is {})",
                 len.saturating_add(held),
@@ -260,7 +280,7 @@ impl FrameDecoder {
         match frame.opcode {
             Opcode::Ping => found(Incoming::Ping(payload)),
             Opcode::Pong => found(Incoming::Pong(payload)),
-            Opcode::Close => found(Incoming::Close(close_payload(&payload)?)),
+            Opcode::Close => found(Incoming::Close(self.refuse(close_payload(&payload))?)),
             Opcode::Continuation => {
                 let Some((opcode, mut parts)) = self.fragments.take() else {
                     return Err(violation(
@@ -269,7 +289,7 @@ impl FrameDecoder {
                 };
                 parts.extend_from_slice(&payload);
                 if frame.fin {
-                    found(message(opcode, parts.freeze())?);
+                    found(self.refuse(message(opcode, parts.freeze()))?);
                 } else {
                     self.fragments = Some((opcode, parts));
                 }
@@ -279,13 +299,21 @@ impl FrameDecoder {
                     return Err(violation("a new message began before the last one ended"));
                 }
                 if frame.fin {
-                    found(message(opcode, payload)?);
+                    found(self.refuse(message(opcode, payload))?);
                 } else {
                     self.fragments = Some((opcode, BytesMut::from(&payload[..])));
                 }
             }
         }
         Ok(())
+    }
+
+    /// Notes the close code a refusal calls for.
+    fn refuse<T>(&mut self, outcome: std::result::Result<T, Refused>) -> Result<T> {
+        outcome.map_err(|(code, e)| {
+            self.refusal = code;
+            e
+        })
     }
 }
 
@@ -300,20 +328,38 @@ fn head_len(head: &[u8]) -> usize {
     }
 }
 
-fn message(opcode: Opcode, payload: Bytes) -> Result<Incoming> {
+/// Close codes (RFC 6455 §7.4.1) a refusal calls for.
+const CLOSE_PROTOCOL_ERROR: u16 = 1002;
+const CLOSE_INVALID_PAYLOAD: u16 = 1007;
+const CLOSE_MESSAGE_TOO_BIG: u16 = 1009;
+
+/// A refusal and the close code it calls for.
+type Refused = (u16, Error);
+
+fn message(opcode: Opcode, payload: Bytes) -> std::result::Result<Incoming, Refused> {
     if opcode == Opcode::Text && std::str::from_utf8(&payload).is_err() {
-        return Err(violation("a text message is not UTF-8"));
+        return Err((
+            CLOSE_INVALID_PAYLOAD,
+            violation("a text message is not UTF-8"),
+        ));
     }
     Ok(Incoming::Message(opcode, payload))
 }
 
-fn close_payload(payload: &[u8]) -> Result<Option<(u16, String)>> {
+fn close_payload(payload: &[u8]) -> std::result::Result<Option<(u16, String)>, Refused> {
     match payload {
         [] => Ok(None),
-        [_] => Err(violation("a close frame with a 1-byte payload")),
+        [_] => Err((
+            CLOSE_PROTOCOL_ERROR,
+            violation("a close frame with a 1-byte payload"),
+        )),
         [hi, lo, reason @ ..] => {
-            let reason = std::str::from_utf8(reason)
-                .map_err(|_| violation("a close reason is not UTF-8"))?;
+            let reason = std::str::from_utf8(reason).map_err(|_| {
+                (
+                    CLOSE_INVALID_PAYLOAD,
+                    violation("a close reason is not UTF-8"),
+                )
+            })?;
             Ok(Some((u16::from_be_bytes([*hi, *lo]), reason.to_string())))
         }
     }

@@ -193,7 +193,8 @@ impl WebSocket {
 
     fn fail(&mut self) {
         if self.closing == Closing::Open {
-            self.queue(Opcode::Close, &1002u16.to_be_bytes()); // protocol error
+            let code = self.decoder.refusal_code();
+            self.queue(Opcode::Close, &code.to_be_bytes());
         }
         self.closing = Closing::Done;
         self.server_closed = true;
@@ -258,13 +259,35 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_violation_sends_close_1002() {
-        let mut ws = WebSocket::new(Masks::new(1), 1024);
-        assert!(ws.handle_data(&[0x83, 0x00]).is_err());
+    /// The close frame's status code `ws` sent after refusing `data`.
+    fn refusal_close(data: &[u8], max_message: usize) -> u16 {
+        let mut ws = WebSocket::new(Masks::new(1), max_message);
+        assert!(ws.handle_data(data).is_err());
         let frame = ws.poll_transmit().unwrap();
         let mut payload = frame[6..].to_vec();
         crate::stream::frame::apply_mask(&mut payload, frame[2..6].try_into().unwrap());
-        assert_eq!(payload, 1002u16.to_be_bytes());
+        assert!(ws.poll_transmit().is_none(), "one close frame");
+        u16::from_be_bytes(payload.try_into().unwrap())
+    }
+
+    #[test]
+    fn a_refusal_closes_with_the_code_that_names_it() {
+        assert_eq!(refusal_close(&[0x83, 0x00], 1024), 1002, "opcode 3");
+        // A 5-byte binary message over a 4-byte bound: message too big.
+        assert_eq!(refusal_close(&[0x82, 0x05, 1, 2, 3, 4, 5], 4), 1009);
+        // The bound counts a fragmented message's parts together.
+        assert_eq!(
+            refusal_close(&[0x02, 0x03, 1, 2, 3, 0x80, 0x02, 4, 5], 4),
+            1009
+        );
+        // A text message that is not UTF-8: invalid payload data.
+        assert_eq!(refusal_close(&[0x81, 0x01, 0xFF], 1024), 1007);
+        // A close reason that is not UTF-8.
+        assert_eq!(refusal_close(&[0x88, 0x03, 0x03, 0xE8, 0xFF], 1024), 1007);
+        assert_eq!(
+            refusal_close(&[0x88, 0x01, 0x03], 1024),
+            1002,
+            "1-byte close"
+        );
     }
 }
