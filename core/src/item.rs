@@ -109,7 +109,7 @@ impl std::fmt::Debug for Item {
         let mut d = f.debug_struct("Item");
         d.field("api_version", &self.api_version)
             .field("kind", &self.kind);
-        if &*self.kind == "Secret" {
+        if self.is_secret() {
             return d
                 .field("namespace", &self.meta.namespace())
                 .field("name", &self.meta.name())
@@ -340,7 +340,12 @@ impl Item {
     pub fn json(&self) -> JsonRef<'_> {
         // A decoded item's text is one JSON value, checked by the scan or
         // by serde_json.
-        JsonRef::checked(self.raw.trim_ascii())
+        JsonRef::checked(self.raw.trim_ascii()).marked_secret(self.is_secret())
+    }
+
+    /// A Secret, whose text `Debug` never shows.
+    fn is_secret(&self) -> bool {
+        &*self.kind == "Secret"
     }
 
     /// A top-level member (`spec`, `status`, `data`, ...) read in place,
@@ -355,7 +360,9 @@ impl Item {
     /// ```
     pub fn field(&self, name: &str) -> Option<JsonRef<'_>> {
         if name == "spec" && self.spec_at != SpecAt::Unknown {
-            return self.located_spec().map(JsonRef::checked);
+            return self
+                .located_spec()
+                .map(|spec| JsonRef::checked(spec).marked_secret(self.is_secret()));
         }
         self.json().get(name)
     }

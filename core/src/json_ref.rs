@@ -17,6 +17,9 @@ use crate::json_scan::{Scanner, Stop};
 /// reads as its last occurrence, as in a `serde_json::Value`. Text nested
 /// deeper than 100 containers reads as absent.
 ///
+/// `Debug` shows the text, except for a value read from a Secret: its
+/// length only (`Display` and [`raw`](JsonRef::raw) give the text).
+///
 /// ```
 /// let item = kubewire::request::decode_item(bytes::Bytes::from_static(
 ///     br#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-0"},
@@ -33,6 +36,8 @@ use crate::json_scan::{Scanner, Stop};
 pub struct JsonRef<'a> {
     /// Exactly one JSON value, checked, with no whitespace around it.
     text: &'a [u8],
+    /// Read from a Secret: `Debug` hides the text.
+    secret: bool,
 }
 
 impl<'a> JsonRef<'a> {
@@ -69,7 +74,22 @@ impl<'a> JsonRef<'a> {
     /// Text the caller knows is exactly one JSON value (a span a scan or
     /// `serde_json` checked).
     pub(crate) fn checked(text: &'a [u8]) -> JsonRef<'a> {
-        JsonRef { text }
+        JsonRef {
+            text,
+            secret: false,
+        }
+    }
+
+    /// The same value, marked as read from a Secret when `secret` is
+    /// true: `Debug` then shows its length only, and so do the values
+    /// read from it.
+    pub(crate) fn marked_secret(self, secret: bool) -> JsonRef<'a> {
+        JsonRef { secret, ..self }
+    }
+
+    /// A value inside this one, marked as this one is.
+    fn inner(self, text: &'a [u8]) -> JsonRef<'a> {
+        JsonRef::checked(text).marked_secret(self.secret)
     }
 
     /// The value's JSON text, exactly as it was sent.
@@ -126,14 +146,22 @@ impl<'a> JsonRef<'a> {
     pub fn members(self) -> Members<'a> {
         let mut s = Scanner::new(self.text, 0);
         let open = self.is_object() && s.open(0, b'{', b'}').unwrap_or(false);
-        Members { s, open }
+        Members {
+            s,
+            open,
+            from: self,
+        }
     }
 
     /// An array's elements in order; none when this is not an array.
     pub fn elements(self) -> Elements<'a> {
         let mut s = Scanner::new(self.text, 0);
         let open = self.is_array() && s.open(0, b'[', b']').unwrap_or(false);
-        Elements { s, open }
+        Elements {
+            s,
+            open,
+            from: self,
+        }
     }
 
     /// A string's text, borrowed unless it holds escapes; `None` when this
@@ -226,18 +254,30 @@ impl std::fmt::Display for JsonRef<'_> {
 
 impl std::fmt::Debug for JsonRef<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("JsonRef")
-            .field(&String::from_utf8_lossy(self.text))
-            .finish()
+        let mut d = f.debug_tuple("JsonRef");
+        if self.secret {
+            d.field(&format_args!("<{} bytes of a Secret>", self.text.len()))
+        } else {
+            d.field(&String::from_utf8_lossy(self.text))
+        }
+        .finish()
     }
 }
 
 /// The members of an object, from [`JsonRef::members`].
-#[derive(Debug)]
 pub struct Members<'a> {
     s: Scanner<'a>,
     /// More members follow.
     open: bool,
+    /// The object read.
+    from: JsonRef<'a>,
+}
+
+/// The object read (`Debug` of a [`JsonRef`]).
+impl std::fmt::Debug for Members<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Members").field("of", &self.from).finish()
+    }
 }
 
 impl<'a> Iterator for Members<'a> {
@@ -254,7 +294,7 @@ impl<'a> Iterator for Members<'a> {
             self.open = self.s.separator(b'}')?;
             let key =
                 text_of(text, &key).unwrap_or_else(|Stop| String::from_utf8_lossy(&text[key.span]));
-            Ok::<_, Stop>((key, JsonRef::checked(&text[value])))
+            Ok::<_, Stop>((key, self.from.inner(&text[value])))
         })();
         if member.is_err() {
             self.open = false;
@@ -268,11 +308,19 @@ impl<'a> Iterator for Members<'a> {
 impl std::iter::FusedIterator for Members<'_> {}
 
 /// The elements of an array, from [`JsonRef::elements`].
-#[derive(Debug)]
 pub struct Elements<'a> {
     s: Scanner<'a>,
     /// More elements follow.
     open: bool,
+    /// The array read.
+    from: JsonRef<'a>,
+}
+
+/// The array read (`Debug` of a [`JsonRef`]).
+impl std::fmt::Debug for Elements<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Elements").field("of", &self.from).finish()
+    }
 }
 
 impl<'a> Iterator for Elements<'a> {
@@ -284,7 +332,7 @@ impl<'a> Iterator for Elements<'a> {
         }
         let element = self.s.span(1).and_then(|span| {
             self.open = self.s.separator(b']')?;
-            Ok(JsonRef::checked(&self.s.text[span]))
+            Ok(self.from.inner(&self.s.text[span]))
         });
         if element.is_err() {
             self.open = false;

@@ -311,6 +311,53 @@ fn secrets() {
 }
 
 #[test]
+fn a_secret_read_in_place_is_not_shown_by_debug() {
+    // The recorded Secret's password is "s3cr3t-p4ss", base64 in `data`.
+    let s: Secret = recorded("kinds-status", 2);
+    let encoded = "czNjcjN0LXA0c3M=";
+    let data = s.field("data").expect("a Secret has data");
+    let password = data.get("password").unwrap();
+    assert_eq!(password.as_str().as_deref(), Some(encoded), "read as usual");
+    assert_eq!(
+        password.to_string(),
+        format!("\"{encoded}\""),
+        "Display prints"
+    );
+    let mut shown = vec![
+        format!("{data:?}"),
+        format!("{password:?}"),
+        format!("{:?}", data.members()),
+        format!("{:?}", data.members().map(|(_, v)| v).collect::<Vec<_>>()),
+        format!("{:?}", s.item().json()),
+        format!("{:?}", s.item().json().pointer("/data/password")),
+    ];
+    shown.extend(data.members().map(|(k, v)| format!("{k}: {v:?}")));
+    // Arrays too: a list of values inside a Secret.
+    let listed = decode_item(Bytes::from_static(
+        br#"{"kind":"Secret","apiVersion":"v1","metadata":{"name":"x"},"data":{"k":"czNjcjN0LXA0c3M="},"extra":["czNjcjN0LXA0c3M="]}"#,
+    ))
+    .unwrap();
+    let extra = listed.field("extra").unwrap();
+    shown.push(format!("{:?}", extra.elements().collect::<Vec<_>>()));
+    shown.push(format!("{:?}", extra.element(0)));
+    for text in &shown {
+        assert!(!text.contains(encoded), "{text}");
+        assert!(text.contains("bytes of a Secret"), "{text}");
+    }
+    // Anything else shows its text.
+    let cm = decode_item(Bytes::from_static(
+        br#"{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"c"},"data":{"k":"v"}}"#,
+    ))
+    .unwrap();
+    let data = cm.field("data").unwrap();
+    assert_eq!(format!("{data:?}"), r#"JsonRef("{\"k\":\"v\"}")"#);
+    assert_eq!(
+        format!("{:?}", data.elements()),
+        r#"Elements { of: JsonRef("{\"k\":\"v\"}") }"#
+    );
+}
+
+#[test]
 fn namespaces() {
     let ns: Namespace = upstream("core.v1.Namespace.json");
     bad_value(ns.phase(), "status.phase", "phaseValue");
