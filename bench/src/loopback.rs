@@ -567,6 +567,12 @@ pub fn floor(dir: &Path, fetches: usize, runs: usize) -> Table {
             &samples[floor],
         );
         t.lower_spread(&figure, "µs", &samples[ours], "kube-rs", &samples[5]);
+        t.lower_paired(
+            &format!("{figure}, run by run against its floor"),
+            &samples[ours],
+            &format!("plain {client} GET"),
+            &samples[floor],
+        );
     }
     t.note(
         "fetch CPU per request, plain hyper GET (kube-rs's floor)",

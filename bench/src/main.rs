@@ -75,8 +75,8 @@ fn main() {
     }
     if wants("floor") {
         let dir = root().join("bench/target/fixtures");
-        loopback::floor(&dir, 2_000, 5).print(
-            "Each client's floor: client CPU per fetch of a plain GET, beside the fetch on it (5 interleaved runs)",
+        loopback::floor(&dir, 2_000, 11).print(
+            "Each client's floor: client CPU per fetch of a plain GET, beside the fetch on it (11 interleaved runs)",
         );
     }
     if wants("fake") {

@@ -58,6 +58,23 @@ impl Table {
         self.spread_row(figure, unit, ours, name, theirs, ratio);
     }
 
+    /// A lower-is-better figure compared run by run: each run's cost over
+    /// the same run's baseline (adjacent in time, so a noisy moment hits
+    /// both), "median (min–max)" of those ratios; the ratio column is
+    /// baseline / kubewire, as elsewhere.
+    pub fn lower_paired(&mut self, figure: &str, ours: &[f64], name: &str, theirs: &[f64]) {
+        let costs: Vec<f64> = ours.iter().zip(theirs).map(|(o, t)| o / t).collect();
+        let min = costs.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = costs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let cost = median(&costs);
+        self.rows.push(Row {
+            figure: figure.to_string(),
+            kubewire: format!("{cost:.2}x ({min:.2}–{max:.2}x) {name}'s"),
+            baseline: format!("{name}, the same run"),
+            ratio: format!("{:.2}x", 1.0 / cost),
+        });
+    }
+
     fn spread_row(
         &mut self,
         figure: &str,

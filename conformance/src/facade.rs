@@ -1353,6 +1353,9 @@ macro_rules! facade_suite {
             failures.extend($crate::timeouts::run_timeouts::<$transport>(stringify!(
                 $name
             )));
+            failures.extend($crate::request_heads::run_request_heads::<$transport>(
+                stringify!($name),
+            ));
             failures.extend($crate::facade::run_facade_fake::<$transport>(
                 concat!(stringify!($name), " against the fake"),
                 &|fake| kubewire::Cluster::<$transport>::new(&fake.base_url()).expect("cluster"),

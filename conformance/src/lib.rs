@@ -76,6 +76,8 @@ pub mod recorder;
 #[cfg(feature = "kit")]
 pub mod redact;
 pub mod relaxed;
+#[cfg(feature = "suites")]
+pub mod request_heads;
 #[cfg(feature = "kit")]
 pub mod sans_io;
 #[cfg(feature = "suites")]

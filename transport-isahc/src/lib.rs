@@ -121,14 +121,30 @@ impl IsahcTransport {
 }
 
 impl IsahcTransport {
-    /// The request as isahc takes it, naming the server by
-    /// `tls-server-name` when the kubeconfig gives one.
-    fn prepare(&self, request: http::Request<Bytes>) -> http::Request<Vec<u8>> {
+    /// The request as isahc takes it (its blocking `Body` or its
+    /// `AsyncBody`), naming the server by `tls-server-name` when the
+    /// kubeconfig gives one.
+    fn prepare<B: From<()> + From<Vec<u8>>>(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> http::Request<B> {
         let (mut parts, body) = request.into_parts();
         if let Some(route) = &self.route {
             parts.uri = route.rewrite(std::mem::take(&mut parts.uri));
         }
-        http::Request::from_parts(parts, body.to_vec())
+        let body = request_body(&parts.method, body);
+        http::Request::from_parts(parts, body)
+    }
+}
+
+/// A request's body as isahc takes it. isahc uploads any body it is
+/// given, an empty one too: a GET with an empty body went out in
+/// libcurl's upload mode, with `Content-Length: 0` and a read callback.
+fn request_body<B: From<()> + From<Vec<u8>>>(method: &http::Method, body: Bytes) -> B {
+    if kubewire::client::sends_body(method, &body) {
+        B::from(body.to_vec())
+    } else {
+        B::from(())
     }
 }
 
@@ -190,7 +206,7 @@ impl kubewire::Transport for IsahcTransport {
         request: http::Request<Bytes>,
         kind: RequestKind,
     ) -> Result<http::Response<isahc::Body>> {
-        let request = self.prepare(request);
+        let request = self.prepare::<isahc::Body>(request);
         let uri = request.uri().clone();
         let client = match kind {
             RequestKind::Stream => &self.streams,
@@ -223,7 +239,7 @@ impl kubewire::AsyncTransport for IsahcTransport {
         request: http::Request<Bytes>,
         kind: RequestKind,
     ) -> kubewire::BoxFuture<'_, Result<http::Response<isahc::AsyncBody>>> {
-        let request = self.prepare(request);
+        let request = self.prepare::<isahc::AsyncBody>(request);
         let uri = request.uri().clone();
         let client = match kind {
             RequestKind::Stream => &self.streams,

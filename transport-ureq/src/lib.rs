@@ -31,6 +31,7 @@ mod tunnel;
 
 use bytes::Bytes;
 use kubewire::{Config, Error, RequestKind, Result, TransportOptions, error::TransportErrorKind};
+use ureq::AsSendBody;
 
 /// A kubewire cluster over ureq.
 pub type Cluster = kubewire::Cluster<UreqTransport>;
@@ -141,7 +142,14 @@ impl kubewire::Transport for UreqTransport {
         kind: RequestKind,
     ) -> Result<http::Response<Self::Body>> {
         let (parts, body) = request.into_parts();
-        let request = http::Request::from_parts(parts, body.to_vec());
+        // ureq sends an empty body as `Content-Length: 0`; a GET sends none.
+        let (mut bytes, mut none): (&[u8], ()) = (&body, ());
+        let send = if kubewire::client::sends_body(&parts.method, bytes) {
+            bytes.as_body()
+        } else {
+            none.as_body()
+        };
+        let request = http::Request::from_parts(parts, send);
         let response = match kind {
             // A watch or followed log: no limit on its body.
             RequestKind::Stream => {

@@ -49,7 +49,7 @@ pub use streams::{LogLines, ProxyWatch};
 pub use timer::{ThreadTimer, Timer};
 pub use transport::{
     AsyncConnect, AsyncTransport, Connect, ConnectDriver, RequestKind, Transport, TransportOptions,
-    Tunnel,
+    Tunnel, sends_body,
 };
 pub use view::ClusterView;
 pub use watch::{StopHandle, ViewEvent, WatchIter};

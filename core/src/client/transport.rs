@@ -23,6 +23,25 @@ pub enum RequestKind {
     Stream,
 }
 
+/// Whether a request with this method and body has a body to send. One
+/// whose method takes none (GET, HEAD, DELETE, OPTIONS) and whose body is
+/// empty has none: a transport sends it without one, not with an empty
+/// one (`Content-Length: 0`). Anything else is sent as it is, an empty
+/// body included.
+///
+/// ```
+/// use http::Method;
+/// use kubewire::client::sends_body;
+/// assert!(!sends_body(&Method::GET, b""));
+/// assert!(sends_body(&Method::DELETE, br#"{"propagationPolicy":"Foreground"}"#));
+/// assert!(sends_body(&Method::POST, b""));
+/// ```
+pub fn sends_body(method: &http::Method, body: &[u8]) -> bool {
+    use http::Method;
+    let takes_none = [Method::GET, Method::HEAD, Method::DELETE, Method::OPTIONS].contains(method);
+    !(body.is_empty() && takes_none)
+}
+
 /// A blocking HTTP transport. Implementations move bytes and set up TLS,
 /// proxies and timeouts; every protocol behaviour lives in the core.
 ///
