@@ -460,19 +460,19 @@ impl Item {
     }
 
     /// `status.conditions` as (type, status, reason and message) — empty
-    /// when there are none.
+    /// when there are none. Read in place: nothing else of the object is
+    /// parsed (a `wait` reads them from every revision it sees).
     pub fn conditions(&self) -> Vec<(String, String, String)> {
-        let text = |c: &serde_json::Value, k: &str| {
+        let text = |c: JsonRef<'_>, k: &str| {
             c.get(k)
-                .and_then(serde_json::Value::as_str)
+                .and_then(JsonRef::as_str)
+                .map(std::borrow::Cow::into_owned)
                 .unwrap_or_default()
-                .to_string()
         };
-        self.member("status")
-            .and_then(|status| status.pointer("/conditions"))
-            .and_then(serde_json::Value::as_array)
+        self.field("status")
+            .and_then(|status| status.get("conditions"))
             .into_iter()
-            .flatten()
+            .flat_map(JsonRef::elements)
             .map(|c| {
                 let why = format!("{}: {}", text(c, "reason"), text(c, "message"));
                 (text(c, "type"), text(c, "status"), why)
@@ -670,6 +670,41 @@ mod tests {
     }
 
     #[test]
+    fn conditions_read_in_place_as_a_value_reads_them() {
+        let reference = |text: &str| -> Vec<(String, String, String)> {
+            let v: serde_json::Value = serde_json::from_str(text).unwrap();
+            let s = |c: &serde_json::Value, k: &str| c[k].as_str().unwrap_or_default().to_string();
+            v.pointer("/status/conditions")
+                .and_then(serde_json::Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    (
+                        s(c, "type"),
+                        s(c, "status"),
+                        format!("{}: {}", s(c, "reason"), s(c, "message")),
+                    )
+                })
+                .collect()
+        };
+        for status in [
+            r#"{"conditions":[{"type":"Ready","status":"True","reason":"R","message":"a \"quoted\" \u00e9"}]}"#,
+            r#"{"conditions":[{"type":"Ready","status":true,"reason":3},{"status":"False","status":"True"}]}"#,
+            r#"{"conditions":{"type":"Ready"}}"#,
+            r#"{"conditions":null,"phase":"Running"}"#,
+            r#"{"conditions":[],"conditions":[{"type":"Later"}]}"#,
+            r#"{"conditions":[null,7,{"type":"Ready"}]}"#,
+            r#""Running""#,
+        ] {
+            let text = format!(
+                r#"{{"kind":"Pod","apiVersion":"v1","metadata":{{"name":"p"}},"status":{status}}}"#
+            );
+            let item = crate::request::decode_item(bytes::Bytes::from(text.clone())).unwrap();
+            assert_eq!(item.conditions(), reference(&text), "{status}");
+        }
+    }
+
+    #[test]
     fn each_part_of_an_item_is_parsed_at_most_once_however_its_fields_are_read() {
         let item = crate::request::decode_item(bytes::Bytes::from_static(
             br#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-0","uid":"u","resourceVersion":"1"},
@@ -686,6 +721,8 @@ mod tests {
             item.conditions(),
             [("Ready".to_string(), "True".to_string(), "R: ok".to_string())]
         );
+        // The conditions are read in place.
+        assert_eq!(PARSES.with(Cell::get) - before, 1);
         use crate::items::typed::TypedItem as _;
         let pod = crate::items::pod::Pod::from_item(item.clone()).unwrap();
         assert_eq!(pod.phase().unwrap(), crate::items::pod::PodPhase::Running);
