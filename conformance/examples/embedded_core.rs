@@ -39,7 +39,10 @@ fn send(request: Request<Bytes>) -> Result<(u16, http::HeaderMap, BufReader<TcpS
     for (name, value) in request.headers() {
         head.push_str(&format!("{name}: {}\r\n", value.to_str()?));
     }
-    head.push_str(&format!("content-length: {}\r\n\r\n", request.body().len()));
+    if kubewire::client::sends_body(request.method(), request.body()) {
+        head.push_str(&format!("content-length: {}\r\n", request.body().len()));
+    }
+    head.push_str("\r\n");
     stream.write_all(head.as_bytes())?;
     stream.write_all(request.body())?;
     let mut reader = BufReader::new(stream);

@@ -226,7 +226,11 @@ impl kubewire::Transport for StdTransport {
                 head.push_str(&format!("{name}: {value}\r\n"));
             }
         }
-        head.push_str(&format!("content-length: {}\r\n\r\n", request.body().len()));
+        // A GET (or a DELETE without options) has no body to announce.
+        if kubewire::client::sends_body(request.method(), request.body()) {
+            head.push_str(&format!("content-length: {}\r\n", request.body().len()));
+        }
+        head.push_str("\r\n");
         let out = [head.as_bytes(), request.body()].concat();
         let sent = conn.write_all(&out).and_then(|()| conn.flush());
         sent.map_err(|e| io_failure(&self.authority, &e))?;

@@ -64,10 +64,10 @@ pub(crate) fn exchange(
             String::from_utf8_lossy(v.as_bytes())
         ));
     }
-    head.push_str(&format!(
-        "content-length: {}\r\nconnection: close\r\n\r\n",
-        request.body().len()
-    ));
+    if kubewire::client::sends_body(request.method(), request.body()) {
+        head.push_str(&format!("content-length: {}\r\n", request.body().len()));
+    }
+    head.push_str("connection: close\r\n\r\n");
     let s = wire.stream();
     s.write_all(head.as_bytes())
         .and_then(|_| s.write_all(request.body()))
