@@ -64,8 +64,7 @@ impl Table {
     /// baseline / kubewire, as elsewhere.
     pub fn lower_paired(&mut self, figure: &str, ours: &[f64], name: &str, theirs: &[f64]) {
         let costs: Vec<f64> = ours.iter().zip(theirs).map(|(o, t)| o / t).collect();
-        let min = costs.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = costs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let (min, max) = min_max(&costs);
         let cost = median(&costs);
         self.rows.push(Row {
             figure: figure.to_string(),
@@ -155,10 +154,16 @@ pub fn median(samples: &[f64]) -> f64 {
     sorted[sorted.len() / 2]
 }
 
-/// "median (min–max)".
-pub fn spread(samples: &[f64]) -> String {
+/// The smallest and the largest of samples.
+fn min_max(samples: &[f64]) -> (f64, f64) {
     let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
     let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (min, max)
+}
+
+/// "median (min–max)".
+pub fn spread(samples: &[f64]) -> String {
+    let (min, max) = min_max(samples);
     format!("{} ({}–{})", num(median(samples)), num(min), num(max))
 }
 
