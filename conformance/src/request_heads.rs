@@ -1,7 +1,8 @@
 //! What a transport puts on the wire around a request's body: a request
 //! whose method takes none (a fetch) goes out without one — no
 //! `Content-Length: 0`, no chunked encoding — while a create carries its
-//! body's exact length.
+//! body's exact length. Every request names kubewire as its user agent,
+//! once.
 
 use std::net::TcpListener;
 use std::sync::atomic::AtomicBool;
@@ -57,6 +58,21 @@ fn bodies_on_the_wire<D: ConnectDriver>() -> Result<(), String> {
     for name in ["content-length", "transfer-encoding", "expect"] {
         if let Some(value) = header(&fetch.headers, name) {
             return Err(format!("a GET went out with `{name}: {value}`"));
+        }
+    }
+    for head in [fetch, create] {
+        let agents: Vec<_> = head
+            .headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("user-agent"))
+            .map(|(_, value)| value.as_str())
+            .collect();
+        if agents != [kubewire::config::DEFAULT_USER_AGENT] {
+            return Err(format!(
+                "a {} went out with user agents {agents:?}, want [{:?}]",
+                head.method,
+                kubewire::config::DEFAULT_USER_AGENT
+            ));
         }
     }
     let length = header(&create.headers, "content-length");

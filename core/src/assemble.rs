@@ -24,7 +24,7 @@ pub(crate) fn build(
     let mut builder = Request::builder()
         .method(method)
         .uri(uri)
-        .header(ACCEPT, JSON)
+        .header(ACCEPT, HeaderValue::from_static(JSON))
         .header(USER_AGENT, header_value(&config.user_agent, "user agent")?);
     if let Some(auth) = config.credentials.authorization()? {
         builder = builder.header(AUTHORIZATION, auth);

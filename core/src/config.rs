@@ -353,16 +353,27 @@ impl Config {
     /// The full URL of an (already encoded) absolute `path` and `query`;
     /// an error (never a different URL) when they do not form one.
     pub fn url(&self, path: &str, query: &str) -> Result<Uri> {
-        let mut s = format!(
-            "{}://{}{}{}",
-            self.scheme, self.authority, self.path_prefix, path
-        );
-        if !query.is_empty() {
-            s.push('?');
-            s.push_str(query);
-        }
-        s.parse()
-            .map_err(|e| Error::InvalidInput(format!("{s:?} is not a valid URL: {e}")))
+        let text = || {
+            let parts = [
+                &self.scheme,
+                "://",
+                &self.authority,
+                &self.path_prefix,
+                path,
+            ];
+            let mut s = String::with_capacity(
+                parts.iter().map(|p| p.len()).sum::<usize>() + 1 + query.len(),
+            );
+            parts.iter().for_each(|p| s.push_str(p));
+            if !query.is_empty() {
+                s.push('?');
+                s.push_str(query);
+            }
+            s
+        };
+        // Parsed from the `String` itself: its bytes become the URI's, uncopied.
+        Uri::try_from(text())
+            .map_err(|e| Error::InvalidInput(format!("{:?} is not a valid URL: {e}", text())))
     }
 }
 

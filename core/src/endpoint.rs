@@ -92,14 +92,20 @@ impl Endpoint {
 
     /// The encoded collection path, e.g. `/apis/apps/v1/namespaces/demo/deployments`.
     pub fn collection_path(&self) -> String {
-        let mut p = format!("/{}", self.resource.api_path());
+        let mut p = String::with_capacity(96);
+        self.push_collection_path(&mut p);
+        p
+    }
+
+    fn push_collection_path(&self, p: &mut String) {
+        p.push('/');
+        self.resource.push_api_path(p);
         if let Scope::Namespace(ns) = &self.scope {
             p.push_str("/namespaces/");
-            p.push_str(&segment::encode_segment(ns));
+            segment::push_segment(p, ns);
         }
         p.push('/');
         p.push_str(self.resource.plural());
-        p
     }
 
     /// The encoded path of one object (and optionally a subresource).
@@ -111,9 +117,10 @@ impl Endpoint {
             )));
         }
         segment::check_name(name)?;
-        let mut p = self.collection_path();
+        let mut p = String::with_capacity(128);
+        self.push_collection_path(&mut p);
         p.push('/');
-        p.push_str(&segment::encode_segment(name));
+        segment::push_segment(&mut p, name);
         if let Some(sub) = subresource {
             segment::check_resource_word(sub, "subresource")?;
             p.push('/');

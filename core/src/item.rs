@@ -450,12 +450,12 @@ impl Item {
         if let Some(ns) = self.meta.namespace() {
             crate::segment::check_path_component(ns, "namespace")?;
             link.push_str("/namespaces/");
-            link.push_str(&crate::segment::encode_segment(ns));
+            crate::segment::push_segment(&mut link, ns);
         }
         link.push('/');
         link.push_str(resource);
         link.push('/');
-        link.push_str(&crate::segment::encode_segment(name));
+        crate::segment::push_segment(&mut link, name);
         Ok(link)
     }
 

@@ -176,8 +176,13 @@ impl<'a> Scanner<'a> {
     #[inline(always)]
     pub(crate) fn key(&mut self) -> Scan<Str> {
         let key = self.string()?;
-        self.ws();
-        self.eat(b':')?;
+        // Compact text (what the apiserver sends): the colon, then the value.
+        if self.peek() == Some(b':') {
+            self.at += 1;
+        } else {
+            self.ws();
+            self.eat(b':')?;
+        }
         self.ws();
         Ok(key)
     }

@@ -64,7 +64,7 @@ impl Proxy {
         for piece in pieces {
             segment::check_path_component(piece, "path component")?;
             path.push('/');
-            path.push_str(&segment::encode_segment(piece));
+            segment::push_segment(&mut path, piece);
         }
         Ok(path)
     }

@@ -1,6 +1,6 @@
 //! Query strings: ordered name/value pairs, percent-encoded when rendered.
 
-use crate::segment::encode_query;
+use crate::segment::push_query;
 
 /// An ordered list of query parameters.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -34,9 +34,9 @@ impl Query {
             if i > 0 {
                 out.push('&');
             }
-            out.push_str(&encode_query(k));
+            push_query(&mut out, k);
             out.push('=');
-            out.push_str(&encode_query(v));
+            push_query(&mut out, v);
         }
         out
     }

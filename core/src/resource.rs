@@ -1,5 +1,7 @@
 //! A dynamic resource descriptor: where a kind lives in the API.
 
+use std::sync::Arc;
+
 use crate::error::{Error, Result};
 use crate::segment;
 
@@ -17,10 +19,12 @@ use crate::segment;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ApiResource {
-    group: String,
-    version: String,
-    kind: String,
-    plural: String,
+    // Shared, not owned: views and endpoints clone their descriptor on
+    // every request.
+    group: Arc<str>,
+    version: Arc<str>,
+    kind: Arc<str>,
+    plural: Arc<str>,
     namespaced: bool,
 }
 
@@ -47,10 +51,10 @@ impl ApiResource {
             )));
         }
         Ok(ApiResource {
-            group: group.to_string(),
-            version: version.to_string(),
-            kind: kind.to_string(),
-            plural: plural.to_string(),
+            group: group.into(),
+            version: version.into(),
+            kind: kind.into(),
+            plural: plural.into(),
             namespaced,
         })
     }
@@ -97,7 +101,7 @@ impl ApiResource {
     /// `apiVersion` as written in manifests: `v1` or `group/version`.
     pub fn api_version(&self) -> String {
         if self.group.is_empty() {
-            self.version.clone()
+            self.version.to_string()
         } else {
             format!("{}/{}", self.group, self.version)
         }
@@ -106,10 +110,20 @@ impl ApiResource {
     /// The path of the group version without leading `/`: `api/v1` or
     /// `apis/<group>/<version>`.
     pub fn api_path(&self) -> String {
+        let mut path = String::with_capacity(6 + self.group.len() + self.version.len());
+        self.push_api_path(&mut path);
+        path
+    }
+
+    /// Appends [`ApiResource::api_path`] to `out`.
+    pub(crate) fn push_api_path(&self, out: &mut String) {
         if self.group.is_empty() {
-            format!("api/{}", self.version)
+            out.push_str("api/");
         } else {
-            format!("apis/{}/{}", self.group, self.version)
+            out.push_str("apis/");
+            out.push_str(&self.group);
+            out.push('/');
         }
+        out.push_str(&self.version);
     }
 }

@@ -31,14 +31,15 @@ const SEGMENT: &AsciiSet = &CONTROLS
 /// Characters percent-encoded in a query name or value (also `&`, `=`, `+`).
 const QUERY: &AsciiSet = &SEGMENT.add(b'&').add(b'=').add(b'+').add(b';');
 
-/// Percent-encodes one path segment (which must already be validated).
-pub(crate) fn encode_segment(seg: &str) -> String {
-    utf8_percent_encode(seg, SEGMENT).to_string()
+/// Appends one path segment (which must already be validated),
+/// percent-encoded, to `out`.
+pub(crate) fn push_segment(out: &mut String, seg: &str) {
+    out.extend(utf8_percent_encode(seg, SEGMENT));
 }
 
-/// Percent-encodes a query name or value.
-pub(crate) fn encode_query(s: &str) -> String {
-    utf8_percent_encode(s, QUERY).to_string()
+/// Appends a query name or value, percent-encoded, to `out`.
+pub(crate) fn push_query(out: &mut String, s: &str) {
+    out.extend(utf8_percent_encode(s, QUERY));
 }
 
 /// Checks a generic path segment: not empty, not `.` or `..`, no `/` or `%`
@@ -136,11 +137,19 @@ mod tests {
 
     #[test]
     fn encodes() {
-        assert_eq!(encode_segment("a:b@c"), "a:b@c");
-        assert_eq!(
-            encode_query("tier in (a,b),app!=x"),
-            "tier%20in%20(a,b),app!%3Dx"
-        );
-        assert_eq!(encode_query("a+b&c"), "a%2Bb%26c");
+        let segment = |s: &str| {
+            let mut out = String::from("/");
+            push_segment(&mut out, s);
+            out
+        };
+        let query = |s: &str| {
+            let mut out = String::from("?");
+            push_query(&mut out, s);
+            out
+        };
+        assert_eq!(segment("a:b@c"), "/a:b@c");
+        assert_eq!(segment("a b/c%d"), "/a%20b%2Fc%25d");
+        assert_eq!(query("tier in (a,b),app!=x"), "?tier%20in%20(a,b),app!%3Dx");
+        assert_eq!(query("a+b&c"), "?a%2Bb%26c");
     }
 }

@@ -83,7 +83,7 @@ impl ViewItem for Item {
 pub struct View<T> {
     config: Arc<Config>,
     resource: ApiResource,
-    api_paths: Vec<String>,
+    api_paths: Arc<[String]>,
     namespace: Option<String>,
     label_selector: Option<String>,
     field_selector: Option<String>,
@@ -135,7 +135,7 @@ impl<T> View<T> {
     pub(crate) fn of_resource(config: Arc<Config>, resource: ApiResource) -> View<T> {
         View {
             config,
-            api_paths: vec![resource.api_path()],
+            api_paths: Arc::new([resource.api_path()]),
             resource,
             namespace: None,
             label_selector: None,
@@ -155,7 +155,7 @@ impl View<Item> {
                 "a view needs at least one API path".into(),
             ));
         }
-        self.api_paths = api_paths;
+        self.api_paths = api_paths.into();
         self.at_api_path(0)
     }
 }
@@ -255,6 +255,12 @@ impl<T: ViewItem> View<T> {
             .strip_prefix("apis/")
             .or_else(|| path.strip_prefix("api/"))
             .unwrap_or(path);
+        let (group, version) = gv.split_once('/').unwrap_or(("", gv));
+        if (group, version) == (self.resource.group(), self.resource.version()) {
+            // Already there (the usual case: the newest path, or the one
+            // remembered): nothing to rebuild.
+            return Ok(self);
+        }
         self.resource = ApiResource::from_api_version(
             gv,
             self.resource.kind(),

@@ -73,8 +73,10 @@ fn client(
     let mut builder = isahc::HttpClient::builder()
         .tls_config(tls.build())
         .redirect_policy(RedirectPolicy::None)
-        .automatic_decompression(false)
-        .default_header("user-agent", config.user_agent.as_str());
+        .automatic_decompression(false);
+    // No default headers: every request the core builds carries its
+    // user-agent, and a default header would put isahc's header-merging
+    // step (two boxed futures) in front of every request.
     if let Some(t) = options.connect_timeout {
         builder = builder.connect_timeout(t);
     }
