@@ -51,6 +51,11 @@ pub struct Fixtures {
 }
 
 impl Fixtures {
+    /// The fixture of the fetches.
+    pub fn fetch(&self) -> &Path {
+        &self.fetch
+    }
+
     pub fn write(dir: &Path, fetches: usize, items: usize, events: usize) -> Fixtures {
         std::fs::create_dir_all(dir).expect("fixture dir");
         let pod: Value = serde_json::from_slice(&data::one_pod()).expect("JSON");
@@ -86,13 +91,14 @@ impl Fixtures {
 }
 
 /// The replay server in a child process (this binary, `serve FILE`).
-struct Server {
+/// The replay server in a child process, stopped when dropped.
+pub struct Server {
     child: Child,
-    url: String,
+    pub url: String,
 }
 
 impl Server {
-    fn start(fixture: &Path) -> Server {
+    pub fn start(fixture: &Path) -> Server {
         let fixture = fixture.to_str().expect("a UTF-8 fixture path");
         let (child, _out, url) = crate::child::start(&["serve", fixture]);
         Server { child, url }
@@ -178,6 +184,54 @@ fn watch_options() -> kubewire::watch::WatcherOptions {
     options
 }
 
+/// `n` fetches of the fixture's pod through kubewire's blocking facade on
+/// transport `T`; how many succeeded.
+fn kubewire_fetches<T: kubewire::Connect + std::fmt::Debug>(url: &str, n: usize) -> usize {
+    // The view made once, as kube-rs's `Api` is.
+    let pods = kubewire::Cluster::<T>::new(url)
+        .expect("cluster")
+        .pods()
+        .namespace("demo")
+        .expect("ns");
+    (0..n)
+        .map(|_| usize::from(pods.fetch("pod-0", None).is_ok()))
+        .sum()
+}
+
+/// `n` fetches of the fixture's pod by `client` (`plain-ureq`,
+/// `plain-isahc`, `kubewire-ureq` or `kubewire-isahc`); how many succeeded.
+/// The plain clients read the body whole and decode nothing.
+pub fn fetch_loop(client: &str, url: &str, n: usize) -> usize {
+    let target = format!("{}{PODS}/pod-0", url.trim_end_matches('/'));
+    match client {
+        "plain-ureq" => {
+            let agent = ureq::Agent::new_with_defaults();
+            (0..n)
+                .map(|_| {
+                    let body = agent
+                        .get(&target)
+                        .call()
+                        .and_then(|mut r| r.body_mut().read_to_vec());
+                    usize::from(body.is_ok())
+                })
+                .sum()
+        }
+        "plain-isahc" => {
+            use isahc::ReadResponseExt;
+            let client = isahc::HttpClient::new().expect("client");
+            (0..n)
+                .map(|_| {
+                    let body = client.get(&target).map(|mut r| r.bytes());
+                    usize::from(body.is_ok_and(|b| b.is_ok()))
+                })
+                .sum()
+        }
+        "kubewire-ureq" => kubewire_fetches::<kubewire_ureq::UreqTransport>(url, n),
+        "kubewire-isahc" => kubewire_fetches::<kubewire_isahc::IsahcTransport>(url, n),
+        other => panic!("no fetch loop for {other:?}"),
+    }
+}
+
 fn kubewire_blocking<T: kubewire::Connect + std::fmt::Debug>(
     name: &'static str,
     f: &Fixtures,
@@ -185,12 +239,7 @@ fn kubewire_blocking<T: kubewire::Connect + std::fmt::Debug>(
     let cluster = |url: &str| kubewire::Cluster::<T>::new(url).expect("cluster");
     let fetch = measure(
         &f.fetch,
-        |url| {
-            let c = cluster(url);
-            (0..f.fetches)
-                .map(|_| usize::from(c.pods().fetch("pod-0", Some("demo")).is_ok()))
-                .sum()
-        },
+        |url| kubewire_fetches::<T>(url, f.fetches),
         f.fetches,
         name,
     );
@@ -235,11 +284,16 @@ fn kubewire_async(f: &Fixtures) -> Client {
     let fetch = measure(
         &f.fetch,
         |url| {
-            let c = Cluster::new(url).expect("cluster");
+            // The view made once, as kube-rs's `Api` is.
+            let pods = Cluster::new(url)
+                .expect("cluster")
+                .pods()
+                .namespace("demo")
+                .expect("ns");
             block_on(async {
                 let mut n = 0;
                 for _ in 0..f.fetches {
-                    n += usize::from(c.pods().fetch("pod-0", Some("demo")).await.is_ok());
+                    n += usize::from(pods.fetch("pod-0", None).await.is_ok());
                 }
                 n
             })
@@ -471,44 +525,19 @@ pub fn floor(dir: &Path, fetches: usize, runs: usize) -> Table {
     let f = Fixtures::write(dir, fetches, 1, 1);
     let per_fetch = |m: Measure| m.cpu.as_secs_f64() * 1e6 / fetches as f64;
     let path = format!("{PODS}/pod-0");
-    let mut raw_ureq = || {
-        per_fetch(measure(
-            &f.fetch,
-            |url| {
-                let agent = ureq::Agent::new_with_defaults();
-                let target = format!("{}{}", url.trim_end_matches('/'), path);
-                (0..fetches)
-                    .map(|_| {
-                        let body = agent
-                            .get(&target)
-                            .call()
-                            .and_then(|mut r| r.body_mut().read_to_vec());
-                        usize::from(body.is_ok())
-                    })
-                    .sum()
-            },
-            fetches,
-            "plain ureq",
-        ))
+    let fixture = f.fetch.as_path();
+    let client = |name: &'static str| {
+        move || {
+            per_fetch(measure(
+                fixture,
+                |url| fetch_loop(name, url, fetches),
+                fetches,
+                name,
+            ))
+        }
     };
-    let mut raw_isahc = || {
-        per_fetch(measure(
-            &f.fetch,
-            |url| {
-                use isahc::ReadResponseExt;
-                let client = isahc::HttpClient::new().expect("client");
-                let target = format!("{}{}", url.trim_end_matches('/'), path);
-                (0..fetches)
-                    .map(|_| {
-                        let body = client.get(&target).map(|mut r| r.bytes());
-                        usize::from(body.is_ok_and(|b| b.is_ok()))
-                    })
-                    .sum()
-            },
-            fetches,
-            "plain isahc",
-        ))
-    };
+    let (mut raw_ureq, mut raw_isahc) = (client("plain-ureq"), client("plain-isahc"));
+    let (mut ours_ureq, mut ours_isahc) = (client("kubewire-ureq"), client("kubewire-isahc"));
     let mut raw_hyper = || {
         per_fetch(measure(
             &f.fetch,
@@ -538,11 +567,6 @@ pub fn floor(dir: &Path, fetches: usize, runs: usize) -> Table {
             fetches,
             "plain hyper",
         ))
-    };
-    let mut ours_ureq =
-        || per_fetch(kubewire_blocking::<kubewire_ureq::UreqTransport>("kubewire-ureq", &f).fetch);
-    let mut ours_isahc = || {
-        per_fetch(kubewire_blocking::<kubewire_isahc::IsahcTransport>("kubewire-isahc", &f).fetch)
     };
     let mut theirs = || per_fetch(kube_rs(&f).fetch);
     let samples = crate::table::interleaved(

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --manifest-path bench/Cargo.toml            # everything
-//! cargo run --release --manifest-path bench/Cargo.toml -- decode  # or: decode, loopback, cache, floor, fake, streams, threads, build
+//! cargo run --release --manifest-path bench/Cargo.toml -- decode  # or: decode, loopback, cache, floor, instructions, fake, streams, threads, build
 //! cargo run --release --manifest-path bench/Cargo.toml -- soak [SECONDS]  # 1,000 watches, hostile server
 //! ```
 //!
@@ -21,6 +21,7 @@ mod data;
 mod decoding;
 mod fake;
 mod idle_watches;
+mod instructions;
 mod loopback;
 mod soak;
 mod streams;
@@ -39,6 +40,9 @@ fn main() {
         && serve == "serve"
     {
         return loopback::serve(Path::new(fixture));
+    }
+    if args.first().is_some_and(|a| a == "fetch-loop") {
+        return instructions::fetch_loop(&args[1..]);
     }
     if args.first().is_some_and(|a| a == "serve-idle") {
         return idle_watches::serve_idle();
@@ -75,9 +79,18 @@ fn main() {
     }
     if wants("floor") {
         let dir = root().join("bench/target/fixtures");
-        loopback::floor(&dir, 2_000, 11).print(
-            "Each client's floor: client CPU per fetch of a plain GET, beside the fetch on it (11 interleaved runs)",
+        loopback::floor(&dir, 2_000, 21).print(
+            "Each client's floor: client CPU per fetch of a plain GET, beside the fetch on it (21 interleaved runs)",
         );
+    }
+    if wants("instructions") {
+        let dir = root().join("bench/target/fixtures/instructions");
+        match instructions::run(&dir, 200, 5) {
+            Some(t) => t.print(
+                "What each fetch adds to its client's plain GET, in instructions (callgrind, 200 fetches, 5 interleaved runs)",
+            ),
+            None => println!("\n(instructions: valgrind is not installed; skipped)"),
+        }
     }
     if wants("fake") {
         fake::run(9).print("The testing kit's fake apiserver (9 interleaved runs)");
