@@ -17,9 +17,9 @@ const PAIRS: [(&str, &str); 2] = [
     ("kubewire-isahc", "plain-isahc"),
 ];
 
-/// Instructions of one child process making `fetches` fetches as `client`.
-fn count(dir: &Path, client: &str, fetches: usize) -> Option<f64> {
-    let fixtures = Fixtures::write(&dir.join(fetches.to_string()), fetches, 1, 1);
+/// Instructions of one child process making `fetches` fetches as
+/// `client`, served from `fixtures` (which hold that many).
+fn count(fixtures: &Fixtures, client: &str, fetches: usize) -> Option<f64> {
     let server = Server::start(fixtures.fetch());
     let out = Command::new("valgrind")
         .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
@@ -40,8 +40,10 @@ fn count(dir: &Path, client: &str, fetches: usize) -> Option<f64> {
 /// `None` when valgrind is not installed.
 pub fn run(dir: &Path, fetches: usize, runs: usize) -> Option<Table> {
     Command::new("valgrind").arg("--version").output().ok()?;
+    let fixtures = |n: usize| Fixtures::write(&dir.join(n.to_string()), n, 1, 1);
+    let (many, one) = (fixtures(fetches + 1), fixtures(1));
     let per_fetch = |client: &str| {
-        Some((count(dir, client, fetches + 1)? - count(dir, client, 1)?) / fetches as f64 / 1e3)
+        Some((count(&many, client, fetches + 1)? - count(&one, client, 1)?) / fetches as f64 / 1e3)
     };
     let mut t = Table::default();
     for (ours, plain) in PAIRS {

@@ -90,8 +90,8 @@ impl Fixtures {
     }
 }
 
-/// The replay server in a child process (this binary, `serve FILE`).
-/// The replay server in a child process, stopped when dropped.
+/// The replay server in a child process (this binary, `serve FILE`),
+/// stopped when dropped.
 pub struct Server {
     child: Child,
     pub url: String,

@@ -261,8 +261,9 @@ impl<T: ViewItem> View<T> {
             // remembered): nothing to rebuild.
             return Ok(self);
         }
-        self.resource = ApiResource::from_api_version(
-            gv,
+        self.resource = ApiResource::new(
+            group,
+            version,
             self.resource.kind(),
             self.resource.plural(),
             self.resource.is_namespaced(),
