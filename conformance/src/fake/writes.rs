@@ -99,6 +99,13 @@ fn micro_time_error(t: &ResourceType, body: &mut Value) -> Option<Failure> {
 
 /// The `kind`/`apiVersion` check every body gets.
 fn check_type(t: &ResourceType, body: &mut Value) -> Result<(), Failure> {
+    // JSON that is not an object (an array, a number) has no kind to read,
+    // as the apiserver's decoder says.
+    if !body.is_object() {
+        return Err(Failure::bad_request(
+            "couldn't get version/kind; json parse error: the body is not a JSON object".into(),
+        ));
+    }
     let av = t.api_version();
     match body["apiVersion"].as_str() {
         None => body["apiVersion"] = json!(av),
