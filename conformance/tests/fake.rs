@@ -54,6 +54,23 @@ const JSON: &str = "application/json";
 const MERGE: &str = "application/merge-patch+json";
 const CMS: &str = "/api/v1/namespaces/demo/configmaps";
 
+#[test]
+fn a_write_whose_body_is_not_an_object_is_a_bad_request() {
+    let fake = demo();
+    for body in [json!([{"kind": "Pod"}]), json!(7), json!("pod")] {
+        let (status, answer) = call(
+            &fake,
+            "POST",
+            "/api/v1/namespaces/demo/pods",
+            "application/json",
+            &body,
+        );
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_eq!(answer["kind"], "Status", "{body}: {answer}");
+    }
+    assert_eq!(get(&fake, "/api/v1/namespaces/demo/pods").0, 200);
+}
+
 fn demo() -> FakeApiserver {
     let fake = FakeApiserver::new();
     fake.seed(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}}))
