@@ -137,10 +137,32 @@ struct Sourced<T> {
 /// The merged kubeconfig: for each name the first file that defines it
 /// wins, as kubectl merges `KUBECONFIG`.
 pub(crate) struct Kubeconfig {
-    clusters: BTreeMap<String, Sourced<ClusterEntry>>,
-    users: BTreeMap<String, Sourced<UserEntry>>,
-    contexts: BTreeMap<String, ContextEntry>,
+    clusters: ByName<Sourced<ClusterEntry>>,
+    users: ByName<Sourced<UserEntry>>,
+    contexts: ByName<ContextEntry>,
     current_context: Option<String>,
+}
+
+/// Entries by name in the order the files define them, the first
+/// definition of a name kept. A list, not a map: a kubeconfig names a
+/// handful of each.
+struct ByName<T>(Vec<(String, T)>);
+
+impl<T> ByName<T> {
+    /// Adds `value` as `name` unless `name` is already defined.
+    fn add(&mut self, name: String, value: T) {
+        if self.get(&name).is_none() {
+            self.0.push((name, value));
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&T> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(n, _)| n.as_str())
+    }
 }
 
 fn invalid(path: &Path, message: impl std::fmt::Display) -> Error {
@@ -152,9 +174,9 @@ impl Kubeconfig {
     #[allow(clippy::disallowed_methods)] // reads the kubeconfig files
     pub(crate) fn load(paths: &[PathBuf]) -> Result<Kubeconfig> {
         let mut merged = Kubeconfig {
-            clusters: BTreeMap::new(),
-            users: BTreeMap::new(),
-            contexts: BTreeMap::new(),
+            clusters: ByName(Vec::new()),
+            users: ByName(Vec::new()),
+            contexts: ByName(Vec::new()),
             current_context: None,
         };
         for path in paths {
@@ -166,19 +188,21 @@ impl Kubeconfig {
             let file: File = crate::yaml::from_str(&text).map_err(|e| invalid(path, e))?;
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
             for c in file.clusters {
-                merged.clusters.entry(c.name).or_insert(Sourced {
+                let entry = Sourced {
                     dir: dir.clone(),
                     entry: c.cluster,
-                });
+                };
+                merged.clusters.add(c.name, entry);
             }
             for u in file.users {
-                merged.users.entry(u.name).or_insert(Sourced {
+                let entry = Sourced {
                     dir: dir.clone(),
                     entry: u.user,
-                });
+                };
+                merged.users.add(u.name, entry);
             }
             for c in file.contexts {
-                merged.contexts.entry(c.name).or_insert(c.context);
+                merged.contexts.add(c.name, c.context);
             }
             if merged.current_context.is_none() {
                 merged.current_context = file.current_context.filter(|c| !c.is_empty());
@@ -198,7 +222,8 @@ impl Kubeconfig {
                 )
             })?;
         let ctx = self.contexts.get(&name).ok_or_else(|| {
-            let known: Vec<&str> = self.contexts.keys().map(String::as_str).collect();
+            let mut known: Vec<&str> = self.contexts.names().collect();
+            known.sort_unstable();
             Error::InvalidInput(format!(
                 "kubeconfig: context {name:?} not found (known: {})",
                 known.join(", ")

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::{HeaderMap, Request};
 
+use crate::cache::ObjectKey;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::item::Item;
@@ -226,15 +227,6 @@ enum Then {
     List { relist: bool },
 }
 
-type Key = (String, String);
-
-fn key(item: &Item) -> Key {
-    (
-        item.meta().namespace().unwrap_or_default().to_string(),
-        item.meta().name().to_string(),
-    )
-}
-
 /// Keeps a watch going over any transport.
 ///
 /// Drive it like this (the caller owns the IO and the clock):
@@ -265,9 +257,9 @@ pub struct Watcher {
     in_flight: Option<InFlight>,
     decoder: WatchDecoder,
     last_version: Option<String>,
-    known: BTreeMap<Key, Item>,
+    known: BTreeMap<ObjectKey, Item>,
     /// During a streaming list: objects received before the end bookmark.
-    syncing: Option<BTreeMap<Key, Item>>,
+    syncing: Option<BTreeMap<ObjectKey, Item>>,
     events: VecDeque<WatcherEvent>,
     /// When the backoff last counted a failure.
     last_failure: Option<Instant>,
@@ -572,10 +564,10 @@ impl Watcher {
                 }
                 WatchEventType::Bookmark => {}
                 WatchEventType::Deleted => {
-                    snapshot.remove(&key(&event.item));
+                    snapshot.remove(&ObjectKey::of(&event.item));
                 }
                 _ => {
-                    snapshot.insert(key(&event.item), event.item);
+                    snapshot.insert(ObjectKey::of(&event.item), event.item);
                 }
             }
             return true;
@@ -588,9 +580,12 @@ impl Watcher {
             event.evtype,
             WatchEventType::Added | WatchEventType::Modified
         ) && !version.is_empty()
-            && self.known.get(&key(&event.item)).is_some_and(|had| {
-                had.meta().version() == version && had.meta().uid() == event.item.meta().uid()
-            });
+            && self
+                .known
+                .get(&ObjectKey::of(&event.item))
+                .is_some_and(|had| {
+                    had.meta().version() == version && had.meta().uid() == event.item.meta().uid()
+                });
         // A watch sends changes in resourceVersion order: a change older
         // than the resume point (a stale cache or proxy replaying it) is
         // not delivered, and the resume point never moves back. Only
@@ -607,10 +602,11 @@ impl Watcher {
         }
         match event.evtype {
             WatchEventType::Added | WatchEventType::Modified => {
-                self.known.insert(key(&event.item), event.item.clone());
+                self.known
+                    .insert(ObjectKey::of(&event.item), event.item.clone());
             }
             WatchEventType::Deleted => {
-                self.known.remove(&key(&event.item));
+                self.known.remove(&ObjectKey::of(&event.item));
             }
             _ => {}
         }
@@ -620,7 +616,7 @@ impl Watcher {
 
     /// Replaces the caller's picture with `snapshot`, delivering the
     /// differences, then `Synced`.
-    fn install(&mut self, snapshot: BTreeMap<Key, Item>, version: String) {
+    fn install(&mut self, snapshot: BTreeMap<ObjectKey, Item>, version: String) {
         let old = std::mem::take(&mut self.known);
         for (k, item) in &snapshot {
             let evtype = match old.get(k) {
@@ -804,7 +800,7 @@ impl Watcher {
         let relist = *relist;
         let snapshot = std::mem::take(items)
             .into_iter()
-            .map(|i| (key(&i), i))
+            .map(|i| (ObjectKey::of(&i), i))
             .collect();
         self.last_version = Some(version.clone());
         if relist || self.options.start == WatchStart::List {
