@@ -165,6 +165,19 @@ impl<T> ByName<T> {
     }
 }
 
+/// Within one file a name is defined once: kubectl refuses a file whose
+/// list names two entries alike (only across files does the first win).
+fn unique<'a>(path: &Path, list: &str, names: impl Iterator<Item = &'a String>) -> Result<()> {
+    let mut seen: Vec<&str> = Vec::new();
+    for name in names {
+        if seen.contains(&name.as_str()) {
+            return Err(invalid(path, format!("duplicate name {name:?} in {list}")));
+        }
+        seen.push(name);
+    }
+    Ok(())
+}
+
 fn invalid(path: &Path, message: impl std::fmt::Display) -> Error {
     Error::InvalidInput(format!("kubeconfig {}: {message}", path.display()))
 }
@@ -187,6 +200,9 @@ impl Kubeconfig {
             };
             let file: File = crate::yaml::from_str(&text).map_err(|e| invalid(path, e))?;
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            unique(path, "clusters", file.clusters.iter().map(|c| &c.name))?;
+            unique(path, "users", file.users.iter().map(|u| &u.name))?;
+            unique(path, "contexts", file.contexts.iter().map(|c| &c.name))?;
             for c in file.clusters {
                 let entry = Sourced {
                     dir: dir.clone(),

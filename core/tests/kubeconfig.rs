@@ -84,6 +84,47 @@ fn merges_files_like_kubectl_and_resolves_relative_paths() {
 }
 
 #[test]
+fn a_name_defined_twice_in_one_file_is_refused_as_kubectl_refuses_it() {
+    let dir = TempDir::new("duplicates");
+    let clusters = "clusters:\n- name: c1\n  cluster:\n    server: https://a:1\n";
+    let context = "- name: a\n  context:\n    cluster: c1\n";
+    let user = "- name: u\n  user: {}\n";
+    let second_c1 = "- name: c1\n  cluster:\n    server: https://b:1\n";
+    for (list, name, text) in [
+        (
+            "clusters",
+            "c1",
+            format!("{clusters}{second_c1}contexts:\n{context}"),
+        ),
+        (
+            "users",
+            "u",
+            format!("{clusters}users:\n{user}{user}contexts:\n{context}"),
+        ),
+        (
+            "contexts",
+            "a",
+            format!("{clusters}contexts:\n{context}{context}"),
+        ),
+    ] {
+        let path = dir.write(list, &text);
+        let err = Config::from_kubeconfig(std::slice::from_ref(&path), Some("a"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("duplicate name {name:?} in {list}"))
+                && err.contains(&path.display().to_string()),
+            "{err}"
+        );
+    }
+    // The same name in two files is no error: the first file's entry wins.
+    let first = dir.write("first", &format!("{clusters}contexts:\n{context}"));
+    let second = dir.write("second", &format!("clusters:\n{second_c1}"));
+    let config = Config::from_kubeconfig(&[first, second], Some("a")).unwrap();
+    assert_eq!(config.base_url(), "https://a:1/");
+}
+
+#[test]
 fn inline_certificates_and_missing_pieces() {
     let dir = TempDir::new("inline");
     // base64 of "CERT" and "KEY" stand in for PEM here; the transport checks them.
