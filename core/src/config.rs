@@ -261,7 +261,8 @@ impl Config {
 
     /// The configuration of `context` (else the current context) in the
     /// kubeconfig files `paths`, merged as kubectl merges `KUBECONFIG`: for
-    /// each cluster, user and context name the first file wins. Relative
+    /// each cluster, user and context name the first file wins (a name
+    /// defined twice within one file is an error, as in kubectl). Relative
     /// certificate and token paths resolve against their file. A user's
     /// `exec` plugin is run once, now.
     ///
