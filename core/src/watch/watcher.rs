@@ -572,6 +572,7 @@ impl Watcher {
             }
             return true;
         }
+        let key = ObjectKey::of(&event.item);
         // A change the caller already has (the same object at the same
         // resourceVersion, as a proxy or a buggy server may repeat it) is
         // not delivered twice. Versions are compared for equality only:
@@ -580,12 +581,9 @@ impl Watcher {
             event.evtype,
             WatchEventType::Added | WatchEventType::Modified
         ) && !version.is_empty()
-            && self
-                .known
-                .get(&ObjectKey::of(&event.item))
-                .is_some_and(|had| {
-                    had.meta().version() == version && had.meta().uid() == event.item.meta().uid()
-                });
+            && self.known.get(&key).is_some_and(|had| {
+                had.meta().version() == version && had.meta().uid() == event.item.meta().uid()
+            });
         // A watch sends changes in resourceVersion order: a change older
         // than the resume point (a stale cache or proxy replaying it) is
         // not delivered, and the resume point never moves back. Only
@@ -602,11 +600,10 @@ impl Watcher {
         }
         match event.evtype {
             WatchEventType::Added | WatchEventType::Modified => {
-                self.known
-                    .insert(ObjectKey::of(&event.item), event.item.clone());
+                self.known.insert(key, event.item.clone());
             }
             WatchEventType::Deleted => {
-                self.known.remove(&ObjectKey::of(&event.item));
+                self.known.remove(&key);
             }
             _ => {}
         }
