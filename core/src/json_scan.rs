@@ -478,6 +478,66 @@ mod tests {
         }
     }
 
+    /// Each tricky sequence (valid and invalid UTF-8 of every length,
+    /// overlong forms, surrogates, past U+10FFFF, truncations, controls,
+    /// quotes, escapes) at every offset of the eight-byte window and with
+    /// text after it: the scanner and serde_json agree on every string.
+    #[test]
+    fn strings_agree_with_serde_at_every_offset_of_the_word() {
+        let sequences: &[&[u8]] = &[
+            b"\xc3\xa9",
+            b"\xe2\x98\x83",
+            b"\xf0\x9d\x84\x9e",
+            b"\xf4\x8f\xbf\xbf",
+            b"\xef\xbf\xbf",
+            b"\xc0\x80",
+            b"\xc1\xbf",
+            b"\xe0\x80\x80",
+            b"\xe0\x9f\xbf",
+            b"\xf0\x80\x80\x80",
+            b"\xf0\x8f\xbf\xbf",
+            b"\xed\x9f\xbf",
+            b"\xed\xa0\x80",
+            b"\xed\xbf\xbf",
+            b"\xf4\x90\x80\x80",
+            b"\xf5\x80\x80\x80",
+            b"\xff",
+            b"\x80",
+            b"\xc3",
+            b"\xe2\x98",
+            b"\xf0\x9d\x84",
+            b"\xc3\xc3",
+            b"\xe2\x28\xa1",
+            b"\x00",
+            b"\x1f",
+            b"\x7f",
+            b"\\\"",
+            b"\\u00e9",
+            b"\\ud834\\udd1e",
+            b"\\ud800",
+            b"\\u12",
+            b"\\",
+            b"\"",
+        ];
+        for sequence in sequences {
+            for before in 0..17 {
+                for after in [0, 1, 7, 8, 9] {
+                    let mut text = b"\"".to_vec();
+                    text.extend(std::iter::repeat_n(b'a', before));
+                    text.extend_from_slice(sequence);
+                    text.extend(std::iter::repeat_n(b'b', after));
+                    text.push(b'"');
+                    assert_eq!(
+                        validate(&text).is_ok(),
+                        serde_accepts(&text),
+                        "{:?}",
+                        String::from_utf8_lossy(&text)
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn deep_nesting_is_left_to_serde() {
         let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
