@@ -240,6 +240,9 @@ impl Item {
                 format!("a {} has no metadata", head.kind)
             },
         })?;
+        // What the lazy accessors will parse must parse: a number beyond an
+        // f64 or a lone surrogate anywhere is refused now, not lost later.
+        crate::value_check::check(&raw).map_err(|e| Error::decode("an object with metadata", e))?;
         let (api_version, kind) = (names.api_version(&head.api_version), names.kind(&head.kind));
         Ok(Item::new(raw, api_version, kind, meta, SpecAt::Unknown))
     }
@@ -286,7 +289,8 @@ impl Item {
     /// The members other than `metadata` (decoded already, and often the
     /// largest part: `managedFields`) and a located `spec`, parsed once and
     /// kept; an empty object if the raw JSON does not parse, which a
-    /// decoded item's cannot fail to.
+    /// decoded item's cannot fail to (decoding refuses what a `Value`
+    /// cannot hold).
     fn rest(&self) -> &serde_json::Value {
         self.rest.get_or_init(|| {
             #[cfg(test)]

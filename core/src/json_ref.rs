@@ -61,7 +61,7 @@ impl<'a> JsonRef<'a> {
             Ok(end) => Ok(JsonRef::checked(&text[start..end])),
             // The scanner stops on what it does not follow; serde_json's
             // verdict (and its words) stand.
-            Err(Stop) => match serde_json::from_slice::<serde::de::IgnoredAny>(text) {
+            Err(Stop) => match crate::value_check::check(text) {
                 Err(e) => Err(Error::decode("a JSON value", e)),
                 Ok(_) => Err(Error::decode(
                     "a JSON value",
@@ -165,8 +165,7 @@ impl<'a> JsonRef<'a> {
     }
 
     /// A string's text, borrowed unless it holds escapes; `None` when this
-    /// is not a string (or holds an escape that is no character, a lone
-    /// surrogate).
+    /// is not a string.
     pub fn as_str(self) -> Option<Cow<'a, str>> {
         let mut s = Scanner::new(self.text, 0);
         let string = s.string().ok()?;
@@ -484,12 +483,23 @@ mod tests {
     }
 
     #[test]
-    fn a_lone_surrogate_is_no_string() {
-        let v = JsonRef::parse(br#"{"\ud800":"\udc00","k":"v"}"#).unwrap();
-        assert_eq!(v.get("k").unwrap().as_str().as_deref(), Some("v"));
+    fn what_a_value_cannot_hold_is_refused_as_serde_json_refuses_it() {
+        for (text, words) in [
+            (&br#"{"\ud800":"v"}"#[..], "escape"),
+            (br#"{"k":"\udc00"}"#, "escape"),
+            (
+                br#"{"n":[1,2e400]}"#,
+                "number out of range at line 1 column 13",
+            ),
+        ] {
+            let err = JsonRef::parse(text).unwrap_err().to_string();
+            assert!(err.contains(words), "{err}");
+        }
+        let v = JsonRef::parse(br#"{"\ud834\udd1e":"\uD834\uDD1E","n":1e-400}"#).unwrap();
         let (key, value) = v.members().next().unwrap();
-        assert_eq!(key, r"\ud800", "the key's text as sent");
-        assert_eq!(value.as_str(), None);
+        assert_eq!(key, "\u{1D11E}");
+        assert_eq!(value.as_str().as_deref(), Some("\u{1D11E}"));
+        assert_eq!(v.get("n").unwrap().as_f64(), Some(0.0));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! and UTF-8 and says where values are, without building anything.
 //!
 //! It is the fast path of item, watch-event and list decoding. It accepts
-//! only text `serde_json` accepts (a property test holds it to that); where
+//! only text `serde_json` parses into a `Value` (property tests hold it to
+//! that: no number beyond an f64, no lone UTF-16 surrogate); where
 //! it stops — text that is not JSON, nesting deeper than it follows, a
 //! shape the fast paths do not handle — the caller hands the text to
 //! `serde_json`, whose answer (and error message) stands.
@@ -235,12 +236,22 @@ impl<'a> Scanner<'a> {
             self.at += 1;
             digits(self)?;
         }
+        let mut exponent = false;
         if let Some(b'e' | b'E') = self.peek() {
+            exponent = true;
             self.at += 1;
             if let Some(b'+' | b'-') = self.peek() {
                 self.at += 1;
             }
             digits(self)?;
+        }
+        // Only a number with an exponent, or with more than 300 digits,
+        // can lie beyond an f64 (about 1.8e308), which `serde_json` will
+        // not hold in a `Value`: those few are checked by it.
+        if (exponent || self.at - start > 300)
+            && serde_json::from_slice::<f64>(&self.text[start..self.at]).is_err()
+        {
+            return Err(Stop);
         }
         Ok(start..self.at)
     }
@@ -326,16 +337,27 @@ fn closing(object: bool) -> u8 {
 fn escape_end(text: &[u8], at: usize) -> Scan<usize> {
     match text.get(at + 1).ok_or(Stop)? {
         b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Ok(at + 2),
-        b'u' => {
-            let hex = text.get(at + 2..at + 6).ok_or(Stop)?;
-            if hex.iter().all(u8::is_ascii_hexdigit) {
-                Ok(at + 6)
-            } else {
-                Err(Stop)
-            }
-        }
+        b'u' => match hex4(text, at)? {
+            // A UTF-16 surrogate pair is one character; a lone half is
+            // none (`serde_json` refuses it in a string).
+            0xD800..=0xDBFF if text.get(at + 6) == Some(&b'\\') => match text.get(at + 7) {
+                Some(b'u') if (0xDC00..=0xDFFF).contains(&hex4(text, at + 6)?) => Ok(at + 12),
+                _ => Err(Stop),
+            },
+            0xD800..=0xDFFF => Err(Stop),
+            _ => Ok(at + 6),
+        },
         _ => Err(Stop),
     }
+}
+
+/// The four hex digits of the `\u` escape whose backslash is at `at`.
+fn hex4(text: &[u8], at: usize) -> Scan<u32> {
+    let hex = text.get(at + 2..at + 6).ok_or(Stop)?;
+    hex.iter().try_fold(0, |code, &digit| {
+        let value = char::from(digit).to_digit(16).ok_or(Stop)?;
+        Ok(code << 4 | value)
+    })
 }
 
 /// The end of the UTF-8 sequence whose lead byte is at `at`, if valid.
@@ -365,10 +387,11 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// What serde_json and std accept: UTF-8 text that is one JSON value.
+    /// What serde_json and std accept: UTF-8 text that is one JSON value
+    /// a `serde_json::Value` holds.
     fn serde_accepts(bytes: &[u8]) -> bool {
         std::str::from_utf8(bytes).is_ok()
-            && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+            && serde_json::from_slice::<serde_json::Value>(bytes).is_ok()
     }
 
     fn json() -> impl Strategy<Value = String> {
@@ -380,7 +403,10 @@ mod tests {
                 .prop_filter("finite", |f| f.is_finite())
                 .prop_map(|f| serde_json::to_string(&f).unwrap()),
             any::<String>().prop_map(|s| serde_json::to_string(&s).unwrap()),
-            Just(r#""\u00e9\ud800 \"q\" \\ \/ \b\f\n\r\t""#.to_string()),
+            Just(r#""\u00e9\ud834\uDD1E \"q\" \\ \/ \b\f\n\r\t""#.to_string()),
+            Just(r#""\ud800 lone""#.to_string()),
+            Just("1e400".to_string()),
+            Just("-2.5E-400".to_string()),
         ];
         leaf.prop_recursive(6, 64, 6, |inner| {
             prop_oneof![
@@ -515,6 +541,12 @@ mod tests {
             b"\\u00e9",
             b"\\ud834\\udd1e",
             b"\\ud800",
+            b"\\uDBFF\\uDFFF",
+            b"\\ud800\\u0041",
+            b"\\ud800\\n",
+            b"\\ud800\\",
+            b"\\udc00",
+            b"\\udc00\\ud800",
             b"\\u12",
             b"\\",
             b"\"",
@@ -535,6 +567,35 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// `serde_json` holds a number in a `Value` only within an f64's
+    /// range: beyond it the scan stops, as `serde_json` does.
+    #[test]
+    fn numbers_beyond_an_f64_are_refused_as_serde_refuses_them() {
+        let digits = |n: usize| "9".repeat(n);
+        for text in [
+            "1e400".to_string(),
+            "-1E+309".to_string(),
+            "1.7976931348623159e308".to_string(),
+            digits(309),
+            format!("-{}.5", digits(310)),
+            "[1,{\"a\":[2e999]}]".to_string(),
+        ] {
+            assert!(!accepts(&text), "{text}");
+            assert!(!serde_accepts(text.as_bytes()), "{text}");
+        }
+        for text in [
+            "1e-400".to_string(),
+            "1.7976931348623157e308".to_string(),
+            "-0e0".to_string(),
+            digits(308),
+            format!("0.{}", digits(400)),
+            format!("{}e-400", digits(301)),
+        ] {
+            assert!(accepts(&text), "{text}");
+            assert!(serde_accepts(text.as_bytes()), "{text}");
         }
     }
 

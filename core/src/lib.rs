@@ -74,6 +74,7 @@ mod time;
 mod token;
 #[cfg(feature = "k8s-openapi")]
 mod typed_view;
+mod value_check;
 mod view;
 mod view_writes;
 mod yaml;

@@ -180,6 +180,52 @@ fn bad_bodies_say_what_was_expected() {
     assert!(list.items().is_empty());
 }
 
+/// JSON a `serde_json::Value` cannot hold (a number beyond an f64, a lone
+/// UTF-16 surrogate) is refused when the object is decoded, on every path,
+/// rather than accepted and then lost: `spec()` and the status accessors
+/// parse into `Value`s later and cannot fail then.
+#[test]
+fn what_a_value_cannot_hold_is_refused_at_decoding_not_lost_later() {
+    let object = |member: &str| {
+        format!(
+            r#"{{"kind":"Pod","apiVersion":"v1","metadata":{{"name":"a","namespace":"d","resourceVersion":"1"}},{member}}}"#
+        )
+    };
+    for (member, words) in [
+        (r#""spec":{"replicas":1e400}"#, "number out of range"),
+        (r#""status":{"x":[-2E+309]}"#, "number out of range"),
+        (r#""spec":{"name":"\ud800"}"#, "escape"),
+        (r#""data":{"\udc00":"v"}"#, "escape"),
+        // After a duplicate field, which the general path decodes.
+        (r#""spec":{},"spec":{"n":9e999}"#, "number out of range"),
+    ] {
+        let text = object(member);
+        let err = decode_item(Bytes::from(text.clone())).unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{err}");
+        assert!(err.to_string().contains(words), "{member}: {err}");
+
+        let list = format!(
+            r#"{{"kind":"PodList","apiVersion":"v1","metadata":{{"resourceVersion":"5"}},"items":[{},{text}]}}"#,
+            object(r#""spec":{"n":1e308}"#)
+        );
+        let err = decode_list(Bytes::from(list)).unwrap_err();
+        assert!(err.to_string().contains(words), "{member}: {err}");
+
+        let mut decoder = kubewire::watch::WatchDecoder::new();
+        decoder.feed(format!("{{\"type\":\"ADDED\",\"object\":{text}}}\n").as_bytes());
+        let err = decoder.next_event().unwrap().unwrap_err();
+        assert!(err.to_string().contains(words), "{member}: {err}");
+    }
+    // Within range, and a surrogate pair: kept whole.
+    let item = decode_item(Bytes::from(object(
+        r#""spec":{"big":1.7976931348623157e308,"tiny":1e-400,"clef":"\ud834\udd1e"}"#,
+    )))
+    .unwrap();
+    assert_eq!(item.spec()["big"], f64::MAX);
+    assert_eq!(item.spec()["tiny"], 0.0);
+    assert_eq!(item.spec()["clef"], "\u{1D11E}");
+}
+
 fn api(err: &Error) -> &ApiError {
     err.api().expect("an API error")
 }
