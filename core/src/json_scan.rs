@@ -245,9 +245,10 @@ impl<'a> Scanner<'a> {
             }
             digits(self)?;
         }
-        // Only a number with an exponent, or with more than 300 digits,
-        // can lie beyond an f64 (about 1.8e308), which `serde_json` will
-        // not hold in a `Value`: those few are checked by it.
+        // Only a number with an exponent, or longer than 300 characters,
+        // can lie beyond an f64 (about 1.8e308: 309 digits before the
+        // point), which `serde_json` will not hold in a `Value`; those few
+        // are checked by it.
         if (exponent || self.at - start > 300)
             && serde_json::from_slice::<f64>(&self.text[start..self.at]).is_err()
         {
