@@ -14,6 +14,7 @@
 //! # Ok::<(), kubewire::Error>(())
 //! ```
 
+mod body;
 mod refusal;
 mod server_name;
 #[cfg(unix)]
@@ -27,6 +28,8 @@ use isahc::config::{Configurable, RedirectPolicy};
 use isahc::error::ErrorKind;
 use isahc::tls::{Identity, PrivateKey, TlsConfig, TrustStore};
 use kubewire::{Config, Error, RequestKind, Result, TransportOptions, error::TransportErrorKind};
+
+pub use body::ResponseBody;
 use server_name::ServerNameRoute;
 
 /// A kubewire cluster over isahc.
@@ -123,13 +126,9 @@ impl IsahcTransport {
 }
 
 impl IsahcTransport {
-    /// The request as isahc takes it (its blocking `Body` or its
-    /// `AsyncBody`), naming the server by `tls-server-name` when the
-    /// kubeconfig gives one.
-    fn prepare<B: From<()> + From<Vec<u8>>>(
-        &self,
-        request: http::Request<Bytes>,
-    ) -> http::Request<B> {
+    /// The request as isahc takes it, naming the server by
+    /// `tls-server-name` when the kubeconfig gives one.
+    fn prepare(&self, request: http::Request<Bytes>) -> http::Request<isahc::AsyncBody> {
         let (mut parts, body) = request.into_parts();
         if let Some(route) = &self.route {
             parts.uri = route.rewrite(std::mem::take(&mut parts.uri));
@@ -142,11 +141,11 @@ impl IsahcTransport {
 /// A request's body as isahc takes it. isahc uploads any body it is
 /// given, an empty one too: a GET with an empty body went out in
 /// libcurl's upload mode, with `Content-Length: 0` and a read callback.
-fn request_body<B: From<()> + From<Vec<u8>>>(method: &http::Method, body: Bytes) -> B {
+fn request_body(method: &http::Method, body: Bytes) -> isahc::AsyncBody {
     if kubewire::client::sends_body(method, &body) {
-        B::from(body.to_vec())
+        isahc::AsyncBody::from(body.to_vec())
     } else {
-        B::from(())
+        isahc::AsyncBody::empty()
     }
 }
 
@@ -201,25 +200,19 @@ impl kubewire::Connect for IsahcTransport {
 }
 
 impl kubewire::Transport for IsahcTransport {
-    type Body = isahc::Body;
+    type Body = ResponseBody;
 
     fn send(
         &self,
         request: http::Request<Bytes>,
         kind: RequestKind,
-    ) -> Result<http::Response<isahc::Body>> {
-        let request = self.prepare::<isahc::Body>(request);
-        let uri = request.uri().clone();
-        let client = match kind {
-            RequestKind::Stream => &self.streams,
-            _ => &self.requests,
-        };
-        client.send(request).map_err(|e| {
-            let alert = refusal::is_receive_failure(&e)
-                .then(|| self.tunnel.handshake_refusal(&uri))
-                .flatten();
-            refusal::refused(transport_error(e), alert)
-        })
+    ) -> Result<http::Response<ResponseBody>> {
+        // Not isahc's blocking `send`: it moves its whole request future
+        // (about 18 KB) on every call, where the boxed future of
+        // `send_async` moves as one pointer.
+        let send = kubewire::AsyncTransport::send(self, request, kind);
+        let response = futures_lite::future::block_on(send)?;
+        Ok(response.map(ResponseBody::new))
     }
 
     fn open_tunnel(&self, uri: &http::Uri) -> Result<Box<dyn kubewire::Tunnel>> {
@@ -241,7 +234,7 @@ impl kubewire::AsyncTransport for IsahcTransport {
         request: http::Request<Bytes>,
         kind: RequestKind,
     ) -> kubewire::BoxFuture<'_, Result<http::Response<isahc::AsyncBody>>> {
-        let request = self.prepare::<isahc::AsyncBody>(request);
+        let request = self.prepare(request);
         let uri = request.uri().clone();
         let client = match kind {
             RequestKind::Stream => &self.streams,
